@@ -1,0 +1,7 @@
+package main
+
+import "github.com/spf13/cobra"
+
+func newTransformCmd(e *env) *cobra.Command { return &cobra.Command{Use: "transform"} }
+func newReportCmd(e *env) *cobra.Command    { return &cobra.Command{Use: "report"} }
+func newRunCmd(e *env) *cobra.Command       { return &cobra.Command{Use: "run"} }

@@ -1,0 +1,214 @@
+package ingest
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+//go:embed aliases.txt
+var aliasesText string
+
+// names maps, per contract sheet, folded sheet names and folded headers to what they name.
+type names struct {
+	sheets  map[string]*SheetSpec         // folded sheet name -> sheet
+	columns map[*SheetSpec]map[string]int // folded header -> column index
+}
+
+var (
+	namesOnce sync.Once
+	namesVal  *names
+	namesErr  error
+)
+
+// matchNames returns the header and sheet-name index built from the contract and aliases.txt.
+func matchNames() (*names, error) {
+	namesOnce.Do(func() { namesVal, namesErr = buildNames(aliasesText) })
+	return namesVal, namesErr
+}
+
+func buildNames(aliases string) (*names, error) {
+	n := &names{sheets: map[string]*SheetSpec{}, columns: map[*SheetSpec]map[string]int{}}
+	for _, s := range Contract {
+		n.sheets[Fold(s.Name)] = s
+		n.columns[s] = map[string]int{}
+		for i, c := range s.Columns {
+			n.columns[s][Fold(c.Header)] = i
+		}
+	}
+	for ln, line := range strings.Split(aliases, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			return nil, fmt.Errorf("aliases.txt:%d: want sheet<TAB>column<TAB>alias, got %q", ln+1, line)
+		}
+		s := SheetByName(f[0])
+		if s == nil {
+			return nil, fmt.Errorf("aliases.txt:%d: unknown sheet %q", ln+1, f[0])
+		}
+		key := Fold(f[2])
+		if f[1] == "*" {
+			if other, ok := n.sheets[key]; ok && other != s {
+				return nil, fmt.Errorf("aliases.txt:%d: %q already names sheet %s", ln+1, f[2], other.Name)
+			}
+			n.sheets[key] = s
+			continue
+		}
+		idx := -1
+		for i, c := range s.Columns {
+			if c.Name == f[1] {
+				idx = i
+			}
+		}
+		if idx < 0 {
+			return nil, fmt.Errorf("aliases.txt:%d: sheet %s has no column %q", ln+1, f[0], f[1])
+		}
+		if other, ok := n.columns[s][key]; ok && other != idx {
+			return nil, fmt.Errorf("aliases.txt:%d: %q already names column %s of %s", ln+1, f[2], s.Columns[other].Name, s.Name)
+		}
+		n.columns[s][key] = idx
+	}
+	return n, nil
+}
+
+// SheetFor returns the contract sheet a workbook sheet or CSV file part names, or nil.
+func SheetFor(name string) (*SheetSpec, error) {
+	n, err := matchNames()
+	if err != nil {
+		return nil, err
+	}
+	return n.sheets[Fold(name)], nil
+}
+
+// HeaderMap says where each contract column sits in a sheet: Index[i] is the
+// 0-based position of spec.Columns[i], or -1 when the sheet lacks it.
+type HeaderMap struct {
+	Spec  *SheetSpec
+	Row   int // 1-based row of the header
+	Index []int
+}
+
+// MissingHeaderError is a sheet whose header row lacks required columns.
+type MissingHeaderError struct {
+	Sheet    string
+	Missing  []string // contract headers not found
+	Found    []string // headers of the best candidate row
+	Searched int      // rows searched
+}
+
+func (e *MissingHeaderError) Error() string {
+	return fmt.Sprintf("sheet %s: no header row with the required columns in the first %d rows; missing %s; best row has %s",
+		e.Sheet, e.Searched, quoteList(e.Missing), quoteList(e.Found))
+}
+
+func quoteList(xs []string) string {
+	if len(xs) == 0 {
+		return "nothing"
+	}
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = fmt.Sprintf("%q", x)
+	}
+	return strings.Join(q, ", ")
+}
+
+// headerFinder looks for the header row among the first rows of a sheet: the
+// first row that holds every required column. Title rows, merged cells and blank
+// rows above it are passed over.
+type headerFinder struct {
+	spec     *SheetSpec
+	index    map[string]int
+	best     []string
+	bestHits int
+	searched int
+}
+
+// maxHeaderSearch is how many rows may stand above the header.
+const maxHeaderSearch = 30
+
+func newHeaderFinder(spec *SheetSpec) (*headerFinder, error) {
+	n, err := matchNames()
+	if err != nil {
+		return nil, err
+	}
+	return &headerFinder{spec: spec, index: n.columns[spec], bestHits: -1}, nil
+}
+
+// try matches one row; it returns the map when the row is the header.
+func (h *headerFinder) try(rowNum int, cells []string) *HeaderMap {
+	h.searched = rowNum
+	m := &HeaderMap{Spec: h.spec, Row: rowNum, Index: make([]int, len(h.spec.Columns))}
+	for i := range m.Index {
+		m.Index[i] = -1
+	}
+	hits := 0
+	for pos, c := range cells {
+		if c == "" {
+			continue
+		}
+		if i, ok := h.index[Fold(c)]; ok && m.Index[i] < 0 {
+			m.Index[i] = pos
+			hits++
+		}
+	}
+	if hits > h.bestHits {
+		h.bestHits, h.best = hits, nonEmpty(cells)
+	}
+	for i, c := range h.spec.Columns {
+		if c.Required && m.Index[i] < 0 {
+			return nil
+		}
+	}
+	return m
+}
+
+func (h *headerFinder) missing() error {
+	e := &MissingHeaderError{Sheet: h.spec.Name, Found: h.best, Searched: h.searched}
+	found := map[int]bool{}
+	for _, c := range h.best {
+		if i, ok := h.index[Fold(c)]; ok {
+			found[i] = true
+		}
+	}
+	for i, c := range h.spec.Columns {
+		if c.Required && !found[i] {
+			e.Missing = append(e.Missing, c.Header)
+		}
+	}
+	return e
+}
+
+func nonEmpty(cells []string) []string {
+	var out []string
+	for _, c := range cells {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// isTotalRow reports a trailing "Tổng cộng" row: its first non-empty cell says total.
+func isTotalRow(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) == "" {
+			continue
+		}
+		f := Fold(c)
+		return f == "tongcong" || f == "tong" || f == "cong" || f == "tongso"
+	}
+	return false
+}
+
+// ColumnLetter turns a 0-based column position into Excel's letters (0 -> A, 27 -> AB).
+func ColumnLetter(pos int) string {
+	var b []byte
+	for pos++; pos > 0; pos = (pos - 1) / 26 {
+		b = append([]byte{byte('A' + (pos-1)%26)}, b...)
+	}
+	return string(b)
+}

@@ -1,0 +1,457 @@
+// Package ingest loads reporting units' workbooks and CSV sets (input contract v1,
+// domain.md §3) into the warehouse: one transaction per report, every row either
+// accepted into its table or rejected with a reason, every file in the manifest.
+// It reads files and writes the loaded tables; it computes no metrics.
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/marcboeker/go-duckdb"
+)
+
+// Outcome is what happened to one report.
+type Outcome string
+
+const (
+	Loaded  Outcome = "loaded"  // rows loaded (replacing any earlier load of the unit and year)
+	Skipped Outcome = "skipped" // this exact content was loaded before
+	Failed  Outcome = "failed"  // nothing loaded; Err says why
+)
+
+// FileResult is the outcome of one report.
+type FileResult struct {
+	Source                   Source
+	SHA256                   string
+	LoadID                   int64
+	Unit                     string
+	Year                     int
+	Outcome                  Outcome
+	Read, Accepted, Rejected int
+	Replaced                 []int64 // earlier loads of the same unit and year
+	Notes                    []string
+	Err                      error
+}
+
+// Summary is the outcome of a whole ingest.
+type Summary struct {
+	Files    []FileResult
+	Problems []error // files that could not be a report at all
+}
+
+// Count returns the reports with the given outcome.
+func (s *Summary) Count(o Outcome) int {
+	n := 0
+	for _, f := range s.Files {
+		if f.Outcome == o {
+			n++
+		}
+	}
+	return n
+}
+
+// RowsRejected is the number of rejected rows over all reports.
+func (s *Summary) RowsRejected() int {
+	n := 0
+	for _, f := range s.Files {
+		n += f.Rejected
+	}
+	return n
+}
+
+// Clean reports that every file loaded (or was already loaded) without a rejected row.
+func (s *Summary) Clean() bool {
+	return len(s.Problems) == 0 && s.Count(Failed) == 0 && s.RowsRejected() == 0
+}
+
+// Loader loads reports into an open warehouse.
+type Loader struct {
+	DB  *sql.DB
+	Log *slog.Logger
+	Now func() time.Time
+}
+
+// LoadDir loads every report found in dir. A broken report is recorded and the
+// others still load; the error is for the warehouse itself failing.
+func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
+	sources, problems, err := Discover(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := EnsureSchema(ctx, l.DB); err != nil {
+		return nil, err
+	}
+	sum := &Summary{Problems: problems}
+	for _, p := range problems {
+		l.Log.Warn("skipped file", "error", p)
+	}
+	conn, err := l.DB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	for _, src := range sources {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		res, err := l.loadSource(ctx, conn, src)
+		if err != nil {
+			return sum, err
+		}
+		sum.Files = append(sum.Files, res)
+	}
+	return sum, nil
+}
+
+func (l *Loader) now() time.Time {
+	if l.Now != nil {
+		return l.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// loadSource loads one report. Problems with the report go into the result;
+// a returned error means the warehouse failed and the run must stop.
+func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source) (FileResult, error) {
+	res := FileResult{Source: src}
+	started := l.now()
+	rr, err := openReport(src)
+	if err != nil {
+		return l.fail(ctx, conn, res, started, err)
+	}
+	defer rr.close()
+	if src.Kind == "csv" {
+		res.SHA256 = setSHA256(rr)
+	} else {
+		res.SHA256 = rr.sheets[firstSheet(rr)].sha
+	}
+	var seen int
+	if err := conn.QueryRowContext(ctx,
+		`SELECT count(*) FROM load_manifest WHERE sha256 = ? AND outcome IN ('loaded', 'replaced')`, res.SHA256).Scan(&seen); err != nil {
+		return res, fmt.Errorf("manifest: %w", err)
+	}
+	if seen > 0 {
+		res.Outcome = Skipped
+		l.Log.Debug("already loaded", "source", src.Path, "sha256", res.SHA256)
+		return res, nil
+	}
+	for _, spec := range Contract {
+		if rr.sheets[spec] == nil {
+			if spec.Required {
+				return l.fail(ctx, conn, res, started, &FileError{Path: src.Path, Sheet: spec.Name,
+					Msg:    fmt.Sprintf("no sheet %s (found %s)", spec.Name, quoteList(rr.extra)),
+					Reason: fmt.Sprintf("Thiếu sheet %s", spec.Name)})
+			}
+			res.Notes = append(res.Notes, fmt.Sprintf("Không có sheet %s", spec.Name))
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return res, err
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(load_id), 0) + 1 FROM load_manifest`).Scan(&res.LoadID); err != nil {
+		conn.ExecContext(ctx, "ROLLBACK")
+		return res, err
+	}
+	loadErr := l.loadRows(ctx, conn, rr, &res)
+	if loadErr == nil {
+		loadErr = l.finish(ctx, conn, &res, started)
+	}
+	if loadErr != nil {
+		if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+			return res, fmt.Errorf("rollback after %v: %w", loadErr, err)
+		}
+		res.Accepted, res.Rejected = 0, 0
+		return l.fail(ctx, conn, res, started, loadErr)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return res, fmt.Errorf("commit %s: %w", src.Path, err)
+	}
+	res.Outcome = Loaded
+	l.Log.Info("loaded", "source", src.Path, "unit", res.Unit, "year", res.Year, "rows", res.Read,
+		"accepted", res.Accepted, "rejected", res.Rejected, "replaced_loads", len(res.Replaced))
+	return res, nil
+}
+
+func firstSheet(rr *reportReader) *SheetSpec {
+	for _, s := range Contract {
+		if rr.sheets[s] != nil {
+			return s
+		}
+	}
+	return nil
+}
+
+// fail records a report that could not be loaded. An earlier failure of the same
+// content is replaced, so a file that keeps failing does not pile up rows.
+func (l *Loader) fail(ctx context.Context, conn *sql.Conn, res FileResult, started time.Time, cause error) (FileResult, error) {
+	var fe *FileError
+	if !errors.As(cause, &fe) {
+		fe = &FileError{Path: res.Source.Path, Msg: "cannot load", Reason: "Không nạp được tệp", Err: cause}
+	}
+	res.Outcome, res.Err = Failed, fe
+	l.Log.Error("report not loaded", "source", res.Source.Path, "error", fe)
+	if res.SHA256 == "" {
+		for _, f := range res.Source.Files {
+			if sha, err := fileSHA256(f); err == nil {
+				res.SHA256 += sha
+			}
+		}
+	}
+	if _, err := conn.ExecContext(ctx, `DELETE FROM load_manifest WHERE sha256 = ? AND outcome = 'failed'`, res.SHA256); err != nil {
+		return res, err
+	}
+	msg := fe.Reason
+	if fe.Err != nil {
+		msg += ": " + fe.Err.Error()
+	}
+	_, err := conn.ExecContext(ctx, `INSERT INTO load_manifest
+		SELECT coalesce(max(load_id), 0) + 1, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, 0, 0, ?, ?, 'failed', ?, NULL FROM load_manifest`,
+		res.Source.Path, res.Source.Kind, res.SHA256, duckdbList(res.Source.Files), nullStr(res.Unit), nullInt(res.Year),
+		res.Read, started, l.now(), msg)
+	return res, err
+}
+
+// duckdbList renders file paths as a DuckDB list literal for a ?::VARCHAR[] cast.
+func duckdbList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = "'" + strings.ReplaceAll(x, "'", "''") + "'"
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+// sheetLoad is what loading one sheet found out, for the set checks after it.
+type sheetLoad struct {
+	src    *sheetSource
+	header *HeaderMap
+}
+
+// loadRows streams every contract sheet into its table through the Appender,
+// and rows that break the contract into rejects.
+func (l *Loader) loadRows(ctx context.Context, conn *sql.Conn, rr *reportReader, res *FileResult) error {
+	loaded := map[*SheetSpec]*sheetLoad{}
+	err := conn.Raw(func(dc any) error {
+		dconn, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", dc)
+		}
+		rejects, err := duckdb.NewAppenderFromConn(dconn, "", "rejects")
+		if err != nil {
+			return err
+		}
+		for _, spec := range Contract {
+			ss := rr.sheets[spec]
+			if ss == nil {
+				continue
+			}
+			hm, err := l.appendSheet(dconn, rejects, spec, ss, res)
+			if err != nil {
+				rejects.Close()
+				return err
+			}
+			loaded[spec] = &sheetLoad{src: ss, header: hm}
+		}
+		return rejects.Close()
+	})
+	if err != nil {
+		return err
+	}
+	return setChecks(ctx, conn, res, loaded)
+}
+
+// appendSheet loads one sheet. The ThongTin sheet comes first and names the unit
+// and year every later row carries.
+func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *SheetSpec, ss *sheetSource, res *FileResult) (*HeaderMap, error) {
+	it, err := ss.open()
+	if err != nil {
+		return nil, &FileError{Path: ss.file, Sheet: ss.sheet, Msg: "cannot read sheet", Reason: "Không đọc được sheet", Err: err}
+	}
+	defer it.Close()
+	app, err := duckdb.NewAppenderFromConn(dconn, "", spec.Table)
+	if err != nil {
+		return nil, err
+	}
+	finder, err := newHeaderFinder(spec)
+	if err != nil {
+		app.Close()
+		return nil, err
+	}
+	colIdx := map[string]int{}
+	for i, c := range spec.Columns {
+		colIdx[c.Name] = i
+	}
+	var hm *HeaderMap
+	vals := make([]any, len(spec.Columns))
+	row := make([]driver.Value, provenanceColumns+len(spec.Columns))
+	var probs []problem
+	rowNum, dataRows := 0, 0
+	appendErr := func() error {
+		for it.Next() {
+			rowNum++
+			cells, err := it.Cells()
+			if err != nil {
+				return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: fmt.Sprintf("row %d", rowNum), Reason: fmt.Sprintf("Không đọc được dòng %d", rowNum), Err: err}
+			}
+			if hm == nil {
+				if len(nonEmpty(cells)) == 0 {
+					continue
+				}
+				if hm = finder.try(rowNum, cells); hm == nil && rowNum >= maxHeaderSearch {
+					break
+				}
+				continue
+			}
+			if len(nonEmpty(cells)) == 0 || isTotalRow(cells) {
+				continue
+			}
+			dataRows++
+			if spec.Table == "file_info" && dataRows > 1 {
+				probs = append(probs[:0], problem{col: 0, value: strings.Join(nonEmpty(cells), " | "), reason: "Sheet ThongTin chỉ có một dòng dữ liệu"})
+			} else {
+				probs = parseRow(hm, cells, vals, colIdx, probs[:0])
+			}
+			if len(probs) > 0 {
+				res.Rejected++
+				for _, p := range probs {
+					col := ""
+					if pos := hm.Index[p.col]; pos >= 0 {
+						col = ColumnLetter(pos)
+					}
+					if err := rejects.AppendRow(res.LoadID, nullStr(res.Unit), nullInt(res.Year), ss.file, ss.sha, spec.Name, ss.sheet,
+						int32(rowNum), nullStr(col), spec.Columns[p.col].Header, p.value, p.reason); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if spec.Table == "file_info" {
+				if err := l.identify(ss, vals, res); err != nil {
+					return err
+				}
+			}
+			row[0], row[1], row[2], row[3], row[4], row[5], row[6] = res.LoadID, res.Unit, int32(res.Year), ss.file, ss.sha, ss.sheet, int32(rowNum)
+			for i, v := range vals {
+				row[provenanceColumns+i] = v
+			}
+			if err := app.AppendRow(row...); err != nil {
+				return fmt.Errorf("%s!%s row %d: %w", ss.file, ss.sheet, rowNum, err)
+			}
+		}
+		return nil
+	}()
+	res.Read += dataRows
+	if err := app.Close(); err != nil && appendErr == nil {
+		appendErr = fmt.Errorf("%s!%s: %w", ss.file, ss.sheet, err)
+	}
+	if appendErr != nil {
+		return nil, appendErr
+	}
+	if hm == nil && finder.searched > 0 { // rows, but none of them the header
+		me := finder.missing()
+		return nil, &FileError{Path: ss.file, Sheet: ss.sheet, Msg: me.Error(), Reason: vietnameseMissing(me)}
+	}
+	if spec.Table == "file_info" && res.Unit == "" {
+		return nil, &FileError{Path: ss.file, Sheet: ss.sheet, Msg: "ThongTin gives no valid unit code and year",
+			Reason: "Sheet ThongTin không có mã đơn vị báo cáo và năm báo cáo hợp lệ"}
+	}
+	return hm, nil
+}
+
+func vietnameseMissing(err error) string {
+	var me *MissingHeaderError
+	if !errors.As(err, &me) {
+		return err.Error()
+	}
+	return fmt.Sprintf("Sheet %s thiếu cột bắt buộc: %s (dòng tiêu đề tìm thấy: %s)", me.Sheet,
+		strings.Join(me.Missing, ", "), strings.Join(me.Found, ", "))
+}
+
+// identify takes the unit and year from ThongTin; a CSV set's file names must agree.
+func (l *Loader) identify(ss *sheetSource, vals []any, res *FileResult) error {
+	spec := SheetByName("ThongTin")
+	unit, _ := vals[spec.column("declared_unit_code")].(string)
+	year, _ := vals[spec.column("declared_year")].(int32)
+	if src := res.Source; src.Kind == "csv" && (unit != src.csvUnit || int(year) != src.csvYear) {
+		return &FileError{Path: ss.file, Sheet: ss.sheet,
+			Msg:    fmt.Sprintf("ThongTin says unit %s year %d but the file names say %s %d", unit, year, src.csvUnit, src.csvYear),
+			Reason: fmt.Sprintf("ThongTin ghi đơn vị %s năm %d nhưng tên tệp ghi %s năm %d", unit, year, src.csvUnit, src.csvYear)}
+	}
+	res.Unit, res.Year = unit, int(year)
+	return nil
+}
+
+// finish counts what the load kept, checks nothing was lost, replaces earlier
+// loads of the same unit and year, and records the load in the manifest.
+func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, started time.Time) error {
+	var parts []string
+	for _, s := range Contract {
+		parts = append(parts, fmt.Sprintf("(SELECT count(*) FROM %s WHERE load_id = $1)", s.Table))
+	}
+	var accepted, rejected int
+	if err := conn.QueryRowContext(ctx, "SELECT "+strings.Join(parts, " + ")+
+		", (SELECT count(*) FROM (SELECT DISTINCT sheet, source_row FROM rejects WHERE load_id = $1))", res.LoadID).Scan(&accepted, &rejected); err != nil {
+		return err
+	}
+	res.Accepted, res.Rejected = accepted, rejected
+	if accepted+rejected != res.Read {
+		return fmt.Errorf("row accounting: %d read but %d accepted + %d rejected", res.Read, accepted, rejected)
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT load_id FROM load_manifest WHERE reporting_unit = ? AND report_year = ? AND outcome = 'loaded'`, res.Unit, res.Year)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		res.Replaced = append(res.Replaced, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, old := range res.Replaced {
+		for _, s := range Contract {
+			if _, err := conn.ExecContext(ctx, "DELETE FROM "+s.Table+" WHERE load_id = ?", old); err != nil {
+				return err
+			}
+		}
+		if _, err := conn.ExecContext(ctx, "DELETE FROM rejects WHERE load_id = ?", old); err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, "UPDATE load_manifest SET outcome = 'replaced', replaced_by = ? WHERE load_id = ?", res.LoadID, old); err != nil {
+			return err
+		}
+	}
+	var msg any
+	if len(res.Notes) > 0 {
+		msg = strings.Join(res.Notes, "; ")
+	}
+	_, err = conn.ExecContext(ctx, `INSERT INTO load_manifest VALUES (?, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, NULL)`,
+		res.LoadID, res.Source.Path, res.Source.Kind, res.SHA256, duckdbList(res.Source.Files), res.Unit, res.Year,
+		res.Read, res.Accepted, res.Rejected, started, l.now(), msg)
+	return err
+}

@@ -1,0 +1,92 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// provenance columns lead every loaded table: which load, report and cell a row came from.
+const provenanceDDL = `load_id BIGINT NOT NULL,
+	reporting_unit VARCHAR NOT NULL,
+	report_year INTEGER NOT NULL,
+	source_file VARCHAR NOT NULL,
+	source_sha256 VARCHAR NOT NULL,
+	source_sheet VARCHAR NOT NULL,
+	source_row INTEGER NOT NULL`
+
+const provenanceColumns = 7
+
+func sqlType(k Kind) string {
+	switch k {
+	case KindDate:
+		return "DATE"
+	case KindInt:
+		return "INTEGER"
+	case KindBool:
+		return "BOOLEAN"
+	}
+	return "VARCHAR"
+}
+
+// tableDDL is the warehouse table of one contract sheet.
+func tableDDL(s *SheetSpec) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n\t%s", s.Table, provenanceDDL)
+	for _, c := range s.Columns {
+		fmt.Fprintf(&b, ",\n\t%s %s", c.Name, sqlType(c.Kind))
+		if c.Required {
+			b.WriteString(" NOT NULL")
+		}
+	}
+	b.WriteString("\n)")
+	return b.String()
+}
+
+const rejectsDDL = `CREATE TABLE IF NOT EXISTS rejects (
+	load_id BIGINT NOT NULL,
+	reporting_unit VARCHAR,
+	report_year INTEGER,
+	source_file VARCHAR NOT NULL,
+	source_sha256 VARCHAR NOT NULL,
+	sheet VARCHAR NOT NULL,
+	source_sheet VARCHAR NOT NULL,
+	source_row INTEGER NOT NULL,
+	column_letter VARCHAR,
+	column_header VARCHAR,
+	value VARCHAR,
+	reason VARCHAR NOT NULL
+)`
+
+const manifestDDL = `CREATE TABLE IF NOT EXISTS load_manifest (
+	load_id BIGINT NOT NULL,
+	source_path VARCHAR NOT NULL,
+	source_kind VARCHAR NOT NULL,
+	sha256 VARCHAR NOT NULL,
+	files VARCHAR[] NOT NULL,
+	reporting_unit VARCHAR,
+	report_year INTEGER,
+	rows_read BIGINT NOT NULL,
+	rows_accepted BIGINT NOT NULL,
+	rows_rejected BIGINT NOT NULL,
+	started_at TIMESTAMP NOT NULL,
+	finished_at TIMESTAMP NOT NULL,
+	outcome VARCHAR NOT NULL,
+	message VARCHAR,
+	replaced_by BIGINT
+)`
+
+// EnsureSchema creates the loaded tables, rejects and the load manifest if absent.
+func EnsureSchema(ctx context.Context, db *sql.DB) error {
+	stmts := []string{rejectsDDL, manifestDDL}
+	for _, s := range Contract {
+		stmts = append(stmts, tableDDL(s))
+	}
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("create schema: %w", err)
+		}
+	}
+	return nil
+}

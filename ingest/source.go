@@ -1,0 +1,346 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Source is one report to load: a workbook, or the CSV files one reporting unit
+// sent for one year.
+type Source struct {
+	Path    string   // the workbook, or dir/<unit>_<year>_*.csv for a CSV set
+	Kind    string   // "xlsx" or "csv"
+	Files   []string // the physical files
+	ModTime time.Time
+	// for a CSV set, what its file names say
+	csvUnit string
+	csvYear int
+}
+
+// Unzip bounds: a workbook may not inflate beyond these, so a zip bomb is refused
+// instead of filling memory or disk.
+const (
+	unzipSizeLimit    = 1 << 30  // whole package
+	unzipXMLSizeLimit = 64 << 20 // a worksheet above this is streamed from a temp file
+	maxColumns        = 512
+)
+
+var csvName = regexp.MustCompile(`^(.+)_(\d{4})_([^_]+)\.[cC][sS][vV]$`)
+
+// Discover lists the reports in dir (and its subfolders), oldest first so that a
+// newer file for the same unit and year replaces an older one. Files that cannot
+// be a report are returned as problems; other files (notes, PDFs) are ignored.
+func Discover(dir string) ([]Source, []error, error) {
+	var sources []Source
+	var problems []error
+	csvSets := map[string]*Source{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != dir && strings.HasPrefix(name, ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") || !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(filepath.Ext(name)) {
+		case ".xlsx", ".xlsm":
+			sources = append(sources, Source{Path: path, Kind: "xlsx", Files: []string{path}, ModTime: info.ModTime()})
+		case ".xls":
+			problems = append(problems, &FileError{Path: path,
+				Msg:    "legacy .xls workbook: save it as .xlsx",
+				Reason: "Tệp Excel định dạng cũ (.xls): hãy lưu lại thành .xlsx"})
+		case ".csv":
+			m := csvName.FindStringSubmatch(name)
+			if m == nil {
+				problems = append(problems, &FileError{Path: path,
+					Msg:    "CSV file name must be <unit code>_<year>_<Sheet>.csv",
+					Reason: "Tên tệp CSV phải có dạng <mã đơn vị>_<năm>_<Sheet>.csv"})
+				return nil
+			}
+			year, _ := strconv.Atoi(m[2])
+			key := filepath.Join(filepath.Dir(path), m[1]+"_"+m[2])
+			set := csvSets[key]
+			if set == nil {
+				set = &Source{Path: key + "_*.csv", Kind: "csv", csvUnit: m[1], csvYear: year}
+				csvSets[key] = set
+			}
+			set.Files = append(set.Files, path)
+			if info.ModTime().After(set.ModTime) {
+				set.ModTime = info.ModTime()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("discover %s: %w", dir, err)
+	}
+	for _, s := range csvSets {
+		sort.Strings(s.Files)
+		sources = append(sources, *s)
+	}
+	sort.Slice(sources, func(i, j int) bool {
+		if !sources[i].ModTime.Equal(sources[j].ModTime) {
+			return sources[i].ModTime.Before(sources[j].ModTime)
+		}
+		return sources[i].Path < sources[j].Path
+	})
+	return sources, problems, nil
+}
+
+// FileError is a whole file (or sheet) that cannot be loaded. Msg is for logs;
+// Reason says the same in Vietnamese for the unit that sent it.
+type FileError struct {
+	Path, Sheet string
+	Msg, Reason string
+	Err         error
+}
+
+func (e *FileError) Error() string {
+	where := e.Path
+	if e.Sheet != "" {
+		where += "!" + e.Sheet
+	}
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", where, e.Msg, e.Err)
+	}
+	return where + ": " + e.Msg
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// fileSHA256 hashes a file by streaming it.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// rowIter walks a sheet's rows in order, one per Excel row, blank rows included.
+type rowIter interface {
+	Next() bool
+	Cells() ([]string, error)
+	Close() error
+}
+
+// sheetSource is where one contract sheet of a report is read from.
+type sheetSource struct {
+	file  string // physical file
+	sha   string
+	sheet string // the sheet's name as found
+	open  func() (rowIter, error)
+}
+
+// reportReader gives the contract sheets of one report.
+type reportReader struct {
+	sheets map[*SheetSpec]*sheetSource
+	extra  []string // sheets or files that name no contract sheet
+	close  func() error
+}
+
+func openReport(src Source) (*reportReader, error) {
+	switch src.Kind {
+	case "xlsx":
+		return openWorkbook(src.Files[0])
+	case "csv":
+		return openCSVSet(src)
+	}
+	return nil, fmt.Errorf("unknown source kind %q", src.Kind)
+}
+
+func openWorkbook(path string) (*reportReader, error) {
+	sha, err := fileSHA256(path)
+	if err != nil {
+		return nil, &FileError{Path: path, Msg: "cannot read", Reason: "Không đọc được tệp", Err: err}
+	}
+	f, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true, UnzipSizeLimit: unzipSizeLimit, UnzipXMLSizeLimit: unzipXMLSizeLimit})
+	if err != nil {
+		return nil, &FileError{Path: path, Msg: "not a readable .xlsx workbook", Reason: "Không mở được tệp Excel (tệp hỏng, có mật khẩu hoặc không phải .xlsx)", Err: err}
+	}
+	rr := &reportReader{sheets: map[*SheetSpec]*sheetSource{}, close: f.Close}
+	for _, name := range f.GetSheetList() {
+		spec, err := SheetFor(name)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		if spec == nil {
+			rr.extra = append(rr.extra, name)
+			continue
+		}
+		if prev, dup := rr.sheets[spec]; dup {
+			f.Close()
+			return nil, &FileError{Path: path, Sheet: name,
+				Msg:    fmt.Sprintf("sheets %q and %q both hold %s", prev.sheet, name, spec.Name),
+				Reason: fmt.Sprintf("Hai sheet %q và %q cùng là sheet %s", prev.sheet, name, spec.Name)}
+		}
+		name := name
+		rr.sheets[spec] = &sheetSource{file: path, sha: sha, sheet: name, open: func() (rowIter, error) {
+			rows, err := f.Rows(name)
+			if err != nil {
+				return nil, err
+			}
+			return &xlsxRows{rows: rows}, nil
+		}}
+	}
+	return rr, nil
+}
+
+type xlsxRows struct{ rows *excelize.Rows }
+
+func (x *xlsxRows) Next() bool { return x.rows.Next() }
+func (x *xlsxRows) Cells() ([]string, error) {
+	c, err := x.rows.Columns()
+	if err == nil && len(c) > maxColumns {
+		return nil, fmt.Errorf("row has %d columns, more than the %d a report may have", len(c), maxColumns)
+	}
+	return c, err
+}
+func (x *xlsxRows) Close() error {
+	if err := x.rows.Error(); err != nil {
+		x.rows.Close()
+		return err
+	}
+	return x.rows.Close()
+}
+
+func openCSVSet(src Source) (*reportReader, error) {
+	rr := &reportReader{sheets: map[*SheetSpec]*sheetSource{}, close: func() error { return nil }}
+	for _, path := range src.Files {
+		m := csvName.FindStringSubmatch(filepath.Base(path))
+		spec, err := SheetFor(m[3])
+		if err != nil {
+			return nil, err
+		}
+		if spec == nil {
+			rr.extra = append(rr.extra, filepath.Base(path))
+			continue
+		}
+		if prev, dup := rr.sheets[spec]; dup {
+			return nil, &FileError{Path: path, Msg: fmt.Sprintf("%s and %s both hold %s", prev.file, path, spec.Name),
+				Reason: fmt.Sprintf("Hai tệp cùng là sheet %s", spec.Name)}
+		}
+		sha, err := fileSHA256(path)
+		if err != nil {
+			return nil, &FileError{Path: path, Msg: "cannot read", Reason: "Không đọc được tệp", Err: err}
+		}
+		path := path
+		rr.sheets[spec] = &sheetSource{file: path, sha: sha, sheet: m[3], open: func() (rowIter, error) { return openCSV(path) }}
+	}
+	return rr, nil
+}
+
+// setSHA256 is the identity of a CSV set: the hash of its files' names and hashes.
+func setSHA256(rr *reportReader) string {
+	var lines []string
+	for spec, s := range rr.sheets {
+		lines = append(lines, spec.Name+" "+s.sha)
+	}
+	sort.Strings(lines)
+	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	return hex.EncodeToString(h[:])
+}
+
+type csvRows struct {
+	f    *os.File
+	r    *csv.Reader
+	rec  []string
+	err  error
+	line int
+}
+
+// openCSV opens a UTF-8 CSV file (with or without BOM). The delimiter is what the
+// header line uses: a comma, or the semicolon of Excel in Vietnamese locales.
+func openCSV(path string) (rowIter, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(f, 1<<16)
+	head, _ := br.Peek(4096)
+	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
+		f.Close()
+		return nil, errors.New("UTF-16 text: save the CSV as UTF-8")
+	}
+	if bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")) {
+		br.Discard(3)
+		head = head[3:]
+	}
+	firstLine := head
+	if i := bytes.IndexAny(head, "\r\n"); i >= 0 {
+		firstLine = head[:i]
+	}
+	if !utf8.Valid(firstLine) {
+		f.Close()
+		return nil, errors.New("not UTF-8 text: save the CSV as UTF-8")
+	}
+	r := csv.NewReader(br)
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	r.ReuseRecord = true
+	if bytes.Count(firstLine, []byte(";")) > bytes.Count(firstLine, []byte(",")) {
+		r.Comma = ';'
+	}
+	return &csvRows{f: f, r: r}, nil
+}
+
+func (c *csvRows) Next() bool {
+	if c.err != nil {
+		return false
+	}
+	c.rec, c.err = c.r.Read()
+	return c.err == nil
+}
+
+func (c *csvRows) Cells() ([]string, error) {
+	if len(c.rec) > maxColumns {
+		return nil, fmt.Errorf("row has %d columns, more than the %d a report may have", len(c.rec), maxColumns)
+	}
+	for _, v := range c.rec {
+		if !utf8.ValidString(v) {
+			return nil, errors.New("not UTF-8 text: save the CSV as UTF-8")
+		}
+	}
+	return c.rec, nil
+}
+
+func (c *csvRows) Close() error {
+	err := c.f.Close()
+	if c.err != nil && c.err != io.EOF {
+		return c.err
+	}
+	return err
+}

@@ -1,0 +1,261 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Dates outside this window are typing errors (a year typed in a date cell is
+// serial 2025, which Excel shows as 17/07/1905).
+var (
+	minDate = time.Date(1920, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxDate = time.Date(2100, 12, 31, 0, 0, 0, 0, time.UTC)
+)
+
+var errBadDate = errors.New("bad date")
+
+// ParseDate reads a date as units send it: an Excel serial (1900 date system, as
+// excelize returns raw date cells), text d/m/yyyy or dd/mm/yyyy (also with - or .),
+// or ISO yyyy-mm-dd with an optional time. The result is midnight UTC, the calendar
+// day itself: no time zone can move it to another day.
+func ParseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, errBadDate
+	}
+	var t time.Time
+	var err error
+	switch {
+	case isSerial(s):
+		t, err = serialDate(s)
+	case len(s) >= 10 && s[4] == '-' && isDigits(s[:4]):
+		t, err = isoDate(s)
+	default:
+		t, err = dmyDate(s)
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	if t.Before(minDate) || t.After(maxDate) {
+		return time.Time{}, fmt.Errorf("%w: out of range", errBadDate)
+	}
+	return t, nil
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isSerial(s string) bool {
+	intPart, frac, _ := strings.Cut(s, ".")
+	return isDigits(intPart) && (frac == "" || isDigits(frac))
+}
+
+// serialDate converts an Excel 1900-system serial. Serial 60 is 29/02/1900, a day
+// that never existed (Lotus 1-2-3's leap-year bug, kept by Excel); it is rejected.
+func serialDate(s string) (time.Time, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 1 || f > 2958465 {
+		return time.Time{}, errBadDate
+	}
+	n := int(math.Floor(f))
+	switch {
+	case n == 60:
+		return time.Time{}, fmt.Errorf("%w: 29/02/1900 does not exist", errBadDate)
+	case n < 60:
+		return time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n), nil
+	default:
+		return time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n), nil
+	}
+}
+
+func isoDate(s string) (time.Time, error) {
+	day := s[:10]
+	rest := s[10:]
+	if rest != "" && rest[0] != 'T' && rest[0] != ' ' {
+		return time.Time{}, errBadDate
+	}
+	y, err1 := strconv.Atoi(day[:4])
+	m, err2 := strconv.Atoi(day[5:7])
+	d, err3 := strconv.Atoi(day[8:10])
+	if err1 != nil || err2 != nil || err3 != nil || day[7] != '-' {
+		return time.Time{}, errBadDate
+	}
+	return civil(y, m, d)
+}
+
+func dmyDate(s string) (time.Time, error) {
+	sep := byte(0)
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' || s[i] == '-' || s[i] == '.' {
+			sep = s[i]
+			break
+		}
+	}
+	if sep == 0 {
+		return time.Time{}, errBadDate
+	}
+	// a time of day after the date ("05/03/2025 00:00:00") is dropped
+	if sp := strings.IndexByte(s, ' '); sp > 0 {
+		s = s[:sp]
+	}
+	parts := strings.Split(s, string(sep))
+	if len(parts) != 3 || len(parts[2]) != 4 || len(parts[0]) > 2 || len(parts[1]) > 2 {
+		return time.Time{}, errBadDate
+	}
+	for _, p := range parts {
+		if !isDigits(p) {
+			return time.Time{}, errBadDate
+		}
+	}
+	d, _ := strconv.Atoi(parts[0])
+	m, _ := strconv.Atoi(parts[1])
+	y, _ := strconv.Atoi(parts[2])
+	return civil(y, m, d)
+}
+
+// civil builds a date, refusing days that do not exist (31/04, 29/02 in 2025).
+func civil(y, m, d int) (time.Time, error) {
+	if m < 1 || m > 12 || d < 1 || d > 31 {
+		return time.Time{}, errBadDate
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d || int(t.Month()) != m {
+		return time.Time{}, fmt.Errorf("%w: %02d/%02d/%d does not exist", errBadDate, d, m, y)
+	}
+	return t, nil
+}
+
+var errBadInt = errors.New("bad integer")
+
+// ParseInt reads a whole number: 1296, 1.296 (Vietnamese thousands), 1,296,
+// or an Excel number that happens to be whole (12.0, 1E3).
+func ParseInt(s string) (int64, error) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
+	if s == "" {
+		return 0, errBadInt
+	}
+	body := strings.TrimPrefix(s, "-")
+	if grouped(body, '.') || grouped(body, ',') {
+		s = strings.NewReplacer(".", "", ",", "").Replace(s)
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1e15 {
+		return 0, errBadInt
+	}
+	return int64(f), nil
+}
+
+// grouped reports digits in groups of three joined by sep: 1.296 or 12.345.678.
+func grouped(s string, sep byte) bool {
+	parts := strings.Split(s, string(sep))
+	if len(parts) < 2 || len(parts[0]) == 0 || len(parts[0]) > 3 || !isDigits(parts[0]) {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if len(p) != 3 || !isDigits(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// maxTextLen bounds one text cell, so a hostile file cannot fill the warehouse.
+const maxTextLen = 4000
+
+// problem is one thing wrong with one cell.
+type problem struct {
+	col    int // index into spec.Columns
+	value  string
+	reason string // Vietnamese
+}
+
+// parseCell turns one cell into the warehouse value: string, time.Time, int32,
+// bool, or nil for blank. A non-empty reason says why the cell is rejected.
+func parseCell(c *Column, raw string) (any, string) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		if c.Required {
+			return nil, "Thiếu giá trị bắt buộc"
+		}
+		return nil, ""
+	}
+	switch c.Kind {
+	case KindText, KindCode:
+		if len(s) > maxTextLen {
+			return nil, fmt.Sprintf("Nội dung quá dài (%d ký tự, tối đa %d)", len(s), maxTextLen)
+		}
+		return cleanText(s), ""
+	case KindDate:
+		t, err := ParseDate(s)
+		if err != nil {
+			return nil, "Ngày không hợp lệ (cần dạng dd/mm/yyyy, từ 01/01/1920 đến 31/12/2100)"
+		}
+		return t, ""
+	case KindInt:
+		n, err := ParseInt(s)
+		if err != nil {
+			return nil, "Không phải số nguyên"
+		}
+		if n < c.Min || n > c.Max {
+			return nil, fmt.Sprintf("Giá trị ngoài khoảng cho phép (%d–%d)", c.Min, c.Max)
+		}
+		return int32(n), ""
+	case KindEnum:
+		code, ok := c.Enum.Lookup(s)
+		if !ok {
+			return nil, "Giá trị không thuộc danh mục: " + c.Enum.Labels()
+		}
+		return code, ""
+	case KindBool:
+		code, ok := EnumYesNo.Lookup(s)
+		if !ok {
+			return nil, "Giá trị không thuộc danh mục: Có, Không"
+		}
+		return code == "co", ""
+	}
+	return nil, "Kiểu cột không xác định"
+}
+
+// parseRow parses the contract columns of one data row into vals (one per
+// contract column) and returns every problem found in it.
+func parseRow(h *HeaderMap, cells []string, vals []any, colIdx map[string]int, probs []problem) []problem {
+	spec := h.Spec
+	for i := range spec.Columns {
+		raw := ""
+		if p := h.Index[i]; p >= 0 && p < len(cells) {
+			raw = cells[p]
+		}
+		v, reason := parseCell(&spec.Columns[i], raw)
+		vals[i] = v
+		if reason != "" {
+			probs = append(probs, problem{col: i, value: raw, reason: reason})
+		}
+	}
+	if len(probs) == 0 && spec.Check != nil {
+		if col, reason := spec.Check(vals, colIdx); reason != "" {
+			i := colIdx[col]
+			raw := ""
+			if p := h.Index[i]; p >= 0 && p < len(cells) {
+				raw = cells[p]
+			}
+			probs = append(probs, problem{col: i, value: raw, reason: reason})
+		}
+	}
+	return probs
+}

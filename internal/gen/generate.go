@@ -1,0 +1,550 @@
+package gen
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+)
+
+// Scale sets the size of a generated data set.
+type Scale struct {
+	Name           string
+	Units          int // reporting units
+	OrgsPerUnit    int // grassroots organizations per reporting unit (mean)
+	CellsPerOrg    int // cells per đảng bộ cơ sở (mean)
+	MembersPerCell int // members per cell (mean)
+}
+
+// Scales are the sizes of domain.md §2. A province is about 120 reporting units,
+// 2.000 grassroots organizations, 6.000 cells and 170.000 members; national is
+// 33 provinces' worth (about 5,6 million members).
+var Scales = map[string]Scale{
+	"small":    {Name: "small", Units: 3, OrgsPerUnit: 4, CellsPerOrg: 3, MembersPerCell: 10},
+	"demo":     {Name: "demo", Units: 6, OrgsPerUnit: 17, CellsPerOrg: 5, MembersPerCell: 25},
+	"province": {Name: "province", Units: 120, OrgsPerUnit: 17, CellsPerOrg: 5, MembersPerCell: 25},
+	"national": {Name: "national", Units: 3960, OrgsPerUnit: 17, CellsPerOrg: 5, MembersPerCell: 25},
+}
+
+// Config selects what to generate.
+type Config struct {
+	Scale Scale
+	Year  int
+	Seed  uint64
+}
+
+// Generate builds reporting unit i (0-based) of the data set. The result depends
+// only on (Seed, Year, i), so units can be generated one at a time in constant memory.
+func Generate(cfg Config, i int) *Report {
+	g := &unitGen{
+		cfg: cfg,
+		r:   rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.Year)<<32|uint64(i))),
+		y:   cfg.Year,
+	}
+	return g.report(i)
+}
+
+type unitGen struct {
+	cfg Config
+	r   *rand.Rand
+	y   int
+	rep *Report
+	// residence cells of this unit (cells of commune/ward organizations)
+	residenceCells []Unit
+}
+
+func date(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
+
+func ptr(t time.Time) *time.Time { return &t }
+
+func (g *unitGen) chance(p float64) bool { return g.r.Float64() < p }
+
+func (g *unitGen) pick(xs []string) string { return xs[g.r.IntN(len(xs))] }
+
+// around returns n ±spread (at least min).
+func (g *unitGen) around(n int, spread float64, min int) int {
+	d := int(float64(n) * spread)
+	v := n
+	if d > 0 {
+		v = n - d + g.r.IntN(2*d+1)
+	}
+	if v < min {
+		v = min
+	}
+	return v
+}
+
+// dayIn returns a random day between from and to inclusive.
+func (g *unitGen) dayIn(from, to time.Time) time.Time {
+	days := int(to.Sub(from).Hours()/24) + 1
+	return from.AddDate(0, 0, g.r.IntN(days))
+}
+
+func (g *unitGen) personName() (string, string) {
+	gender := "Nam"
+	middle := g.pick(middleMale)
+	given := g.pick(givenMale)
+	if g.chance(0.45) {
+		gender = "Nữ"
+		middle = g.pick(middleFemale)
+		given = g.pick(givenFemale)
+	}
+	return g.pick(familyNames) + " " + middle + " " + given, gender
+}
+
+func (g *unitGen) report(i int) *Report {
+	y := g.y
+	code := fmt.Sprintf("%04d", 100+i)
+	place := placeName(i)
+	var name string
+	if y >= 2025 {
+		name = "Đảng ủy xã " + place
+		if i%4 == 1 {
+			name = "Đảng ủy phường " + place
+		}
+	} else {
+		switch i % 10 {
+		case 0:
+			name = "Thành ủy " + place
+		case 5:
+			name = "Thị ủy " + place
+		default:
+			name = "Huyện ủy " + place
+		}
+	}
+	author, _ := g.personName()
+	g.rep = &Report{
+		UnitCode: code, UnitName: name, Year: y, Author: author,
+		Created: g.dayIn(date(y+1, 1, 5), date(y+1, 2, 20)),
+		Layout: Layout{
+			TitleRows: i%2 == 0,
+			STT:       i%3 != 2,
+			TextDates: i%3 == 1,
+			TotalRow:  i%4 == 0,
+			BOM:       i%2 == 1,
+		},
+	}
+	rep := g.rep
+	root := Unit{Code: code, Name: name, Level: LevelAbove, ValidFrom: ptr(date(2020, 1, 1))}
+	if y >= 2025 {
+		root.ValidFrom = ptr(date(2025, 7, 1))
+	}
+	rep.Units = append(rep.Units, root)
+
+	nOrgs := g.around(g.cfg.Scale.OrgsPerUnit, 0.3, 2)
+	type orgCells struct {
+		org   Unit
+		cells []Unit
+	}
+	var orgs []orgCells
+	for j := 0; j < nOrgs; j++ {
+		oc := orgCells{org: g.org(code, j)}
+		if j == 0 || g.chance(0.6) { // đảng bộ cơ sở with cells
+			oc.org.Name = "Đảng bộ " + oc.org.Name
+			n := g.around(g.cfg.Scale.CellsPerOrg, 0.6, 2)
+			for k := 0; k < n; k++ {
+				oc.cells = append(oc.cells, g.cell(oc.org, k))
+			}
+			if g.chance(0.25) { // a cell merged away last year: valid until 30/06/(Y-1)
+				c := g.cell(oc.org, n)
+				c.ValidTo = ptr(date(y-1, 6, 30))
+				rep.Units = append(rep.Units, c)
+			}
+		} else {
+			oc.org.Name = "Chi bộ " + oc.org.Name
+		}
+		rep.Units = append(rep.Units, oc.org)
+		rep.Units = append(rep.Units, oc.cells...)
+		orgs = append(orgs, oc)
+		if oc.org.Type == "Xã phường" {
+			if len(oc.cells) > 0 {
+				g.residenceCells = append(g.residenceCells, oc.cells...)
+			} else {
+				g.residenceCells = append(g.residenceCells, oc.org)
+			}
+		}
+	}
+
+	seq := 0
+	for _, oc := range orgs {
+		holders := oc.cells
+		if len(holders) == 0 {
+			holders = []Unit{oc.org} // a chi bộ cơ sở holds its members itself
+		}
+		for _, cell := range holders {
+			n := g.around(g.cfg.Scale.MembersPerCell, 0.4, 3)
+			var counted []Member
+			for k := 0; k < n; k++ {
+				seq++
+				m := g.member(i, seq, cell, oc.org.Type)
+				rep.Members = append(rep.Members, m)
+				if memberCounted(m, y) {
+					counted = append(counted, m)
+				}
+				g.memberEvents(m)
+			}
+			g.meetings(cell, len(counted))
+		}
+	}
+	g.inspections(orgs2units(orgs, func(o orgCells) (Unit, []Unit) { return o.org, o.cells }))
+	g.orgRatingsAndDiscipline()
+	return rep
+}
+
+func orgs2units[T any](xs []T, f func(T) (Unit, []Unit)) [][]Unit {
+	var out [][]Unit
+	for _, x := range xs {
+		o, cs := f(x)
+		out = append(out, append([]Unit{o}, cs...))
+	}
+	return out
+}
+
+var orgTypes = []struct {
+	name string
+	p    float64
+}{{"Xã phường", 0.35}, {"Cơ quan", 0.25}, {"Sự nghiệp", 0.20}, {"Doanh nghiệp", 0.12}, {"Lực lượng vũ trang", 0.08}}
+
+func (g *unitGen) org(ru string, j int) Unit {
+	x := g.r.Float64()
+	typ := orgTypes[len(orgTypes)-1].name
+	for _, t := range orgTypes {
+		if x < t.p {
+			typ = t.name
+			break
+		}
+		x -= t.p
+	}
+	var name string
+	switch typ {
+	case "Xã phường":
+		name = "xã " + g.pick(places)
+	case "Cơ quan":
+		name = g.pick(agencies)
+	case "Sự nghiệp":
+		name = g.pick(services) + " " + g.pick(places)
+	case "Doanh nghiệp":
+		name = "Công ty " + g.pick(companies)
+	default:
+		name = g.pick(forces)
+	}
+	return Unit{Code: fmt.Sprintf("%s%03d", ru, j+1), Name: name, Level: LevelOrg, Type: typ, Parent: ru,
+		ValidFrom: ptr(date(2020+g.r.IntN(3), 1, 1))}
+}
+
+func (g *unitGen) cell(org Unit, k int) Unit {
+	var name string
+	if org.Type == "Xã phường" {
+		if g.chance(0.5) {
+			name = fmt.Sprintf("Chi bộ ấp %d", k+1)
+		} else {
+			name = fmt.Sprintf("Chi bộ khu phố %d", k+1)
+		}
+	} else {
+		name = "Chi bộ " + departments[(k+g.r.IntN(3))%len(departments)]
+	}
+	return Unit{Code: fmt.Sprintf("%s%02d", org.Code, k+1), Name: name, Level: LevelCell, Type: org.Type, Parent: org.Code,
+		ValidFrom: org.ValidFrom}
+}
+
+// memberCounted is domain.md §4: Trạng thái Đang sinh hoạt or blank, or a status date after 31/12/Y.
+func memberCounted(m Member, y int) bool {
+	return m.Status == "" || m.Status == StatusActive || (m.StatusDate != nil && m.StatusDate.After(date(y, 12, 31)))
+}
+
+var statuses = []struct {
+	name string
+	p    float64
+}{{"Chuyển đi", 0.02}, {"Từ trần", 0.01}, {"Xóa tên", 0.01}, {"Khai trừ", 0.005}, {"Ra khỏi Đảng", 0.005}}
+
+func (g *unitGen) member(ru, seq int, cell Unit, orgType string) Member {
+	y := g.y
+	name, gender := g.personName()
+	m := Member{
+		Code: fmt.Sprintf("%04d%05d", ru, seq), Name: name, Gender: gender, CellCode: cell.Code,
+		Birth:   g.dayIn(date(1955, 1, 1), date(2002, 12, 31)),
+		Working: "Không",
+	}
+	pWorking := 0.60
+	if orgType == "Xã phường" {
+		pWorking = 0.15
+	}
+	if g.chance(pWorking) {
+		m.Working = "Có"
+		switch x := g.r.Float64(); {
+		case x < 0.30:
+			m.Scheme = "" // blank means Giới thiệu
+		case x < 0.86:
+			m.Scheme = SchemeIntroduced
+		case x < 0.94:
+			m.Scheme = SchemeExcused
+		default:
+			m.Scheme = SchemeNone
+		}
+		m.ResidenceCommune = "xã " + g.pick(places)
+		if len(g.residenceCells) > 0 && m.Scheme != SchemeNone {
+			m.ResidenceCellCode = g.residenceCells[g.r.IntN(len(g.residenceCells))].Code
+		}
+	}
+	x := g.r.Float64()
+	for _, s := range statuses {
+		if x < s.p {
+			m.Status = s.name
+			m.StatusDate = ptr(g.dayIn(date(y-1, 1, 1), date(y+1, 3, 31)))
+			break
+		}
+		x -= s.p
+	}
+	if m.Status == "" && g.chance(0.4) {
+		m.Status = StatusActive
+	}
+	return m
+}
+
+// memberEvents adds the member's letters, comments, ratings and discipline.
+func (g *unitGen) memberEvents(m Member) {
+	y, rep := g.y, g.rep
+	introduced := m.Working == "Có" && m.Scheme != SchemeNone
+	var lastSigned *time.Time
+	if introduced && g.chance(0.92) {
+		n := 1
+		if g.chance(0.05) {
+			n = 2 // moved house: an older letter and a newer one
+		}
+		for k := 0; k < n; k++ {
+			var signed time.Time
+			switch x := g.r.Float64(); {
+			case x < 0.65 || k == 0 && n == 2:
+				signed = g.dayIn(date(y-4, 1, 10), date(y-1, 12, 31))
+			case x < 0.95:
+				signed = g.dayIn(date(y, 1, 5), date(y, 12, 31))
+			default:
+				signed = g.dayIn(date(y+1, 1, 2), date(y+1, 2, 28)) // signed too late for Y
+			}
+			l := Letter{MemberCode: m.Code, Number: fmt.Sprintf("%d/GGT-ĐU", 1+g.r.IntN(400)), Signed: signed, Commune: m.ResidenceCommune}
+			if g.chance(0.9) {
+				l.Confirmed = ptr(signed.AddDate(0, 0, 3+g.r.IntN(18)))
+				if g.chance(0.85) {
+					l.CellReceived = ptr(l.Confirmed.AddDate(0, 0, 1+g.r.IntN(40)))
+				}
+			}
+			rep.Letters = append(rep.Letters, l)
+			if lastSigned == nil || signed.After(*lastSigned) {
+				lastSigned = &l.Signed
+			}
+		}
+	}
+	if lastSigned != nil && !lastSigned.After(date(y, 12, 31)) {
+		pComment := 0.9
+		if m.Scheme == SchemeExcused {
+			pComment = 0.05 // excused, but some committees comment anyway
+		}
+		if g.chance(pComment) {
+			rep.Comments = append(rep.Comments, g.comment(m, y))
+		}
+		if g.chance(0.3) {
+			rep.Comments = append(rep.Comments, g.comment(m, y-1))
+		}
+	}
+	if memberCounted(m, y) && g.chance(0.93) {
+		rep.Ratings = append(rep.Ratings, g.rating("Đảng viên", m.Code, y, memberRatings))
+	}
+	if g.chance(0.1) {
+		rep.Ratings = append(rep.Ratings, g.rating("Đảng viên", m.Code, y-1, memberRatings))
+	}
+	if g.chance(0.004) {
+		d := Discipline{TargetType: "Đảng viên", TargetCode: m.Code, Form: g.pick([]string{"Khiển trách", "Khiển trách", "Khiển trách", "Cảnh cáo", "Cảnh cáo", "Cách chức", "Khai trừ"}),
+			Decided: g.dayIn(date(y, 1, 1), date(y, 12, 31))}
+		if g.chance(0.1) {
+			d.Decided = g.dayIn(date(y-1, 1, 1), date(y-1, 12, 31))
+		}
+		d.Case = fmt.Sprintf("KL-%s-%d", g.rep.UnitCode, len(rep.Disciplines)+1)
+		rep.Disciplines = append(rep.Disciplines, d)
+	}
+	if g.chance(0.01) {
+		g.addInspection("Đảng viên", m.Code)
+	}
+}
+
+func (g *unitGen) comment(m Member, year int) Comment {
+	meet := g.dayIn(date(year, 9, 15), date(year, 11, 20))
+	c := Comment{MemberCode: m.Code, Year: year, ResidenceCell: m.ResidenceCellCode, MeetingDate: &meet, Channel: "Giấy",
+		Content: "Gương mẫu chấp hành chủ trương của Đảng, chính sách, pháp luật của Nhà nước và quy định nơi cư trú."}
+	switch x := g.r.Float64(); {
+	case x < 0.93:
+		c.Conclusion = "Tốt"
+	case x < 0.97:
+		c.Conclusion = "Chưa tốt"
+		c.Content = "Chưa tham gia đầy đủ các buổi sinh hoạt ở khu dân cư."
+	default:
+		c.Conclusion = ""
+	}
+	if year >= 2025 && g.chance(0.15) {
+		c.Channel = "Dịch vụ công"
+	}
+	c.Sent = ptr(meet.AddDate(0, 0, 2+g.r.IntN(14)))
+	if g.chance(0.94) {
+		c.Received = ptr(c.Sent.AddDate(0, 0, 1+g.r.IntN(30)))
+	}
+	return c
+}
+
+var (
+	memberRatings = []float64{0.12, 0.72, 0.13, 0.03}
+	orgRatings    = []float64{0.15, 0.65, 0.17, 0.03}
+	ratingShort   = []string{"HTXS", "HTT", "HT", "KHT"}
+	ratingFull    = []string{"Hoàn thành xuất sắc nhiệm vụ", "Hoàn thành tốt nhiệm vụ", "Hoàn thành nhiệm vụ", "Không hoàn thành nhiệm vụ"}
+	scoreBands    = [][2]int{{90, 100}, {70, 89}, {50, 69}, {20, 49}}
+)
+
+func (g *unitGen) rating(target, code string, year int, dist []float64) Rating {
+	x, lvl := g.r.Float64(), len(dist)-1
+	for k, p := range dist {
+		if x < p {
+			lvl = k
+			break
+		}
+		x -= p
+	}
+	r := Rating{TargetType: target, Code: code, Year: year, Rating: ratingShort[lvl]}
+	if g.chance(0.3) {
+		r.Rating = ratingFull[lvl]
+	}
+	self := lvl
+	if self > 0 && g.chance(0.2) {
+		self--
+	}
+	r.Self = ratingShort[self]
+	if year >= 2025 {
+		b := scoreBands[lvl]
+		r.Score = b[0] + g.r.IntN(b[1]-b[0]+1)
+	}
+	return r
+}
+
+// meetings writes a cell's meetings for the year; members is its head count.
+func (g *unitGen) meetings(cell Unit, members int) {
+	y, rep := g.y, g.rep
+	missing := map[int]bool{}
+	if g.chance(0.3) {
+		for k := 1 + g.r.IntN(3); k > 0; k-- {
+			missing[1+g.r.IntN(12)] = true
+		}
+	}
+	if g.chance(0.2) { // last December's meeting, listed again: not in Y
+		rep.Meetings = append(rep.Meetings, g.meeting(cell, members, date(y-1, 12, 5+g.r.IntN(20)), "Thường kỳ"))
+	}
+	for q := 0; q < 4; q++ {
+		combinedMonth := 0
+		if g.chance(0.3) {
+			combinedMonth = q*3 + 1 + g.r.IntN(3)
+		}
+		for m := q*3 + 1; m <= q*3+3; m++ {
+			if missing[m] {
+				continue
+			}
+			kind := "Thường kỳ"
+			if m == combinedMonth {
+				kind = "Kết hợp"
+			}
+			rep.Meetings = append(rep.Meetings, g.meeting(cell, members, date(y, m, 1+g.r.IntN(28)), kind))
+		}
+		if combinedMonth == 0 && g.chance(0.55) {
+			m := q*3 + 1 + g.r.IntN(3)
+			rep.Meetings = append(rep.Meetings, g.meeting(cell, members, date(y, m, 1+g.r.IntN(28)), "Chuyên đề"))
+		}
+	}
+}
+
+func (g *unitGen) meeting(cell Unit, members int, d time.Time, kind string) Meeting {
+	mt := Meeting{CellCode: cell.Code, Date: d, Kind: kind, Members: members, Minutes: 60 + 5*g.r.IntN(19)}
+	if kind == "Kết hợp" {
+		mt.Minutes = 100 + 5*g.r.IntN(17)
+	}
+	if members > 0 {
+		mt.Exempt = g.r.IntN(min(3, members))
+	}
+	expected := mt.Members - mt.Exempt
+	mt.AbsentExcused = min(expected, g.r.IntN(4))
+	if g.chance(0.1) && expected-mt.AbsentExcused > 0 {
+		mt.AbsentUnexcused = 1
+	}
+	mt.Present = expected - mt.AbsentExcused - mt.AbsentUnexcused
+	mt.Grade = g.pick([]string{"Tốt", "Tốt", "Tốt", "Tốt", "Tốt", "Khá", "Khá", "Khá", "Trung bình", ""})
+	return mt
+}
+
+var (
+	activities = []string{"Kiểm tra", "Giám sát"}
+	inspKinds  = []string{"Thường xuyên", "Thường xuyên", "Thường xuyên", "Chuyên đề", "Chuyên đề", "Dấu hiệu vi phạm"}
+)
+
+func (g *unitGen) addInspection(targetType, targetCode string) {
+	y, rep := g.y, g.rep
+	in := Inspection{
+		Case:     fmt.Sprintf("KT-%s-%03d", rep.UnitCode, len(rep.Inspections)+1),
+		Activity: g.pick(activities), Kind: g.pick(inspKinds), Subject: rep.UnitCode,
+		TargetType: targetType, TargetCode: targetCode,
+	}
+	if in.Kind == "Dấu hiệu vi phạm" {
+		in.Activity = "Kiểm tra"
+	}
+	switch x := g.r.Float64(); {
+	case x < 0.85:
+		in.Start = ptr(g.dayIn(date(y, 1, 10), date(y, 11, 30)))
+	case x < 0.90: // start left blank: the conclusion date decides the year
+		in.Concluded = ptr(g.dayIn(date(y, 2, 1), date(y, 12, 20)))
+	case x < 0.95: // began last year, concluded this year: belongs to Y-1
+		in.Start = ptr(g.dayIn(date(y-1, 11, 1), date(y-1, 12, 20)))
+		in.Concluded = ptr(g.dayIn(date(y, 1, 5), date(y, 2, 28)))
+	default: // blank start, concluded last year
+		in.Concluded = ptr(g.dayIn(date(y-1, 3, 1), date(y-1, 12, 20)))
+	}
+	if in.Start != nil && in.Concluded == nil && g.chance(0.9) {
+		in.Concluded = ptr(in.Start.AddDate(0, 0, 10+g.r.IntN(40)))
+	}
+	if in.Concluded != nil {
+		in.Violation = "Không"
+		if g.chance(0.15) || in.Kind == "Dấu hiệu vi phạm" && g.chance(0.6) {
+			in.Violation = "Có"
+		}
+	}
+	rep.Inspections = append(rep.Inspections, in)
+}
+
+// inspections covers about half of the organizations, some through one of their cells.
+func (g *unitGen) inspections(orgs [][]Unit) {
+	for _, units := range orgs {
+		if !g.chance(0.55) {
+			continue
+		}
+		for k := 1 + g.r.IntN(2); k > 0; k-- {
+			target := units[0]
+			if len(units) > 1 && g.chance(0.3) {
+				target = units[1+g.r.IntN(len(units)-1)]
+			}
+			if target.ValidTo != nil {
+				target = units[0]
+			}
+			g.addInspection("Tổ chức", target.Code)
+		}
+	}
+}
+
+func (g *unitGen) orgRatingsAndDiscipline() {
+	y, rep := g.y, g.rep
+	for _, u := range rep.Units {
+		if u.Level == LevelAbove || u.ValidTo != nil {
+			continue
+		}
+		if g.chance(0.95) {
+			rep.Ratings = append(rep.Ratings, g.rating("Tổ chức", u.Code, y, orgRatings))
+		}
+		if u.Level == LevelOrg && g.chance(0.02) {
+			rep.Disciplines = append(rep.Disciplines, Discipline{
+				Case: fmt.Sprintf("KL-%s-%d", rep.UnitCode, len(rep.Disciplines)+1), TargetType: "Tổ chức", TargetCode: u.Code,
+				Form: g.pick([]string{"Khiển trách", "Cảnh cáo"}), Decided: g.dayIn(date(y, 1, 1), date(y, 12, 31))})
+		}
+	}
+	sort.SliceStable(rep.Ratings, func(a, b int) bool { return rep.Ratings[a].TargetType > rep.Ratings[b].TargetType })
+}
