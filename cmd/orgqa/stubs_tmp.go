@@ -2,6 +2,5 @@ package main
 
 import "github.com/spf13/cobra"
 
-func newTransformCmd(e *env) *cobra.Command { return &cobra.Command{Use: "transform"} }
-func newReportCmd(e *env) *cobra.Command    { return &cobra.Command{Use: "report"} }
-func newRunCmd(e *env) *cobra.Command       { return &cobra.Command{Use: "run"} }
+func newReportCmd(e *env) *cobra.Command { return &cobra.Command{Use: "report"} }
+func newRunCmd(e *env) *cobra.Command    { return &cobra.Command{Use: "run"} }

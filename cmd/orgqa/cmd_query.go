@@ -1,0 +1,71 @@
+package main
+
+import (
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"orgqa/internal/warehouse"
+)
+
+func newQueryCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:     "query SQL",
+		Short:   "Run one read-only SQL query on the warehouse and print tab-separated rows",
+		Example: `  orgqa query "SELECT level, metric, value FROM mart_metrics WHERE level = 'province'"`,
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			w, err := warehouse.Open(cmd.Context(), e.warehousePath, warehouse.Options{ReadOnly: true})
+			if err != nil {
+				return err
+			}
+			defer w.Close(cmd.Context(), false)
+			rows, err := w.DB.QueryContext(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			cols, err := rows.Columns()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stdout, strings.Join(cols, "\t"))
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			out := make([]string, len(cols))
+			for rows.Next() {
+				if err := rows.Scan(ptrs...); err != nil {
+					return err
+				}
+				for i, v := range vals {
+					out[i] = queryText(v)
+				}
+				fmt.Fprintln(e.stdout, strings.Join(out, "\t"))
+			}
+			return rows.Err()
+		},
+	}
+}
+
+func queryText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "NULL"
+	case time.Time:
+		if v.Hour() == 0 && v.Minute() == 0 && v.Second() == 0 {
+			return v.Format("2006-01-02")
+		}
+		return v.Format(time.RFC3339)
+	case []byte:
+		return string(v)
+	case sql.RawBytes:
+		return string(v)
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"orgqa/ingest"
+	"orgqa/internal/warehouse"
+	"orgqa/transform"
+)
+
+type transformOptions struct {
+	year int
+}
+
+func newTransformCmd(e *env) *cobra.Command {
+	o := &transformOptions{}
+	cmd := &cobra.Command{
+		Use:   "transform",
+		Short: "Build the year's metrics from the loaded reports (runs the SQL models)",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w, err := e.openWarehouse(cmd.Context())
+			if err != nil {
+				return err
+			}
+			_, err = transformRun(cmd.Context(), e, w, o)
+			if cerr := w.Close(cmd.Context(), true); err == nil {
+				err = cerr
+			}
+			return err
+		},
+	}
+	cmd.Flags().IntVar(&o.year, "year", 0, "report year (default: the latest year loaded)")
+	return cmd
+}
+
+// sourceTables are the tables that exist before any model runs.
+func sourceTables() []string {
+	out := []string{"rejects", "load_manifest", "params"}
+	for _, s := range ingest.Contract {
+		out = append(out, s.Table)
+	}
+	return out
+}
+
+var errNoData = errors.New("no reports loaded: run ingest first")
+
+// latestYear is the latest report year with a loaded report.
+func latestYear(ctx context.Context, db *sql.DB) (int, error) {
+	var y sql.NullInt64
+	err := db.QueryRowContext(ctx, `SELECT max(report_year) FROM load_manifest WHERE outcome = 'loaded'`).Scan(&y)
+	if err != nil || !y.Valid {
+		return 0, errNoData
+	}
+	return int(y.Int64), nil
+}
+
+func transformRun(ctx context.Context, e *env, w *warehouse.Warehouse, o *transformOptions) (int, error) {
+	if err := ingest.EnsureSchema(ctx, w.DB); err != nil {
+		return 0, err
+	}
+	year := o.year
+	if year == 0 {
+		y, err := latestYear(ctx, w.DB)
+		if err != nil {
+			return 0, err
+		}
+		year = y
+	}
+	models, err := transform.Load(e.models, sourceTables())
+	if err != nil {
+		return year, err
+	}
+	if err := transform.Run(ctx, w.DB, models, transform.Defaults(year), e.log); err != nil {
+		return year, fmt.Errorf("transform %d: %w", year, err)
+	}
+	var rows int
+	if err := w.DB.QueryRowContext(ctx, `SELECT count(*) FROM mart_metrics WHERE year = ?`, year).Scan(&rows); err != nil {
+		return year, err
+	}
+	e.log.Info("transform done", "year", year, "models", len(models), "metric_rows", rows)
+	return year, nil
+}

@@ -1,0 +1,128 @@
+-- model: int_facts
+-- builds: int_member_213, int_facts
+-- depends: int_units, int_members, int_letters, int_comments, int_meetings, int_inspections, int_disciplines, int_ratings, params
+-- Every metric's numerator and denominator at the finest grain it has (a member,
+-- a cell, an organization, an event), tagged with the reporting unit, grassroots
+-- organization and cell it belongs to. The mart adds these up for each level, so
+-- roll-ups add numerators and denominators and never average ratios. A fact row
+-- may carry only a numerator or only a denominator (M14_per1000).
+
+-- M1-M3: working members counted in the year, with Diện Giới thiệu or Miễn.
+CREATE OR REPLACE TABLE int_member_213 AS
+SELECT m.reporting_unit, m.org_code, m.cell_code, m.member_code, m.scheme_213,
+       l.member_code IS NOT NULL AS has_letter,
+       coalesce(l.confirmed, false) AS confirmed,
+       coalesce(c.received_on <= p.comment_cutoff, false) AS returned
+FROM int_members m
+CROSS JOIN params p
+LEFT JOIN int_letters l ON l.member_code = m.member_code
+LEFT JOIN int_comments c ON c.member_code = m.member_code
+WHERE m.counted AND m.working AND m.scheme_213 IN ('gioi_thieu', 'mien');
+
+CREATE OR REPLACE TABLE int_facts AS
+WITH
+member_at AS (
+    SELECT member_code, reporting_unit, org_code, cell_code, counted FROM int_members
+    QUALIFY row_number() OVER (PARTITION BY member_code ORDER BY counted DESC, reporting_unit) = 1
+),
+unit_at AS (
+    SELECT unit_code, reporting_unit, org_code, CASE WHEN is_cell THEN unit_code END AS cell_code FROM int_units
+    QUALIFY row_number() OVER (PARTITION BY unit_code ORDER BY reporting_unit) = 1
+),
+cells AS (
+    SELECT u.reporting_unit, u.org_code, u.unit_code AS cell_code,
+           count(DISTINCT month(m.meeting_on)) FILTER (WHERE m.meeting_kind IN ('thuong_ky', 'ket_hop')) AS months,
+           count(DISTINCT quarter(m.meeting_on)) FILTER (WHERE m.meeting_kind IN ('chuyen_de', 'ket_hop')) AS quarters,
+           coalesce(sum(m.present), 0) AS present,
+           coalesce(sum(m.expected), 0) AS expected,
+           count(m.meeting_on) FILTER (WHERE m.expected > 0 AND m.present * 100 > (SELECT attendance_good_pct FROM params) * m.expected) AS above,
+           count(m.meeting_on) FILTER (WHERE m.expected > 0) AS meetings
+    FROM int_units u
+    LEFT JOIN int_meetings m ON m.reporting_unit = u.reporting_unit AND m.cell_code = u.unit_code
+    WHERE u.is_cell
+    GROUP BY u.reporting_unit, u.org_code, u.unit_code
+),
+-- an event aimed at a unit or a member, placed where its target sits
+inspection_at AS (
+    SELECT i.*,
+           coalesce(um.reporting_unit, mm.reporting_unit, i.reporting_unit) AS at_unit,
+           coalesce(um.org_code, mm.org_code) AS at_org,
+           coalesce(um.cell_code, mm.cell_code) AS at_cell
+    FROM int_inspections i
+    LEFT JOIN unit_at um ON i.target_type = 'to_chuc' AND um.unit_code = i.target_code
+    LEFT JOIN member_at mm ON i.target_type = 'dang_vien' AND mm.member_code = i.target_code
+),
+discipline_at AS (
+    SELECT d.*,
+           coalesce(um.reporting_unit, mm.reporting_unit, d.reporting_unit) AS at_unit,
+           coalesce(um.org_code, mm.org_code) AS at_org,
+           coalesce(um.cell_code, mm.cell_code) AS at_cell
+    FROM int_disciplines d
+    LEFT JOIN unit_at um ON d.target_type = 'to_chuc' AND um.unit_code = d.target_code
+    LEFT JOIN member_at mm ON d.target_type = 'dang_vien' AND mm.member_code = d.target_code
+),
+rating_at AS (
+    SELECT r.*,
+           coalesce(um.reporting_unit, mm.reporting_unit, r.reporting_unit) AS at_unit,
+           coalesce(um.org_code, mm.org_code) AS at_org,
+           coalesce(um.cell_code, mm.cell_code) AS at_cell
+    FROM int_ratings r
+    LEFT JOIN unit_at um ON r.target_type = 'to_chuc' AND um.unit_code = r.target_code
+    LEFT JOIN member_at mm ON r.target_type = 'dang_vien' AND mm.member_code = r.target_code
+),
+levels AS (SELECT * FROM (VALUES ('htxs'), ('htt'), ('ht'), ('kht')) AS t(level))
+SELECT reporting_unit, org_code, cell_code, 'M1' AS metric,
+       count(*) FILTER (WHERE has_letter) AS numerator, count(*) AS denominator
+FROM int_member_213 GROUP BY ALL
+UNION ALL
+SELECT reporting_unit, org_code, cell_code, 'M2',
+       count(*) FILTER (WHERE has_letter AND confirmed), count(*) FILTER (WHERE has_letter)
+FROM int_member_213 GROUP BY ALL
+UNION ALL
+-- M3: introduced members only; the excused (Miễn) are left out
+SELECT reporting_unit, org_code, cell_code, 'M3',
+       count(*) FILTER (WHERE has_letter AND scheme_213 = 'gioi_thieu' AND returned),
+       count(*) FILTER (WHERE has_letter AND scheme_213 = 'gioi_thieu')
+FROM int_member_213 GROUP BY ALL
+UNION ALL
+-- M5: comments for the year with a conclusion, whenever received
+SELECT coalesce(m.reporting_unit, c.reporting_unit), m.org_code, m.cell_code, 'M5',
+       count(*) FILTER (WHERE c.conclusion = 'chua_tot'), count(*) FILTER (WHERE c.conclusion IS NOT NULL)
+FROM int_comments c LEFT JOIN member_at m USING (member_code) GROUP BY ALL
+UNION ALL
+SELECT reporting_unit, org_code, cell_code, 'M7@cell', months, 12 FROM cells
+UNION ALL
+SELECT reporting_unit, org_code, cell_code, 'M7@rollup', CASE WHEN months = 12 THEN 1 ELSE 0 END, 1 FROM cells
+UNION ALL
+SELECT reporting_unit, org_code, cell_code, 'M8', quarters, 4 FROM cells
+UNION ALL
+SELECT reporting_unit, org_code, cell_code, 'M9', present, expected FROM cells
+UNION ALL
+SELECT reporting_unit, org_code, cell_code, 'M9_above85', above, meetings FROM cells
+UNION ALL
+-- M12: an organization is covered when an inspection targets it or a unit below it
+SELECT o.reporting_unit, o.unit_code, NULL, 'M12',
+       CASE WHEN EXISTS (SELECT 1 FROM inspection_at i
+                         WHERE i.target_type = 'to_chuc' AND i.at_org = o.unit_code) THEN 1 ELSE 0 END, 1
+FROM int_units o WHERE o.unit_level = 'co_so'
+UNION ALL
+SELECT at_unit, at_org, at_cell, 'M13_' || activity, count(*), NULL FROM inspection_at GROUP BY ALL
+UNION ALL
+SELECT at_unit, at_org, at_cell, 'M13_' || activity || '_' || inspection_kind || '_' || target_type, count(*), NULL
+FROM inspection_at GROUP BY ALL
+UNION ALL
+SELECT at_unit, at_org, at_cell, 'M13_vi_pham', count(*) FILTER (WHERE concluded AND violation), count(*) FILTER (WHERE concluded)
+FROM inspection_at GROUP BY ALL
+UNION ALL
+SELECT at_unit, at_org, at_cell, 'M14_' || target_type || '_' || form, count(*), NULL FROM discipline_at GROUP BY ALL
+UNION ALL
+-- M14_per1000: disciplined members (each once) over members counted in the year
+SELECT at_unit, at_org, at_cell, 'M14_per1000', count(DISTINCT target_code), 0
+FROM discipline_at WHERE target_type = 'dang_vien' GROUP BY ALL
+UNION ALL
+SELECT reporting_unit, org_code, cell_code, 'M14_per1000', 0, count(*) FILTER (WHERE counted)
+FROM int_members GROUP BY ALL
+UNION ALL
+SELECT r.at_unit, r.at_org, r.at_cell, 'M15_' || r.target_type || '_' || l.level,
+       count(*) FILTER (WHERE r.rating = l.level), count(*)
+FROM rating_at r CROSS JOIN levels l GROUP BY ALL;

@@ -1,0 +1,73 @@
+-- model: mart_metrics
+-- depends: int_facts, int_units, metric_catalog, file_info, params
+-- Output contract v1's long metrics (domain.md §6): one row per year, level,
+-- unit and metric, for every unit of the level and every metric of the level,
+-- zero counts included. Other years' rows are kept; the year's are replaced.
+-- value is the ratio (0–1, rounded once, here, to the 0,1% the report shows),
+-- the count, or the rate per 1.000.
+CREATE TABLE IF NOT EXISTS mart_metrics (
+    year INTEGER NOT NULL,
+    level VARCHAR NOT NULL,
+    unit_code VARCHAR NOT NULL,
+    unit_name VARCHAR,
+    parent_code VARCHAR,
+    metric VARCHAR NOT NULL,
+    numerator DOUBLE,
+    denominator DOUBLE,
+    value DOUBLE
+);
+
+DELETE FROM mart_metrics WHERE year = (SELECT year FROM params);
+
+INSERT INTO mart_metrics
+WITH
+facts AS (
+    -- M7 has one fact for cells and one above them
+    SELECT reporting_unit, org_code, cell_code, split_part(metric, '@', 1) AS metric,
+           CASE WHEN metric LIKE '%@cell' THEN 'cell' WHEN metric LIKE '%@rollup' THEN 'rollup' ELSE 'all' END AS scope,
+           numerator, denominator
+    FROM int_facts
+),
+ru_names AS (
+    SELECT reporting_unit, coalesce(any_value(declared_unit_name), any_value(reporting_unit)) AS unit_name
+    FROM file_info, params p WHERE report_year = p.year GROUP BY reporting_unit
+),
+units AS (
+    SELECT 'cell' AS level, unit_code, unit_name,
+           CASE WHEN org_code = unit_code OR org_code IS NULL THEN reporting_unit ELSE org_code END AS parent_code
+    FROM int_units WHERE is_cell
+    UNION ALL
+    SELECT 'org', unit_code, unit_name, reporting_unit FROM int_units WHERE unit_level = 'co_so'
+    UNION ALL
+    SELECT 'reporting_unit', r.reporting_unit, coalesce(n.unit_name, r.reporting_unit), p.province_code
+    FROM (SELECT DISTINCT reporting_unit FROM int_units) r LEFT JOIN ru_names n USING (reporting_unit), params p
+    UNION ALL
+    SELECT 'province', province_code, province_name, NULL FROM params
+),
+sums AS (
+    SELECT 'cell' AS level, cell_code AS unit_code, metric, scope, sum(numerator) AS num, sum(denominator) AS den
+    FROM facts WHERE cell_code IS NOT NULL AND scope IN ('all', 'cell') GROUP BY ALL
+    UNION ALL
+    SELECT 'org', org_code, metric, scope, sum(numerator), sum(denominator)
+    FROM facts WHERE org_code IS NOT NULL AND scope IN ('all', 'rollup') GROUP BY ALL
+    UNION ALL
+    SELECT 'reporting_unit', reporting_unit, metric, scope, sum(numerator), sum(denominator)
+    FROM facts WHERE scope IN ('all', 'rollup') GROUP BY ALL
+    UNION ALL
+    SELECT 'province', p.province_code, metric, scope, sum(numerator), sum(denominator)
+    FROM facts, params p WHERE scope IN ('all', 'rollup') GROUP BY ALL
+)
+SELECT p.year, u.level, u.unit_code, u.unit_name, u.parent_code, c.metric,
+       coalesce(s.num, 0)::DOUBLE AS numerator,
+       CASE WHEN c.kind = 'count' THEN NULL ELSE coalesce(s.den, 0)::DOUBLE END AS denominator,
+       CASE c.kind
+           WHEN 'count' THEN coalesce(s.num, 0)::DOUBLE
+           WHEN 'per1000' THEN CASE WHEN s.den > 0 THEN round(1000.0 * s.num / s.den, 2) END
+           ELSE CASE WHEN s.den > 0 THEN round(s.num / s.den, 3) END
+       END AS value
+FROM units u
+CROSS JOIN params p
+JOIN metric_catalog c
+  ON (u.level = 'cell' AND c.scope IN ('all', 'cell')) OR (u.level <> 'cell' AND c.scope IN ('all', 'rollup'))
+LEFT JOIN sums s ON s.level = u.level AND s.unit_code = u.unit_code AND s.metric = c.metric
+                AND (s.scope = c.scope OR s.scope = 'all');
