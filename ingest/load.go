@@ -133,12 +133,15 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source) (Fi
 		res.SHA256 = rr.sheets[firstSheet(rr)].sha
 	}
 	var seen int
+	var unit sql.NullString
+	var year sql.NullInt64
 	if err := conn.QueryRowContext(ctx,
-		`SELECT count(*) FROM load_manifest WHERE sha256 = ? AND outcome IN ('loaded', 'replaced')`, res.SHA256).Scan(&seen); err != nil {
+		`SELECT count(*), any_value(reporting_unit), any_value(report_year) FROM load_manifest WHERE sha256 = ? AND outcome IN ('loaded', 'replaced')`,
+		res.SHA256).Scan(&seen, &unit, &year); err != nil {
 		return res, fmt.Errorf("manifest: %w", err)
 	}
 	if seen > 0 {
-		res.Outcome = Skipped
+		res.Outcome, res.Unit, res.Year = Skipped, unit.String, int(year.Int64)
 		l.Log.Debug("already loaded", "source", src.Path, "sha256", res.SHA256)
 		return res, nil
 	}

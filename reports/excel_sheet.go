@@ -1,0 +1,313 @@
+package reports
+
+import (
+	"database/sql"
+	"fmt"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Number formats carry the Vietnamese locale ([$-42A]) so that LibreOffice and
+// Excel show 1.296 and 85,5% whatever the reader's own settings.
+const (
+	numFmtCount = "[$-42A]#,##0"
+	numFmtPct   = "[$-42A]0.0%"
+	numFmtRate  = "[$-42A]#,##0.00"
+)
+
+// styles are the workbook's cell styles, made once.
+type styles struct {
+	title, subtitle, group, header int
+	text, center                   int
+	byFormat                       map[cellFormat]int
+	totalText                      int
+	totalByFormat                  map[cellFormat]int
+	noteHead, noteText             int
+}
+
+func newStyles(f *excelize.File) (*styles, error) {
+	border := []excelize.Border{
+		{Type: "left", Color: "A6A6A6", Style: 1}, {Type: "right", Color: "A6A6A6", Style: 1},
+		{Type: "top", Color: "A6A6A6", Style: 1}, {Type: "bottom", Color: "A6A6A6", Style: 1},
+	}
+	font := func(bold bool, size float64, color string) *excelize.Font {
+		return &excelize.Font{Family: "Times New Roman", Size: size, Bold: bold, Color: color}
+	}
+	s := &styles{byFormat: map[cellFormat]int{}, totalByFormat: map[cellFormat]int{}}
+	var err error
+	mk := func(st *excelize.Style) int {
+		if err != nil {
+			return 0
+		}
+		var id int
+		id, err = f.NewStyle(st)
+		return id
+	}
+	s.title = mk(&excelize.Style{Font: font(true, 14, "7F0000"), Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center"}})
+	s.subtitle = mk(&excelize.Style{Font: &excelize.Font{Family: "Times New Roman", Size: 11, Italic: true}, Alignment: &excelize.Alignment{Horizontal: "center"}})
+	headFill := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"7F0000"}}
+	groupFill := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"A52A2A"}}
+	s.group = mk(&excelize.Style{Font: font(true, 11, "FFFFFF"), Fill: groupFill, Border: border,
+		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}})
+	s.header = mk(&excelize.Style{Font: font(true, 10, "FFFFFF"), Fill: headFill, Border: border,
+		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}})
+	s.text = mk(&excelize.Style{Font: font(false, 11, ""), Border: border, Alignment: &excelize.Alignment{Vertical: "center"}})
+	s.center = mk(&excelize.Style{Font: font(false, 11, ""), Border: border, Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center"}})
+	numFmts := map[cellFormat]string{fmtCount: numFmtCount, fmtPct: numFmtPct, fmtRate: numFmtRate}
+	for cf, nf := range numFmts {
+		nf := nf
+		s.byFormat[cf] = mk(&excelize.Style{Font: font(false, 11, ""), Border: border, CustomNumFmt: &nf, Alignment: &excelize.Alignment{Vertical: "center"}})
+		s.totalByFormat[cf] = mk(&excelize.Style{Font: font(true, 11, ""), Border: border, CustomNumFmt: &nf,
+			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2DCDB"}}})
+	}
+	s.byFormat[fmtText] = s.text
+	s.byFormat[fmtYesNo] = s.center
+	s.totalText = mk(&excelize.Style{Font: font(true, 11, ""), Border: border, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2DCDB"}}})
+	s.totalByFormat[fmtText] = s.totalText
+	s.totalByFormat[fmtYesNo] = s.totalText
+	s.noteHead = mk(&excelize.Style{Font: font(true, 11, "FFFFFF"), Fill: headFill, Border: border, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
+	s.noteText = mk(&excelize.Style{Font: font(false, 11, ""), Border: border, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
+	return s, err
+}
+
+// sheetWriter lays out one report sheet: a title, a subtitle, grouped headers,
+// the rows and an optional total row, frozen under the headers and set for A4
+// landscape printing.
+type sheetWriter struct {
+	f     *excelize.File
+	sheet string
+	st    *styles
+	cols  []column
+}
+
+// values joins a row's identity cells and its metric values into sheet cells.
+func (w *sheetWriter) values(ident []any, vals []sql.NullFloat64) []any {
+	out := append([]any(nil), ident...)
+	k := 0
+	for _, c := range w.cols {
+		if c.metric == "" {
+			continue
+		}
+		v := vals[k]
+		k++
+		switch {
+		case !v.Valid:
+			out = append(out, nil)
+		case c.format == fmtYesNo && v.Float64 > 0:
+			out = append(out, "Có")
+		case c.format == fmtYesNo:
+			out = append(out, "Chưa")
+		default:
+			out = append(out, v.Float64)
+		}
+	}
+	return out
+}
+
+const (
+	groupRow  = 4
+	headerRow = 5
+	firstData = 6
+)
+
+func (w *sheetWriter) write(title, subtitle string, rows [][]any, total []any) error {
+	f, sh, st := w.f, w.sheet, w.st
+	last, _ := excelize.ColumnNumberToName(len(w.cols))
+	cell := func(col, row int) string {
+		name, _ := excelize.CoordinatesToCellName(col, row)
+		return name
+	}
+	steps := []func() error{
+		func() error { return f.SetCellStr(sh, "A1", title) },
+		func() error { return f.MergeCell(sh, "A1", last+"1") },
+		func() error { return f.SetCellStyle(sh, "A1", last+"1", st.title) },
+		func() error { return f.SetRowHeight(sh, 1, 24) },
+		func() error { return f.SetCellStr(sh, "A2", subtitle) },
+		func() error { return f.MergeCell(sh, "A2", last+"2") },
+		func() error { return f.SetCellStyle(sh, "A2", last+"2", st.subtitle) },
+		func() error { return f.SetRowHeight(sh, headerRow, 66) },
+		func() error { return f.SetRowHeight(sh, groupRow, 20) },
+	}
+	for _, s := range steps {
+		if err := s(); err != nil {
+			return err
+		}
+	}
+	// headers: a column without a group spans both header rows
+	for i := 0; i < len(w.cols); {
+		c := w.cols[i]
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		if err := f.SetColWidth(sh, col, col, c.width); err != nil {
+			return err
+		}
+		if c.group == "" {
+			if err := f.SetCellStr(sh, cell(i+1, groupRow), c.header); err != nil {
+				return err
+			}
+			if err := f.MergeCell(sh, cell(i+1, groupRow), cell(i+1, headerRow)); err != nil {
+				return err
+			}
+			if err := f.SetCellStyle(sh, cell(i+1, groupRow), cell(i+1, headerRow), st.header); err != nil {
+				return err
+			}
+			i++
+			continue
+		}
+		j := i
+		for j < len(w.cols) && w.cols[j].group == c.group {
+			if err := f.SetCellStr(sh, cell(j+1, headerRow), w.cols[j].header); err != nil {
+				return err
+			}
+			col, _ := excelize.ColumnNumberToName(j + 1)
+			if err := f.SetColWidth(sh, col, col, w.cols[j].width); err != nil {
+				return err
+			}
+			j++
+		}
+		if err := f.SetCellStr(sh, cell(i+1, groupRow), c.group); err != nil {
+			return err
+		}
+		if j-i > 1 {
+			if err := f.MergeCell(sh, cell(i+1, groupRow), cell(j, groupRow)); err != nil {
+				return err
+			}
+		}
+		if err := f.SetCellStyle(sh, cell(i+1, groupRow), cell(j, groupRow), st.group); err != nil {
+			return err
+		}
+		if err := f.SetCellStyle(sh, cell(i+1, headerRow), cell(j, headerRow), st.header); err != nil {
+			return err
+		}
+		i = j
+	}
+	put := func(r int, vals []any, styleOf func(cellFormat) int) error {
+		if err := f.SetSheetRow(sh, cell(1, r), &vals); err != nil {
+			return err
+		}
+		for i, c := range w.cols {
+			s := styleOf(c.format)
+			if i == 0 && c.metric == "" {
+				s = styleOf(fmtYesNo) // STT, centred
+			}
+			if err := f.SetCellStyle(sh, cell(i+1, r), cell(i+1, r), s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for k, vals := range rows {
+		if err := put(firstData+k, vals, func(cf cellFormat) int { return st.byFormat[cf] }); err != nil {
+			return err
+		}
+	}
+	lastRow := firstData + len(rows) - 1
+	if total != nil {
+		lastRow++
+		if err := put(lastRow, total, func(cf cellFormat) int { return st.totalByFormat[cf] }); err != nil {
+			return err
+		}
+	}
+	frozenCols := 0
+	for frozenCols < len(w.cols) && w.cols[frozenCols].metric == "" {
+		frozenCols++
+	}
+	topLeft := cell(frozenCols+1, firstData)
+	if err := f.SetPanes(sh, &excelize.Panes{Freeze: true, XSplit: frozenCols, YSplit: firstData - 1, TopLeftCell: topLeft, ActivePane: "bottomRight"}); err != nil {
+		return err
+	}
+	if lastRow >= firstData {
+		if err := f.AutoFilter(sh, fmt.Sprintf("A%d:%s%d", headerRow, last, lastRow), nil); err != nil {
+			return err
+		}
+	}
+	return printSetup(f, sh, fmt.Sprintf("$%d:$%d", groupRow, headerRow))
+}
+
+// printSetup prints a sheet on A4 landscape, one page wide, repeating the header rows.
+func printSetup(f *excelize.File, sh, titleRows string) error {
+	size, orient, fitW, fitH := 9, "landscape", 1, 0
+	if err := f.SetPageLayout(sh, &excelize.PageLayoutOptions{Size: &size, Orientation: &orient, FitToWidth: &fitW, FitToHeight: &fitH}); err != nil {
+		return err
+	}
+	fit := true
+	if err := f.SetSheetProps(sh, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
+	if err := f.SetHeaderFooter(sh, &excelize.HeaderFooterOptions{OddFooter: "&CTrang &P / &N"}); err != nil {
+		return err
+	}
+	if titleRows == "" {
+		return nil
+	}
+	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("'%s'!%s", sh, titleRows), Scope: sh})
+}
+
+// writeNotes is the sheet that says what every column means.
+func writeNotes(f *excelize.File, sh string, st *styles, year int) error {
+	if _, err := f.NewSheet(sh); err != nil {
+		return err
+	}
+	if err := f.SetCellStr(sh, "A1", fmt.Sprintf("GIẢI THÍCH CÁC CHỈ TIÊU NĂM %d", year)); err != nil {
+		return err
+	}
+	if err := f.MergeCell(sh, "A1", "C1"); err != nil {
+		return err
+	}
+	if err := f.SetCellStyle(sh, "A1", "C1", st.title); err != nil {
+		return err
+	}
+	head := []any{"Nhóm", "Cột", "Cách tính"}
+	if err := f.SetSheetRow(sh, "A3", &head); err != nil {
+		return err
+	}
+	if err := f.SetCellStyle(sh, "A3", "C3", st.noteHead); err != nil {
+		return err
+	}
+	r := 4
+	for _, c := range summaryColumns() {
+		if c.note == "" {
+			continue
+		}
+		row := []any{c.group, c.header, c.note}
+		cellName, _ := excelize.CoordinatesToCellName(1, r)
+		if err := f.SetSheetRow(sh, cellName, &row); err != nil {
+			return err
+		}
+		if err := f.SetCellStyle(sh, fmt.Sprintf("A%d", r), fmt.Sprintf("C%d", r), st.noteText); err != nil {
+			return err
+		}
+		r++
+	}
+	rules := []string{
+		"Đảng viên được tính trong năm khi đang sinh hoạt (hoặc để trống trạng thái), hoặc ngày thay đổi trạng thái sau 31/12 của năm.",
+		"Tổ chức cơ sở đảng của một đơn vị là đơn vị gần nhất từ đơn vị đó trở lên có cấp \"Tổ chức cơ sở đảng\"; chi bộ cơ sở vừa là tổ chức cơ sở đảng vừa là chi bộ.",
+		"Số liệu cấp trên cộng tử số và mẫu số của cấp dưới, không lấy trung bình các tỷ lệ; tỷ lệ làm tròn một lần đến 0,1%.",
+		"Ô để trống: không có đối tượng để tính (mẫu số bằng 0).",
+	}
+	r++
+	for _, rule := range rules {
+		cellName := fmt.Sprintf("A%d", r)
+		if err := f.SetCellStr(sh, cellName, rule); err != nil {
+			return err
+		}
+		if err := f.MergeCell(sh, cellName, fmt.Sprintf("C%d", r)); err != nil {
+			return err
+		}
+		if err := f.SetCellStyle(sh, cellName, fmt.Sprintf("C%d", r), st.noteText); err != nil {
+			return err
+		}
+		if err := f.SetRowHeight(sh, r, 32); err != nil {
+			return err
+		}
+		r++
+	}
+	for col, w := range map[string]float64{"A": 26, "B": 34, "C": 90} {
+		if err := f.SetColWidth(sh, col, col, w); err != nil {
+			return err
+		}
+	}
+	if err := f.SetPanes(sh, &excelize.Panes{Freeze: true, YSplit: 3, TopLeftCell: "A4", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	return printSetup(f, sh, "")
+}

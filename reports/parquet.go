@@ -1,0 +1,85 @@
+// Package reports writes what orgqa hands out (output contract v1, domain.md §6):
+// Parquet files for analysts and the Excel workbook for leadership, from the
+// warehouse marts. It reads the warehouse and writes files; it never changes the
+// warehouse, and a reader never sees half a file (temp file, then rename).
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ParquetFile is one Parquet file written, with the rows it holds.
+type ParquetFile struct {
+	Path string
+	Rows int64
+}
+
+// parquetMart is one mart exported to Parquet: a query, and where its file goes
+// under <output>/parquet.
+type parquetMart struct {
+	dir   string // folder under parquet/, Hive-partitioned by year where it has one
+	query string // must select exactly the rows of the year (?) in a stable order
+}
+
+// The columns are output contract v1's; change them only with a new contract version.
+var parquetMarts = []parquetMart{
+	{dir: "metrics", query: `SELECT year::INTEGER AS year, level, unit_code, unit_name, parent_code, metric,
+		numerator::DOUBLE AS numerator, denominator::DOUBLE AS denominator, value::DOUBLE AS value
+		FROM mart_metrics WHERE year = $year ORDER BY level, unit_code, metric`},
+	{dir: "rejects", query: `SELECT report_year::INTEGER AS year, reporting_unit, source_file, source_sha256, sheet, source_sheet,
+		source_row::INTEGER AS source_row, column_letter, column_header, value, reason, load_id
+		FROM rejects WHERE report_year = $year ORDER BY reporting_unit, sheet, source_row, column_letter`},
+	{dir: "manifest", query: `SELECT report_year::INTEGER AS year, load_id, source_path, source_kind, sha256, files, reporting_unit,
+		rows_read, rows_accepted, rows_rejected, started_at, finished_at, outcome, message, replaced_by
+		FROM load_manifest WHERE report_year = $year ORDER BY load_id`},
+}
+
+// WriteParquet writes the year's marts under outDir/parquet/<mart>/year=<Y>/, each
+// file first under a temporary name, and checks each file's row count against
+// the warehouse.
+func WriteParquet(ctx context.Context, db *sql.DB, year int, outDir string) ([]ParquetFile, error) {
+	var out []ParquetFile
+	for _, m := range parquetMarts {
+		dir := filepath.Join(outDir, "parquet", m.dir, fmt.Sprintf("year=%d", year))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return out, err
+		}
+		path := filepath.Join(dir, m.dir+".parquet")
+		tmp := filepath.Join(dir, "."+m.dir+".parquet.tmp")
+		q := strings.ReplaceAll(m.query, "$year", fmt.Sprint(year))
+		var want int64
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM ("+q+")").Scan(&want); err != nil {
+			return out, fmt.Errorf("parquet %s: %w", m.dir, err)
+		}
+		copySQL := fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", q, sqlString(tmp))
+		if _, err := db.ExecContext(ctx, copySQL); err != nil {
+			os.Remove(tmp)
+			return out, fmt.Errorf("parquet %s: %w", m.dir, err)
+		}
+		var got int64
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+sqlString(tmp)+")").Scan(&got); err != nil {
+			os.Remove(tmp)
+			return out, fmt.Errorf("parquet %s: read back: %w", m.dir, err)
+		}
+		if got != want {
+			os.Remove(tmp)
+			return out, fmt.Errorf("parquet %s: wrote %d rows, the warehouse has %d", m.dir, got, want)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return out, err
+		}
+		out = append(out, ParquetFile{Path: path, Rows: got})
+	}
+	return out, nil
+}
+
+// sqlString quotes a path for a DuckDB statement that takes no parameters (COPY).
+// Paths come from orgqa's own flags, never from input cells.
+func sqlString(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
