@@ -291,6 +291,9 @@ func (g *unitGen) member(ru, seq int, cell Unit, orgType string) Member {
 		if x < s.p {
 			m.Status = s.name
 			m.StatusDate = ptr(g.dayIn(date(y-1, 1, 1), date(y+1, 3, 31)))
+			if g.chance(0.15) { // on the boundary: gone on the last day still counts as gone
+				m.StatusDate = ptr(date(y, 12, 31))
+			}
 			break
 		}
 		x -= s.p
@@ -320,6 +323,9 @@ func (g *unitGen) memberEvents(m Member) {
 				signed = g.dayIn(date(y, 1, 5), date(y, 12, 31))
 			default:
 				signed = g.dayIn(date(y+1, 1, 2), date(y+1, 2, 28)) // signed too late for Y
+			}
+			if g.chance(0.02) { // signed on the last day of the year: still counts
+				signed = date(y, 12, 31)
 			}
 			l := Letter{MemberCode: m.Code, Number: fmt.Sprintf("%d/GGT-ĐU", 1+g.r.IntN(400)), Signed: signed, Commune: m.ResidenceCommune}
 			if g.chance(0.9) {
@@ -385,6 +391,9 @@ func (g *unitGen) comment(m Member, year int) Comment {
 	c.Sent = ptr(meet.AddDate(0, 0, 2+g.r.IntN(14)))
 	if g.chance(0.94) {
 		c.Received = ptr(c.Sent.AddDate(0, 0, 1+g.r.IntN(30)))
+		if g.chance(0.05) { // received on the cut-off day itself: on time
+			c.Received = ptr(date(year, 12, 15))
+		}
 	}
 	return c
 }

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"orgqa/internal/gen"
+	"orgqa/internal/warehouse"
+)
+
+// runCLI runs orgqa in-process, as cron would run the binary.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// openWarehouse opens a warehouse file read-only for checking, and closes it with the test.
+func openWarehouse(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	w, err := warehouse.Open(context.Background(), path, warehouse.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(context.Background(), false) })
+	return w.DB
+}
+
+// testScale is small enough to run in seconds and large enough to hold every edge
+// case the generator makes (checked in requireEdgeCases).
+var testScale = gen.Scale{Name: "test", Units: 4, OrgsPerUnit: 7, CellsPerOrg: 3, MembersPerCell: 20}
+
+// writeReports generates a data set into dir and returns its records.
+func writeReports(t *testing.T, dir, format string, cfg gen.Config) []*gen.Report {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var reps []*gen.Report
+	for i := 0; i < cfg.Scale.Units; i++ {
+		rep := gen.Generate(cfg, i)
+		var err error
+		if format == "csv" {
+			_, err = rep.WriteCSV(dir)
+		} else {
+			_, err = rep.WriteXLSX(dir)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		reps = append(reps, rep)
+	}
+	return reps
+}
+
+// requireEdgeCases makes sure the data set exercises the counting rules that are
+// easy to get wrong, so a passing comparison means something.
+func requireEdgeCases(t *testing.T, reps []*gen.Report, y int) {
+	t.Helper()
+	yEnd := day(y, 12, 31)
+	found := map[string]bool{}
+	for _, r := range reps {
+		for _, m := range r.Members {
+			if m.StatusDate != nil && m.StatusDate.After(yEnd) && m.Status != "" {
+				found["member leaving after 31/12"] = true
+			}
+			if m.StatusDate != nil && m.StatusDate.Equal(yEnd) && m.Status != gen.StatusActive {
+				found["member gone on 31/12 exactly"] = true
+			}
+			if m.StatusDate != nil && !m.StatusDate.After(yEnd) {
+				found["member gone before 31/12"] = true
+			}
+			if m.Working == "Có" && m.Scheme == "" {
+				found["blank Diện 213"] = true
+			}
+			if m.Scheme == gen.SchemeExcused {
+				found["excused member"] = true
+			}
+		}
+		for _, l := range r.Letters {
+			if l.Signed.Equal(yEnd) {
+				found["letter signed on 31/12 exactly"] = true
+			}
+			if l.Signed.After(yEnd) {
+				found["letter signed after the year"] = true
+			}
+		}
+		for _, c := range r.Comments {
+			if c.Year == y-1 {
+				found["last year's comment"] = true
+			}
+			if c.Received != nil && c.Received.Equal(day(y, 12, 15)) && c.Year == y {
+				found["comment received on the cut-off day"] = true
+			}
+			if c.Conclusion == "Chưa tốt" {
+				found["Chưa tốt comment"] = true
+			}
+			if c.Received != nil && c.Received.After(day(y, 12, 15)) && c.Year == y {
+				found["comment received after the cut-off"] = true
+			}
+		}
+		for _, m := range r.Meetings {
+			if m.Date.Year() == y-1 {
+				found["last year's meeting"] = true
+			}
+			if m.Kind == "Kết hợp" {
+				found["combined meeting"] = true
+			}
+		}
+		for _, in := range r.Inspections {
+			if in.Start == nil && in.Concluded != nil {
+				found["inspection without a start date"] = true
+			}
+			if in.Start != nil && in.Start.Year() == y-1 {
+				found["inspection begun last year"] = true
+			}
+		}
+		for _, u := range r.Units {
+			if u.ValidTo != nil {
+				found["dissolved cell"] = true
+			}
+		}
+		if len(r.Disciplines) > 0 {
+			found["discipline"] = true
+		}
+	}
+	for _, want := range []string{"member leaving after 31/12", "member gone before 31/12", "blank Diện 213", "excused member",
+		"letter signed after the year", "last year's comment", "Chưa tốt comment", "comment received after the cut-off",
+		"last year's meeting", "combined meeting", "inspection without a start date", "inspection begun last year",
+		"dissolved cell", "discipline", "member gone on 31/12 exactly", "letter signed on 31/12 exactly",
+		"comment received on the cut-off day"} {
+		if !found[want] {
+			t.Errorf("test data has no %s: the comparison would not exercise that rule", want)
+		}
+	}
+}
+
+type martRow struct {
+	name     string
+	num, den sql.NullFloat64
+	value    sql.NullFloat64
+}
+
+func readMart(t *testing.T, db *sql.DB, year int) map[mkey]martRow {
+	t.Helper()
+	rows, err := db.Query(`SELECT level, unit_code, unit_name, metric, numerator, denominator, value FROM mart_metrics WHERE year = ?`, year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[mkey]martRow{}
+	for rows.Next() {
+		var k mkey
+		var r martRow
+		var name sql.NullString
+		if err := rows.Scan(&k.level, &k.unit, &name, &k.metric, &r.num, &r.den, &r.value); err != nil {
+			t.Fatal(err)
+		}
+		r.name = name.String
+		if _, dup := out[k]; dup {
+			t.Errorf("mart_metrics holds %v twice", k)
+		}
+		out[k] = r
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestRunMetricsMatchHandCount runs the nightly job on generated workbooks and CSV
+// sets and checks every metric of every unit at every level against the values
+// worked out from the generator's records.
+func TestRunMetricsMatchHandCount(t *testing.T) {
+	const year = 2025
+	for _, format := range []string{"xlsx", "csv"} {
+		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
+			in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "data", "orgqa.duckdb")
+			reps := writeReports(t, in, format, gen.Config{Scale: testScale, Year: year, Seed: 42})
+			requireEdgeCases(t, reps, year)
+
+			code, stdout, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh, "--log-level", "warn")
+			if code != exitOK {
+				t.Fatalf("run exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			db := openWarehouse(t, wh)
+			got := readMart(t, db, year)
+			want := expectMetrics(reps, year)
+			compareMetrics(t, want, got)
+		})
+	}
+}
+
+func compareMetrics(t *testing.T, want *expectation, got map[mkey]martRow) {
+	t.Helper()
+	// every unit of every level, with every metric of its level
+	wantRows := 0
+	for u, name := range want.units {
+		metrics := rollupMetrics()
+		if u[0] == "cell" {
+			metrics = cellMetrics
+		}
+		for _, m := range metrics {
+			wantRows++
+			k := mkey{u[0], u[1], m}
+			g, ok := got[k]
+			if !ok {
+				t.Errorf("%v: missing from mart_metrics", k)
+				continue
+			}
+			if g.name != name {
+				t.Errorf("%v: unit_name %q, want %q", k, g.name, name)
+			}
+			f := frac{}
+			if w := want.metrics[k]; w != nil {
+				f = *w
+			}
+			if g.num.Float64 != f.num {
+				t.Errorf("%v: numerator %v, want %v", k, g.num.Float64, f.num)
+			}
+			if countMetric(m) {
+				if g.den.Valid {
+					t.Errorf("%v: a count has denominator %v, want null", k, g.den.Float64)
+				}
+			} else if g.den.Float64 != f.den {
+				t.Errorf("%v: denominator %v, want %v", k, g.den.Float64, f.den)
+			}
+			v, ok := want.value(m, f)
+			if ok != g.value.Valid || ok && math.Abs(v-g.value.Float64) > 1e-9 {
+				t.Errorf("%v: value %v (valid %v), want %v (valid %v)", k, g.value.Float64, g.value.Valid, v, ok)
+			}
+		}
+	}
+	if len(got) != wantRows {
+		var extra []string
+		for k := range got {
+			if _, ok := want.units[[2]string{k.level, k.unit}]; !ok {
+				extra = append(extra, k.level+"/"+k.unit)
+			}
+		}
+		sort.Strings(extra)
+		t.Errorf("mart_metrics has %d rows, want %d; units not expected: %s", len(got), wantRows, strings.Join(extra, ", "))
+	}
+	// the comparison must have covered real, non-zero figures
+	for _, k := range []mkey{{"province", provinceCode, "M1"}, {"province", provinceCode, "M5"}, {"province", provinceCode, "M12"},
+		{"province", provinceCode, "M13_kiem_tra"}, {"province", provinceCode, "M14_per1000"}, {"province", provinceCode, "M9"}} {
+		if f := want.metrics[k]; f == nil || f.num == 0 {
+			t.Errorf("%v: expected a non-zero numerator in the test data", k)
+		}
+	}
+}
+
+// TestRunTwiceIsIdempotent re-runs the job on the same folder: nothing is loaded
+// again and the marts are the same.
+func TestRunTwiceIsIdempotent(t *testing.T) {
+	dir := t.TempDir()
+	in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+	writeReports(t, in, "xlsx", gen.Config{Scale: gen.Scales["small"], Year: 2024, Seed: 3})
+	for i := 0; i < 2; i++ {
+		if code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh); code != exitOK {
+			t.Fatalf("run %d: exit %d\n%s", i+1, code, stderr)
+		} else if i == 1 && !strings.Contains(stderr, "loaded=0 skipped=3") {
+			t.Errorf("second run loaded something again:\n%s", stderr)
+		}
+	}
+	db := openWarehouse(t, wh)
+	var loads, members, metrics int
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM load_manifest), (SELECT count(*) FROM members),
+		(SELECT count(*) FROM mart_metrics WHERE year = 2024)`).Scan(&loads, &members, &metrics); err != nil {
+		t.Fatal(err)
+	}
+	var genMembers int
+	for i := 0; i < 3; i++ {
+		genMembers += len(gen.Generate(gen.Config{Scale: gen.Scales["small"], Year: 2024, Seed: 3}, i).Members)
+	}
+	if loads != 3 || members != genMembers || metrics == 0 {
+		t.Errorf("after two runs: %d loads (want 3), %d members (want %d), %d metric rows", loads, members, genMembers, metrics)
+	}
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	for _, args := range [][]string{{"run", "--no-such-flag"}, {"bogus"}, {"gen", "--scale", "galactic"}, {"ingest", "extra-arg"}} {
+		if code, _, stderr := runCLI(t, args...); code != exitUsage {
+			t.Errorf("orgqa %s: exit %d, want %d\n%s", strings.Join(args, " "), code, exitUsage, stderr)
+		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	time.Local = time.FixedZone("ICT", 7*3600) // Vietnam's clock: dates must not move a day
+	os.Exit(m.Run())
+}
