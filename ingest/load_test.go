@@ -1,0 +1,293 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/unicode/norm"
+
+	"orgqa/internal/warehouse"
+)
+
+// book is a workbook to write for a test: sheets in order, rows of cells.
+type book struct {
+	order  []string
+	sheets map[string][][]any
+}
+
+func (b book) write(t *testing.T, path string) {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, name := range b.order {
+		if i == 0 {
+			f.SetSheetName("Sheet1", name)
+		} else if _, err := f.NewSheet(name); err != nil {
+			t.Fatal(err)
+		}
+		for r, row := range b.sheets[name] {
+			cell, _ := excelize.CoordinatesToCellName(1, r+1)
+			row := row
+			if err := f.SetSheetRow(name, cell, &row); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func openTestWarehouse(t *testing.T) *warehouse.Warehouse {
+	t.Helper()
+	w, err := warehouse.Open(context.Background(), filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(context.Background(), false) })
+	return w
+}
+
+func quietLoader(w *warehouse.Warehouse) *Loader {
+	return &Loader{DB: w.DB, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+// messyBook is a report as units really send it, with one bad row of each kind.
+func messyBook() book {
+	date := time.Date(2025, 3, 5, 0, 0, 0, 0, time.UTC)
+	return book{
+		// sheets in an unusual order; a helper sheet that is not in the contract
+		order: []string{"DangVien", "Danh mục", "ThongTin", "DonVi", "GioiThieu", "SinhHoat", "NhanXet", "KiemTra", "KyLuat", "XepLoai"},
+		sheets: map[string][][]any{
+			"ThongTin": {{"Mã đơn vị báo cáo", "Tên đơn vị báo cáo", "Năm báo cáo"}, {"0701", "Huyện ủy Thử", 2025}},
+			"Danh mục": {{"Có"}, {"Không"}},
+			"DonVi": {
+				{"DANH SÁCH TỔ CHỨC ĐẢNG NĂM 2025"}, // a title row above the header
+				{},
+				{"STT", norm.NFD.String("Mã đơn vị"), "TEN DON VI", "Cấp", "Mã đơn vị cấp trên", "Ghi chú"},
+				{1, "0701", "Huyện ủy Thử", "Đảng bộ cấp trên cơ sở", nil, "x"},
+				{2, "0701001", "Đảng bộ xã An", "Tổ chức cơ sở đảng", "0701"},
+				{3, "070100101", "Chi bộ ấp 1", "Chi bộ", "0701001"},
+				{4, "070100102", "Chi bộ ấp 2", "Cấp xã", "0701001"},         // row 7: unknown level
+				{5, "070100101", "Chi bộ ấp 1 (trùng)", "Chi bộ", "0701001"}, // row 8: duplicate code
+			},
+			"DangVien": {
+				// columns in another order than the contract's, an alias (Số thẻ đảng viên)
+				{"Họ và tên", "Số thẻ đảng viên", "Mã chi bộ", "Đang công tác", "Diện 213", "Ngày sinh", "Trạng thái"},
+				{"Nguyễn Văn An", "000123", "070100101", "Có", nil, "01/02/1980"},           // row 2: ok, leading zeros
+				{"Trần Thị Bình", "000124", "070100101", "CÓ", "Miễn", 29253.0},             // row 3: ok, serial date
+				{nil, "000125", "070100101", "Không"},                                       // row 4: no name
+				{"Lê Văn Cường", "000126", "9999", "Không"},                                 // row 5: unknown cell
+				{"Phạm Văn Dũng", "000123", "070100101", "Có"},                              // row 6: duplicate member
+				{"Hoàng Thị Em", "000127", "070100101", "Không", nil, "31/02/1980"},         // row 7: impossible date
+				{"Võ Văn Phúc", "000128", "070100101", "Có lẽ", nil, nil, "Đang sinh hoạt"}, // row 8: bad yes/no
+				{}, // row 9: blank
+				{"Tổng cộng", nil, nil, nil, nil, nil}, // row 10: total row
+			},
+			"GioiThieu": {
+				{"Mã đảng viên", "Số giấy", "Ngày ký", "Ngày xã xác nhận"},
+				{"000123", "12/GGT-ĐU", date, nil},    // row 2: ok (a date cell)
+				{"999999", "13/GGT-ĐU", "05/03/2025"}, // row 3: unknown member
+				{"000124", "14/GGT-ĐU", nil},          // row 4: no date
+			},
+			"SinhHoat": {
+				{"Mã chi bộ", "Ngày họp", "Loại", "Số đảng viên", "Số miễn sinh hoạt", "Có mặt"},
+				{"070100101", "2025-01-10", "Thường kỳ", "1.296", 0, 1200}, // row 2: ok, 1.296 = 1296
+				{"070100101", "2025-02-10", "thuong ky", 20, 2, 19},        // row 3: present > 18
+			},
+			"NhanXet": {{"Mã đảng viên", "Năm"}},
+			"KiemTra": {{"Mã vụ việc", "Hoạt động", "Loại", "Đối tượng", "Mã đối tượng"}},
+			"KyLuat":  {{"Đối tượng", "Mã đối tượng", "Hình thức", "Ngày quyết định"}},
+			"XepLoai": {{"Đối tượng", "Mã", "Năm", "Xếp loại"}, {"Tổ chức", "0701001", 2025, "Hoàn thành tốt nhiệm vụ"}},
+		},
+	}
+}
+
+type rejectRow struct{ sheet, cell, value, reason string }
+
+func rejectsOf(t *testing.T, db *sql.DB) []rejectRow {
+	t.Helper()
+	rows, err := db.Query(`SELECT sheet, coalesce(column_letter, '?') || source_row, coalesce(value, ''), reason FROM rejects ORDER BY sheet, source_row, column_letter`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []rejectRow
+	for rows.Next() {
+		var r rejectRow
+		if err := rows.Scan(&r.sheet, &r.cell, &r.value, &r.reason); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestLoadRejectsBadRowsAndKeepsGoodOnes(t *testing.T) {
+	dir := t.TempDir()
+	messyBook().write(t, filepath.Join(dir, "bao cao.xlsx"))
+	w := openTestWarehouse(t)
+	sum, err := quietLoader(w).LoadDir(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Files) != 1 || sum.Files[0].Outcome != Loaded {
+		t.Fatalf("want one loaded report, got %+v", sum.Files)
+	}
+	f := sum.Files[0]
+	// DonVi 5 + DangVien 7 + GioiThieu 3 + SinhHoat 2 + XepLoai 1 + ThongTin 1 data rows
+	if f.Read != 19 || f.Accepted+f.Rejected != f.Read || f.Rejected != 10 {
+		t.Errorf("read %d, accepted %d, rejected %d; want 19 read, 10 rejected, and nothing lost", f.Read, f.Accepted, f.Rejected)
+	}
+	if f.Unit != "0701" || f.Year != 2025 {
+		t.Errorf("unit %q year %d, want 0701 2025", f.Unit, f.Year)
+	}
+	got := rejectsOf(t, w.DB)
+	expect := []struct{ sheet, cell, value, reason string }{
+		{"DangVien", "A4", "", "Thiếu giá trị bắt buộc"},
+		{"DangVien", "C5", "9999", `Mã chi bộ "9999" không có trong sheet DonVi`},
+		{"DangVien", "B6", "000123", "Mã đảng viên trùng với dòng 2"},
+		{"DangVien", "F7", "31/02/1980", "Ngày không hợp lệ"},
+		{"DangVien", "D8", "Có lẽ", "Giá trị không thuộc danh mục: Có, Không"},
+		{"DonVi", "D7", "Cấp xã", "Giá trị không thuộc danh mục: Đảng bộ cấp trên cơ sở, Tổ chức cơ sở đảng, Chi bộ"},
+		{"DonVi", "B8", "070100101", "Mã đơn vị trùng với dòng 6"},
+		{"GioiThieu", "A3", "999999", `Mã đảng viên "999999" không có trong sheet DangVien`},
+		{"GioiThieu", "C4", "", "Thiếu giá trị bắt buộc"},
+		{"SinhHoat", "F3", "19", "Số có mặt (19) lớn hơn số đảng viên phải dự (18)"},
+	}
+	if len(got) != len(expect) {
+		t.Errorf("got %d rejects, want %d:\n%v", len(got), len(expect), got)
+	}
+	for i := 0; i < len(got) && i < len(expect); i++ {
+		g, e := got[i], expect[i]
+		if g.sheet != e.sheet || g.cell != e.cell || g.value != e.value || !strings.HasPrefix(g.reason, e.reason) {
+			t.Errorf("reject %d = %+v, want %+v", i, g, e)
+		}
+	}
+	var code, birth string
+	var present int
+	if err := w.DB.QueryRow(`SELECT member_code, strftime(birth_date, '%d/%m/%Y') FROM members WHERE source_row = 2`).Scan(&code, &birth); err != nil {
+		t.Fatal(err)
+	}
+	if code != "000123" || birth != "01/02/1980" {
+		t.Errorf("member row 2: code %q born %s, want 000123 born 01/02/1980", code, birth)
+	}
+	if err := w.DB.QueryRow(`SELECT members FROM meetings`).Scan(&present); err != nil || present != 1296 {
+		t.Errorf("meeting members = %d, %v; want 1296 read from 1.296", present, err)
+	}
+	var serialBirth string
+	if err := w.DB.QueryRow(`SELECT strftime(birth_date, '%d/%m/%Y') FROM members WHERE member_code = '000124'`).Scan(&serialBirth); err != nil || serialBirth != "02/02/1980" {
+		t.Errorf("serial 29253 read as %q, %v; want 02/02/1980", serialBirth, err)
+	}
+	var prov string
+	if err := w.DB.QueryRow(`SELECT source_file || '!' || source_sheet || '!' || source_row FROM letters`).Scan(&prov); err != nil ||
+		!strings.HasSuffix(prov, "bao cao.xlsx!GioiThieu!2") {
+		t.Errorf("letter provenance %q, %v", prov, err)
+	}
+}
+
+func TestLoadIsIdempotentAndReplacesCorrectedExports(t *testing.T) {
+	dir := t.TempDir()
+	b := messyBook()
+	b.write(t, filepath.Join(dir, "v1.xlsx"))
+	w := openTestWarehouse(t)
+	l := quietLoader(w)
+	ctx := context.Background()
+	if _, err := l.LoadDir(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := l.LoadDir(ctx, dir)
+	if err != nil || sum.Count(Skipped) != 1 || sum.Count(Loaded) != 0 {
+		t.Fatalf("second load: %+v, %v; want the file skipped", sum, err)
+	}
+	// a corrected export of the same unit and year, under another name
+	b.sheets["DangVien"][4][1] = "000126"
+	b.sheets["DangVien"][4][2] = "070100101" // row 5 now names a known cell
+	time.Sleep(10 * time.Millisecond)
+	b.write(t, filepath.Join(dir, "v2.xlsx"))
+	sum, err = l.LoadDir(ctx, dir)
+	if err != nil || sum.Count(Loaded) != 1 || sum.Count(Skipped) != 1 {
+		t.Fatalf("third load: %+v, %v; want v2 loaded and v1 skipped", sum, err)
+	}
+	var members, loads, replaced, rejects int
+	if err := w.DB.QueryRow(`SELECT (SELECT count(*) FROM members), (SELECT count(*) FROM load_manifest WHERE outcome = 'loaded'),
+		(SELECT count(*) FROM load_manifest WHERE outcome = 'replaced'), (SELECT count(*) FROM rejects)`).Scan(&members, &loads, &replaced, &rejects); err != nil {
+		t.Fatal(err)
+	}
+	if members != 3 || loads != 1 || replaced != 1 || rejects != 9 {
+		t.Errorf("after replacement: %d members (want 3), %d live loads (want 1), %d replaced (want 1), %d rejects (want 9)", members, loads, replaced, rejects)
+	}
+}
+
+func TestBrokenFilesFailAloneWithAReason(t *testing.T) {
+	dir := t.TempDir()
+	messyBook().write(t, filepath.Join(dir, "good.xlsx"))
+	os.WriteFile(filepath.Join(dir, "not-a-workbook.xlsx"), []byte("this is a text file"), 0o644)
+	noMembers := messyBook()
+	noMembers.order = []string{"ThongTin", "DonVi"}
+	noMembers.sheets["ThongTin"][1][0] = "0702"
+	noMembers.write(t, filepath.Join(dir, "no-members.xlsx"))
+	noHeader := messyBook()
+	noHeader.sheets["ThongTin"][1][0] = "0703"
+	noHeader.sheets["DangVien"][0] = []any{"Họ và tên", "Số thẻ", "Ghi chú"}
+	noHeader.write(t, filepath.Join(dir, "no-header.xlsx"))
+	os.WriteFile(filepath.Join(dir, "0704_2025.csv"), []byte("a,b\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "old.xls"), []byte{0xD0, 0xCF, 0x11, 0xE0}, 0o644)
+
+	w := openTestWarehouse(t)
+	sum, err := quietLoader(w).LoadDir(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]string{}
+	for _, f := range sum.Files {
+		if f.Outcome == Failed {
+			reasons[filepath.Base(f.Source.Path)] = f.Err.Error()
+		}
+	}
+	for _, p := range sum.Problems {
+		reasons[filepath.Base(p.(*FileError).Path)] = p.Error()
+	}
+	wantReasons := map[string]string{
+		"not-a-workbook.xlsx": "not a readable .xlsx workbook",
+		"no-members.xlsx":     "no sheet DangVien",
+		"no-header.xlsx":      `missing "Mã chi bộ", "Đang công tác"`,
+		"0704_2025.csv":       "CSV file name must be",
+		"old.xls":             "legacy .xls",
+	}
+	var names []string
+	for n := range reasons {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(reasons) != len(wantReasons) {
+		t.Errorf("failed files %v, want %d of them", names, len(wantReasons))
+	}
+	for file, want := range wantReasons {
+		if !strings.Contains(reasons[file], want) {
+			t.Errorf("%s: reason %q, want it to say %q", file, reasons[file], want)
+		}
+	}
+	if sum.Count(Loaded) != 1 {
+		t.Errorf("the good file did not load: %+v", sum.Files)
+	}
+	var failed int
+	w.DB.QueryRow(`SELECT count(*) FROM load_manifest WHERE outcome = 'failed'`).Scan(&failed)
+	if failed != 3 {
+		t.Errorf("manifest records %d failed reports, want 3", failed)
+	}
+	var leaked int
+	w.DB.QueryRow(`SELECT count(*) FROM members WHERE reporting_unit <> '0701'`).Scan(&leaked)
+	if leaked != 0 {
+		t.Errorf("%d rows of failed reports stayed in the warehouse", leaked)
+	}
+}
