@@ -1,0 +1,203 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"orgqa/internal/gen"
+)
+
+// runSmall generates a small data set (with a hostile organization name), runs
+// the job and returns the output folder and warehouse path.
+func runSmall(t *testing.T) (out, wh string) {
+	t.Helper()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	out, wh = filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+	os.MkdirAll(in, 0o755)
+	cfg := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 11}
+	for i := 0; i < cfg.Scale.Units; i++ {
+		rep := gen.Generate(cfg, i)
+		if i == 0 {
+			for k := range rep.Units {
+				if rep.Units[k].Level == gen.LevelOrg {
+					rep.Units[k].Name = `=HYPERLINK("http://example.com","bấm vào")`
+					break
+				}
+			}
+		}
+		if _, err := rep.WriteXLSX(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh); code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	return out, wh
+}
+
+func TestWorkbookContents(t *testing.T) {
+	out, wh := runSmall(t)
+	path := filepath.Join(out, "excel", "tong-hop-tccs-2025.xlsx")
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := strings.Join(f.GetSheetList(), "|"); got != "Tổng hợp|Tổ chức cơ sở đảng|Giải thích" {
+		t.Errorf("sheets %q", got)
+	}
+	title, _ := f.GetCellValue("Tổng hợp", "A1")
+	if title != "TỔNG HỢP CHẤT LƯỢNG TỔ CHỨC CƠ SỞ ĐẢNG NĂM 2025" {
+		t.Errorf("title %q", title)
+	}
+	for _, sh := range []string{"Tổng hợp", "Tổ chức cơ sở đảng"} {
+		panes, err := f.GetPanes(sh)
+		if err != nil || !panes.Freeze || panes.YSplit != 5 || panes.XSplit < 3 {
+			t.Errorf("%s: panes %+v, %v; want headers and names frozen", sh, panes, err)
+		}
+		if ws, _ := f.GetColWidth(sh, "C"); ws < 9 {
+			t.Errorf("%s: column C width %v, not sized", sh, ws)
+		}
+	}
+
+	// the province row equals the warehouse's province figures, as numbers
+	db := openWarehouse(t, wh)
+	var n3, d1 float64
+	var m1 float64
+	if err := db.QueryRow(`SELECT max(value) FILTER (WHERE metric = 'M1'), max(denominator) FILTER (WHERE metric = 'M1'),
+		max(value) FILTER (WHERE metric = 'M13_kiem_tra') FROM mart_metrics WHERE level = 'province' AND year = 2025`).Scan(&m1, &d1, &n3); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("Tổng hợp", excelize.Options{RawCellValue: true})
+	var total []string
+	for _, r := range rows {
+		if len(r) > 2 && r[2] == "Toàn tỉnh" {
+			total = r
+		}
+	}
+	if total == nil {
+		t.Fatal("no Toàn tỉnh row")
+	}
+	header, _ := f.GetRows("Tổng hợp")
+	col := func(name string) int {
+		for i, h := range header[4] {
+			if h == name {
+				return i
+			}
+		}
+		t.Fatalf("no column %q in %q", name, header[4])
+		return -1
+	}
+	if got := total[col("Tỷ lệ có giấy giới thiệu")]; got != trimFloat(m1) {
+		t.Errorf("province M1 cell %q, warehouse %v", got, m1)
+	}
+	if got := total[col("Đảng viên đang công tác thuộc diện giới thiệu")]; got != trimFloat(d1) {
+		t.Errorf("province M1 denominator cell %q, warehouse %v", got, d1)
+	}
+	// Vietnamese formats: 85,5% and 1.296 whatever the reader's locale
+	pctCell, _ := excelize.CoordinatesToCellName(col("Tỷ lệ có giấy giới thiệu")+1, 6)
+	styleID, _ := f.GetCellStyle("Tổng hợp", pctCell)
+	st, _ := f.GetStyle(styleID)
+	if st.CustomNumFmt == nil || *st.CustomNumFmt != "[$-42A]0.0%" {
+		t.Errorf("percent cell %s format %v", pctCell, st.CustomNumFmt)
+	}
+
+	// text from input that looks like a formula stays text
+	orgRows, _ := f.GetRows("Tổ chức cơ sở đảng")
+	found := false
+	for r, row := range orgRows {
+		for c, v := range row {
+			if strings.HasPrefix(v, "=HYPERLINK") {
+				found = true
+				cell, _ := excelize.CoordinatesToCellName(c+1, r+1)
+				if formula, _ := f.GetCellFormula("Tổ chức cơ sở đảng", cell); formula != "" {
+					t.Errorf("%s holds formula %q from input", cell, formula)
+				}
+				if typ, _ := f.GetCellType("Tổ chức cơ sở đảng", cell); typ != excelize.CellTypeSharedString && typ != excelize.CellTypeInlineString {
+					t.Errorf("%s has type %v, want text", cell, typ)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Error("the organization named =HYPERLINK(...) is not in the workbook")
+	}
+}
+
+// trimFloat writes a float as excelize's raw cell value does.
+func trimFloat(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+func TestParquetMatchesContractAndWarehouse(t *testing.T) {
+	out, wh := runSmall(t)
+	db := openWarehouse(t, wh)
+	file := filepath.Join(out, "parquet", "metrics", "year=2025", "metrics.parquet")
+	rows, err := db.Query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false))`, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for rows.Next() {
+		var n, typ string
+		rows.Scan(&n, &typ)
+		cols = append(cols, n+" "+typ)
+	}
+	rows.Close()
+	want := "year INTEGER|level VARCHAR|unit_code VARCHAR|unit_name VARCHAR|parent_code VARCHAR|metric VARCHAR|numerator DOUBLE|denominator DOUBLE|value DOUBLE"
+	if got := strings.Join(cols, "|"); got != want {
+		t.Errorf("metrics.parquet columns\n got %s\nwant %s", got, want)
+	}
+	var inFile, inMart int
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM read_parquet(?)), (SELECT count(*) FROM mart_metrics WHERE year = 2025)`, file).Scan(&inFile, &inMart); err != nil {
+		t.Fatal(err)
+	}
+	if inFile != inMart || inFile == 0 {
+		t.Errorf("metrics.parquet has %d rows, mart_metrics %d", inFile, inMart)
+	}
+	// the same rows, not just as many
+	var differ int
+	if err := db.QueryRow(`SELECT count(*) FROM (
+		(SELECT level, unit_code, metric, numerator, denominator, value FROM read_parquet(?) EXCEPT
+		 SELECT level, unit_code, metric, numerator, denominator, value FROM mart_metrics WHERE year = 2025))`, file).Scan(&differ); err != nil {
+		t.Fatal(err)
+	}
+	if differ != 0 {
+		t.Errorf("%d Parquet rows differ from the mart", differ)
+	}
+}
+
+// TestWorkbookOpensInLibreOffice converts the workbook with LibreOffice, another
+// program than the one that wrote it, and reads the Vietnamese text back.
+func TestWorkbookOpensInLibreOffice(t *testing.T) {
+	soffice, err := exec.LookPath("soffice")
+	if err != nil {
+		t.Skip("SKIPPED: LibreOffice (soffice) is not installed; .ci/run installs it. The workbook was not opened in another program.")
+	}
+	out, _ := runSmall(t)
+	conv := t.TempDir()
+	cmd := exec.Command(soffice, "--headless", "-env:UserInstallation=file://"+filepath.Join(conv, "profile"),
+		"--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", conv, filepath.Join(out, "excel", "tong-hop-tccs-2025.xlsx"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("soffice: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(filepath.Join(conv, "tong-hop-tccs-2025.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, want := range []string{"TỔNG HỢP CHẤT LƯỢNG TỔ CHỨC CƠ SỞ ĐẢNG NĂM 2025", "Toàn tỉnh", "Quy định 213-QĐ/TW", "Đơn vị báo cáo"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("LibreOffice's reading lacks %q:\n%s", want, text)
+		}
+	}
+	if !regexp.MustCompile(`\b\d{1,3},\d%`).MatchString(text) {
+		t.Errorf("no Vietnamese percentage such as 85,5%% in LibreOffice's reading:\n%s", text)
+	}
+}
