@@ -207,6 +207,11 @@ func (w *sheetWriter) write(title, subtitle string, rows [][]any, total []any) e
 			return err
 		}
 	}
+	// excelize leaves <dimension ref="A1"/>; readers that trust it (openpyxl
+	// read-only, and pandas through it) would see one cell
+	if err := f.SetSheetDimension(sh, fmt.Sprintf("A1:%s%d", last, max(lastRow, headerRow))); err != nil {
+		return err
+	}
 	frozenCols := 0
 	for frozenCols < len(w.cols) && w.cols[frozenCols].metric == "" {
 		frozenCols++
@@ -300,6 +305,9 @@ func writeNotes(f *excelize.File, sh string, st *styles, year int) error {
 			return err
 		}
 		r++
+	}
+	if err := f.SetSheetDimension(sh, fmt.Sprintf("A1:C%d", r-1)); err != nil {
+		return err
 	}
 	for col, w := range map[string]float64{"A": 26, "B": 34, "C": 90} {
 		if err := f.SetColWidth(sh, col, col, w); err != nil {

@@ -63,6 +63,9 @@ func TestWorkbookContents(t *testing.T) {
 		if err != nil || !panes.Freeze || panes.YSplit != 5 || panes.XSplit < 3 {
 			t.Errorf("%s: panes %+v, %v; want headers and names frozen", sh, panes, err)
 		}
+		if dim, err := f.GetSheetDimension(sh); err != nil || dim == "A1" || !strings.HasPrefix(dim, "A1:Z") {
+			t.Errorf("%s: declared dimension %q, %v; readers that trust it would truncate the sheet", sh, dim, err)
+		}
 		if ws, _ := f.GetColWidth(sh, "C"); ws < 9 {
 			t.Errorf("%s: column C width %v, not sized", sh, ws)
 		}
