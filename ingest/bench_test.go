@@ -15,18 +15,8 @@ func BenchmarkLoadDemo(b *testing.B) {
 	for _, format := range []string{"xlsx", "csv"} {
 		b.Run(format, func(b *testing.B) {
 			in := b.TempDir()
-			cfg := gen.Config{Scale: gen.Scales["demo"], Year: 2025, Seed: 1}
-			for i := 0; i < cfg.Scale.Units; i++ {
-				rep := gen.Generate(cfg, i)
-				var err error
-				if format == "csv" {
-					_, err = rep.WriteCSV(in)
-				} else {
-					_, err = rep.WriteXLSX(in)
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
+			if err := gen.WriteSet(gen.Config{Scale: gen.Scales["demo"], Year: 2025, Seed: 1}, in, format, nil); err != nil {
+				b.Fatal(err)
 			}
 			ctx := context.Background()
 			rows := 0

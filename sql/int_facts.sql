@@ -42,33 +42,24 @@ cells AS (
     WHERE u.is_cell
     GROUP BY u.reporting_unit, u.org_code, u.unit_code
 ),
--- an event aimed at a unit or a member, placed where its target sits
+-- where an event aimed at a unit or a member belongs: where its target sits
+target_at AS (
+    SELECT 'to_chuc' AS target_type, unit_code AS target_code, reporting_unit AS at_unit, org_code AS at_org, cell_code AS at_cell
+    FROM unit_at
+    UNION ALL
+    SELECT 'dang_vien', member_code, reporting_unit, org_code, cell_code FROM member_at
+),
 inspection_at AS (
-    SELECT i.*,
-           coalesce(um.reporting_unit, mm.reporting_unit, i.reporting_unit) AS at_unit,
-           coalesce(um.org_code, mm.org_code) AS at_org,
-           coalesce(um.cell_code, mm.cell_code) AS at_cell
-    FROM int_inspections i
-    LEFT JOIN unit_at um ON i.target_type = 'to_chuc' AND um.unit_code = i.target_code
-    LEFT JOIN member_at mm ON i.target_type = 'dang_vien' AND mm.member_code = i.target_code
+    SELECT i.*, coalesce(t.at_unit, i.reporting_unit) AS at_unit, t.at_org, t.at_cell
+    FROM int_inspections i LEFT JOIN target_at t USING (target_type, target_code)
 ),
 discipline_at AS (
-    SELECT d.*,
-           coalesce(um.reporting_unit, mm.reporting_unit, d.reporting_unit) AS at_unit,
-           coalesce(um.org_code, mm.org_code) AS at_org,
-           coalesce(um.cell_code, mm.cell_code) AS at_cell
-    FROM int_disciplines d
-    LEFT JOIN unit_at um ON d.target_type = 'to_chuc' AND um.unit_code = d.target_code
-    LEFT JOIN member_at mm ON d.target_type = 'dang_vien' AND mm.member_code = d.target_code
+    SELECT d.*, coalesce(t.at_unit, d.reporting_unit) AS at_unit, t.at_org, t.at_cell
+    FROM int_disciplines d LEFT JOIN target_at t USING (target_type, target_code)
 ),
 rating_at AS (
-    SELECT r.*,
-           coalesce(um.reporting_unit, mm.reporting_unit, r.reporting_unit) AS at_unit,
-           coalesce(um.org_code, mm.org_code) AS at_org,
-           coalesce(um.cell_code, mm.cell_code) AS at_cell
-    FROM int_ratings r
-    LEFT JOIN unit_at um ON r.target_type = 'to_chuc' AND um.unit_code = r.target_code
-    LEFT JOIN member_at mm ON r.target_type = 'dang_vien' AND mm.member_code = r.target_code
+    SELECT r.*, coalesce(t.at_unit, r.reporting_unit) AS at_unit, t.at_org, t.at_cell
+    FROM int_ratings r LEFT JOIN target_at t USING (target_type, target_code)
 ),
 levels AS (SELECT * FROM (VALUES ('htxs'), ('htt'), ('ht'), ('kht')) AS t(level))
 SELECT reporting_unit, org_code, cell_code, 'M1' AS metric,

@@ -103,7 +103,16 @@ func exactArgs(n int) cobra.PositionalArgs {
 	}
 }
 
-// openWarehouse opens the warehouse file for writing.
-func (e *env) openWarehouse(ctx context.Context) (*warehouse.Warehouse, error) {
-	return warehouse.Open(ctx, e.warehousePath, warehouse.Options{MemoryLimit: e.memoryLimit})
+// withWarehouse opens the warehouse file for writing, runs fn, and closes it
+// (checkpointing when asked), returning fn's error before a close error.
+func (e *env) withWarehouse(ctx context.Context, checkpoint bool, fn func(*warehouse.Warehouse) error) error {
+	w, err := warehouse.Open(ctx, e.warehousePath, warehouse.Options{MemoryLimit: e.memoryLimit})
+	if err != nil {
+		return err
+	}
+	err = fn(w)
+	if cerr := w.Close(context.WithoutCancel(ctx), checkpoint); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -41,7 +40,7 @@ func newGenCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-func genRun(ctx context.Context, e *env, o *genOptions) error {
+func genRun(_ context.Context, e *env, o *genOptions) error {
 	scale, ok := gen.Scales[o.scale]
 	if !ok {
 		return usageError{fmt.Errorf("--scale %q: want one of small, demo, province, national", o.scale)}
@@ -52,30 +51,11 @@ func genRun(ctx context.Context, e *env, o *genOptions) error {
 	if o.year < 2000 || o.year > 2100 {
 		return usageError{fmt.Errorf("--year %d: out of range", o.year)}
 	}
-	if err := os.MkdirAll(o.output, 0o755); err != nil {
-		return err
-	}
 	cfg := gen.Config{Scale: scale, Year: o.year, Seed: o.seed}
-	members, files := 0, 0
-	for i := 0; i < scale.Units; i++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rep := gen.Generate(cfg, i)
-		members += len(rep.Members)
-		var err error
-		if o.format == "csv" {
-			var paths []string
-			paths, err = rep.WriteCSV(o.output)
-			files += len(paths)
-		} else {
-			_, err = rep.WriteXLSX(o.output)
-			files++
-		}
-		if err != nil {
-			return fmt.Errorf("gen unit %s: %w", rep.UnitCode, err)
-		}
+	members := 0
+	if err := gen.WriteSet(cfg, o.output, o.format, func(r *gen.Report) { members += len(r.Members) }); err != nil {
+		return fmt.Errorf("gen: %w", err)
 	}
-	e.log.Info("generated", "scale", scale.Name, "year", o.year, "units", scale.Units, "members", members, "files", files, "output", o.output)
+	e.log.Info("generated", "scale", scale.Name, "year", o.year, "units", scale.Units, "members", members, "format", o.format, "output", o.output)
 	return nil
 }

@@ -21,14 +21,11 @@ func newIngestCmd(e *env) *cobra.Command {
 		Short: "Load every workbook and CSV set in a folder into the warehouse",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := e.openWarehouse(cmd.Context())
-			if err != nil {
+			var sum *ingest.Summary
+			err := e.withWarehouse(cmd.Context(), true, func(w *warehouse.Warehouse) (err error) {
+				sum, err = ingestRun(cmd.Context(), e, w, o)
 				return err
-			}
-			sum, err := ingestRun(cmd.Context(), e, w, o)
-			if cerr := w.Close(cmd.Context(), true); err == nil {
-				err = cerr
-			}
+			})
 			if err != nil {
 				return err
 			}

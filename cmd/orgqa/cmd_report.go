@@ -23,21 +23,14 @@ func newReportCmd(e *env) *cobra.Command {
 		Short: "Write the leadership workbook and the analysts' Parquet files for a year",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := e.openWarehouse(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if o.year == 0 {
-				if o.year, err = latestYear(cmd.Context(), w.DB); err != nil {
-					w.Close(cmd.Context(), false)
-					return err
+			return e.withWarehouse(cmd.Context(), false, func(w *warehouse.Warehouse) (err error) {
+				if o.year == 0 {
+					if o.year, err = latestYear(cmd.Context(), w.DB); err != nil {
+						return err
+					}
 				}
-			}
-			err = reportRun(cmd.Context(), e, w, o)
-			if cerr := w.Close(cmd.Context(), false); err == nil {
-				err = cerr
-			}
-			return err
+				return reportRun(cmd.Context(), e, w, o)
+			})
 		},
 	}
 	cmd.Flags().IntVar(&o.year, "year", 0, "report year (default: the latest year loaded)")

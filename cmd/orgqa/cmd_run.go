@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"orgqa/ingest"
+	"orgqa/internal/warehouse"
 )
 
 type runOptions struct {
@@ -31,16 +32,12 @@ Exit codes: 0 done; 1 failed; 2 usage; 3 done, but some rows or files were rejec
 	return cmd
 }
 
-func runRun(ctx context.Context, e *env, o *runOptions) (err error) {
-	w, err := e.openWarehouse(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := w.Close(context.WithoutCancel(ctx), true); err == nil {
-			err = cerr
-		}
-	}()
+func runRun(ctx context.Context, e *env, o *runOptions) error {
+	return e.withWarehouse(ctx, true, func(w *warehouse.Warehouse) error { return runSteps(ctx, e, w, o) })
+}
+
+// runSteps is ingest, transform and report on an open warehouse.
+func runSteps(ctx context.Context, e *env, w *warehouse.Warehouse, o *runOptions) error {
 	sum, err := ingestRun(ctx, e, w, &ingestOptions{input: o.input})
 	if err != nil {
 		return err

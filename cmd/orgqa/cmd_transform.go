@@ -24,15 +24,10 @@ func newTransformCmd(e *env) *cobra.Command {
 		Short: "Build the year's metrics from the loaded reports (runs the SQL models)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := e.openWarehouse(cmd.Context())
-			if err != nil {
+			return e.withWarehouse(cmd.Context(), true, func(w *warehouse.Warehouse) error {
+				_, err := transformRun(cmd.Context(), e, w, o)
 				return err
-			}
-			_, err = transformRun(cmd.Context(), e, w, o)
-			if cerr := w.Close(cmd.Context(), true); err == nil {
-				err = cerr
-			}
-			return err
+			})
 		},
 	}
 	cmd.Flags().IntVar(&o.year, "year", 0, "report year (default: the latest year loaded)")

@@ -42,22 +42,9 @@ var testScale = gen.Scale{Name: "test", Units: 4, OrgsPerUnit: 7, CellsPerOrg: 3
 // writeReports generates a data set into dir and returns its records.
 func writeReports(t *testing.T, dir, format string, cfg gen.Config) []*gen.Report {
 	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	var reps []*gen.Report
-	for i := 0; i < cfg.Scale.Units; i++ {
-		rep := gen.Generate(cfg, i)
-		var err error
-		if format == "csv" {
-			_, err = rep.WriteCSV(dir)
-		} else {
-			_, err = rep.WriteXLSX(dir)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		reps = append(reps, rep)
+	if err := gen.WriteSet(cfg, dir, format, func(r *gen.Report) { reps = append(reps, r) }); err != nil {
+		t.Fatal(err)
 	}
 	return reps
 }

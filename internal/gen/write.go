@@ -272,3 +272,31 @@ func csvText(v any) string {
 		return fmt.Sprint(v)
 	}
 }
+
+// WriteSet generates every reporting unit of cfg into dir, one at a time, in
+// xlsx or csv format. Each report is passed to keep, when given, after it is
+// written; reports not kept are dropped, so memory does not grow with the set.
+func WriteSet(cfg Config, dir, format string, keep func(*Report)) error {
+	if format != "xlsx" && format != "csv" {
+		return fmt.Errorf("format %q: want xlsx or csv", format)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i := 0; i < cfg.Scale.Units; i++ {
+		rep := Generate(cfg, i)
+		var err error
+		if format == "csv" {
+			_, err = rep.WriteCSV(dir)
+		} else {
+			_, err = rep.WriteXLSX(dir)
+		}
+		if err != nil {
+			return fmt.Errorf("unit %s: %w", rep.UnitCode, err)
+		}
+		if keep != nil {
+			keep(rep)
+		}
+	}
+	return nil
+}
