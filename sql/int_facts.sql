@@ -57,6 +57,9 @@ discipline_at AS (
     SELECT d.*, coalesce(t.at_unit, d.reporting_unit) AS at_unit, t.at_org, t.at_cell
     FROM int_disciplines d LEFT JOIN target_at t USING (target_type, target_code)
 ),
+covered AS (
+    SELECT DISTINCT at_org FROM inspection_at WHERE target_type = 'to_chuc' AND at_org IS NOT NULL
+),
 rating_at AS (
     SELECT r.*, coalesce(t.at_unit, r.reporting_unit) AS at_unit, t.at_org, t.at_cell
     FROM int_ratings r LEFT JOIN target_at t USING (target_type, target_code)
@@ -92,10 +95,9 @@ UNION ALL
 SELECT reporting_unit, org_code, cell_code, 'M9_above85', above, meetings FROM cells
 UNION ALL
 -- M12: an organization is covered when an inspection targets it or a unit below it
-SELECT o.reporting_unit, o.unit_code, NULL, 'M12',
-       CASE WHEN EXISTS (SELECT 1 FROM inspection_at i
-                         WHERE i.target_type = 'to_chuc' AND i.at_org = o.unit_code) THEN 1 ELSE 0 END, 1
-FROM int_units o WHERE o.unit_level = 'co_so'
+SELECT o.reporting_unit, o.unit_code, NULL, 'M12', CASE WHEN c.at_org IS NULL THEN 0 ELSE 1 END, 1
+FROM int_units o LEFT JOIN covered c ON c.at_org = o.unit_code
+WHERE o.unit_level = 'co_so'
 UNION ALL
 SELECT at_unit, at_org, at_cell, 'M13_' || activity, count(*), NULL FROM inspection_at GROUP BY ALL
 UNION ALL

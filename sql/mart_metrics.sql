@@ -32,6 +32,12 @@ ru_names AS (
     SELECT reporting_unit, coalesce(any_value(declared_unit_name), any_value(reporting_unit)) AS unit_name
     FROM file_info, params p WHERE report_year = p.year GROUP BY reporting_unit
 ),
+-- the metrics each kind of level carries: cells, or the levels above them
+catalog AS (
+    SELECT metric, kind, 'cell' AS level_class FROM metric_catalog WHERE scope IN ('all', 'cell')
+    UNION ALL
+    SELECT metric, kind, 'rollup' FROM metric_catalog WHERE scope IN ('all', 'rollup')
+),
 units AS (
     SELECT 'cell' AS level, unit_code, unit_name,
            CASE WHEN org_code = unit_code OR org_code IS NULL THEN reporting_unit ELSE org_code END AS parent_code
@@ -45,16 +51,17 @@ units AS (
     SELECT 'province', province_code, province_name, NULL FROM params
 ),
 sums AS (
-    SELECT 'cell' AS level, cell_code AS unit_code, metric, scope, sum(numerator) AS num, sum(denominator) AS den
+    -- each level takes the facts of its scope, so a metric name is unique per level
+    SELECT 'cell' AS level, cell_code AS unit_code, metric, sum(numerator) AS num, sum(denominator) AS den
     FROM facts WHERE cell_code IS NOT NULL AND scope IN ('all', 'cell') GROUP BY ALL
     UNION ALL
-    SELECT 'org', org_code, metric, scope, sum(numerator), sum(denominator)
+    SELECT 'org', org_code, metric, sum(numerator), sum(denominator)
     FROM facts WHERE org_code IS NOT NULL AND scope IN ('all', 'rollup') GROUP BY ALL
     UNION ALL
-    SELECT 'reporting_unit', reporting_unit, metric, scope, sum(numerator), sum(denominator)
+    SELECT 'reporting_unit', reporting_unit, metric, sum(numerator), sum(denominator)
     FROM facts WHERE scope IN ('all', 'rollup') GROUP BY ALL
     UNION ALL
-    SELECT 'province', p.province_code, metric, scope, sum(numerator), sum(denominator)
+    SELECT 'province', p.province_code, metric, sum(numerator), sum(denominator)
     FROM facts, params p WHERE scope IN ('all', 'rollup') GROUP BY ALL
 )
 SELECT p.year, u.level, u.unit_code, u.unit_name, u.parent_code, c.metric,
@@ -67,7 +74,5 @@ SELECT p.year, u.level, u.unit_code, u.unit_name, u.parent_code, c.metric,
        END AS value
 FROM units u
 CROSS JOIN params p
-JOIN metric_catalog c
-  ON (u.level = 'cell' AND c.scope IN ('all', 'cell')) OR (u.level <> 'cell' AND c.scope IN ('all', 'rollup'))
-LEFT JOIN sums s ON s.level = u.level AND s.unit_code = u.unit_code AND s.metric = c.metric
-                AND (s.scope = c.scope OR s.scope = 'all');
+JOIN catalog c ON c.level_class = CASE WHEN u.level = 'cell' THEN 'cell' ELSE 'rollup' END
+LEFT JOIN sums s ON s.level = u.level AND s.unit_code = u.unit_code AND s.metric = c.metric;

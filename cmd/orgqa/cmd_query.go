@@ -3,9 +3,11 @@ package main
 import (
 	"database/sql"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
+	"github.com/marcboeker/go-duckdb"
 	"github.com/spf13/cobra"
 
 	"orgqa/internal/warehouse"
@@ -62,10 +64,32 @@ func queryText(v any) string {
 			return v.Format("2006-01-02")
 		}
 		return v.Format(time.RFC3339)
+	case duckdb.Decimal:
+		return decimalText(v)
 	case []byte:
 		return string(v)
 	case sql.RawBytes:
 		return string(v)
 	}
 	return fmt.Sprint(v)
+}
+
+// decimalText writes a DECIMAL exactly: its scaled integer with the point put back.
+func decimalText(d duckdb.Decimal) string {
+	if d.Value == nil {
+		return "NULL"
+	}
+	digits := new(big.Int).Abs(d.Value).String()
+	sign := ""
+	if d.Value.Sign() < 0 {
+		sign = "-"
+	}
+	if d.Scale == 0 {
+		return sign + digits
+	}
+	if pad := int(d.Scale) + 1 - len(digits); pad > 0 {
+		digits = strings.Repeat("0", pad) + digits
+	}
+	cut := len(digits) - int(d.Scale)
+	return sign + digits[:cut] + "." + digits[cut:]
 }

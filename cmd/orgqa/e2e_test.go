@@ -287,3 +287,20 @@ func TestMain(m *testing.M) {
 	time.Local = time.FixedZone("ICT", 7*3600) // Vietnam's clock: dates must not move a day
 	os.Exit(m.Run())
 }
+
+func TestQueryPrintsValues(t *testing.T) {
+	dir := t.TempDir()
+	wh := filepath.Join(dir, "w.duckdb")
+	writeReports(t, filepath.Join(dir, "in"), "xlsx", gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 5})
+	if code, _, stderr := runCLI(t, "ingest", "--input", filepath.Join(dir, "in"), "--warehouse", wh); code != exitOK {
+		t.Fatalf("ingest: exit %d\n%s", code, stderr)
+	}
+	code, out, stderr := runCLI(t, "query", "--warehouse", wh,
+		"SELECT 0.28::DECIMAL(8,2) AS d, (-1.5)::DECIMAL(4,1) AS n, DATE '2025-03-05' AS day, NULL AS x, count(*) > 0 AS any_units FROM units")
+	if code != exitOK {
+		t.Fatalf("query: exit %d\n%s", code, stderr)
+	}
+	if want := "d\tn\tday\tx\tany_units\n0.28\t-1.5\t2025-03-05\tNULL\ttrue\n"; out != want {
+		t.Errorf("query printed %q, want %q", out, want)
+	}
+}

@@ -327,6 +327,9 @@ func (g *unitGen) memberEvents(m Member) {
 			if g.chance(0.02) { // signed on the last day of the year: still counts
 				signed = date(y, 12, 31)
 			}
+			if lastSigned != nil && !signed.After(*lastSigned) { // a move: the new letter comes later
+				signed = lastSigned.AddDate(0, 1+g.r.IntN(6), 0)
+			}
 			l := Letter{MemberCode: m.Code, Number: fmt.Sprintf("%d/GGT-ĐU", 1+g.r.IntN(400)), Signed: signed, Commune: m.ResidenceCommune}
 			if g.chance(0.9) {
 				l.Confirmed = ptr(signed.AddDate(0, 0, 3+g.r.IntN(18)))
