@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"orgqa/internal/gen"
+	"orgqa/internal/warehouse"
+	orgsql "orgqa/sql"
+)
+
+// BenchmarkTransform builds every model for a year on a loaded warehouse. A query
+// plan gone wrong (a nested-loop join over the facts) shows here first: at the
+// province scale it once took 103 s against 2,4 s.
+func BenchmarkTransform(b *testing.B) {
+	for _, scale := range []string{"small", "demo"} {
+		b.Run(scale, func(b *testing.B) {
+			dir := b.TempDir()
+			if err := gen.WriteSet(gen.Config{Scale: gen.Scales[scale], Year: 2025, Seed: 1}, filepath.Join(dir, "in"), "csv", nil); err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				models: orgsql.Models, warehousePath: filepath.Join(dir, "w.duckdb")}
+			err := e.withWarehouse(ctx, true, func(w *warehouse.Warehouse) error {
+				if _, err := ingestRun(ctx, e, w, &ingestOptions{input: filepath.Join(dir, "in")}); err != nil {
+					return err
+				}
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if _, err := transformRun(ctx, e, w, &transformOptions{year: 2025}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
