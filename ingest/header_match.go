@@ -182,6 +182,16 @@ func (h *headerFinder) missing() error {
 	return e
 }
 
+// blankRow reports a row with nothing in it, without allocating: it runs on every row.
+func blankRow(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
 func nonEmpty(cells []string) []string {
 	var out []string
 	for _, c := range cells {

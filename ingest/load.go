@@ -122,16 +122,11 @@ func (l *Loader) now() time.Time {
 func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source) (FileResult, error) {
 	res := FileResult{Source: src}
 	started := l.now()
-	rr, err := openReport(src)
+	hashes, err := hashSource(src)
 	if err != nil {
-		return l.fail(ctx, conn, res, started, err)
+		return l.fail(ctx, conn, res, started, &FileError{Path: src.Path, Msg: "cannot read", Reason: "Không đọc được tệp", Err: err})
 	}
-	defer rr.close()
-	if src.Kind == "csv" {
-		res.SHA256 = setSHA256(rr)
-	} else {
-		res.SHA256 = rr.sheets[firstSheet(rr)].sha
-	}
+	res.SHA256 = hashes.report
 	var seen int
 	var unit sql.NullString
 	var year sql.NullInt64
@@ -145,6 +140,11 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source) (Fi
 		l.Log.Debug("already loaded", "source", src.Path, "sha256", res.SHA256)
 		return res, nil
 	}
+	rr, err := openReport(src, hashes.files)
+	if err != nil {
+		return l.fail(ctx, conn, res, started, err)
+	}
+	defer rr.close()
 	for _, spec := range Contract {
 		if rr.sheets[spec] == nil {
 			if spec.Required {
@@ -182,15 +182,6 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source) (Fi
 	return res, nil
 }
 
-func firstSheet(rr *reportReader) *SheetSpec {
-	for _, s := range Contract {
-		if rr.sheets[s] != nil {
-			return s
-		}
-	}
-	return nil
-}
-
 // fail records a report that could not be loaded. An earlier failure of the same
 // content is replaced, so a file that keeps failing does not pile up rows.
 func (l *Loader) fail(ctx context.Context, conn *sql.Conn, res FileResult, started time.Time, cause error) (FileResult, error) {
@@ -200,13 +191,6 @@ func (l *Loader) fail(ctx context.Context, conn *sql.Conn, res FileResult, start
 	}
 	res.Outcome, res.Err = Failed, fe
 	l.Log.Error("report not loaded", "source", res.Source.Path, "error", fe)
-	if res.SHA256 == "" {
-		for _, f := range res.Source.Files {
-			if sha, err := fileSHA256(f); err == nil {
-				res.SHA256 += sha
-			}
-		}
-	}
 	if _, err := conn.ExecContext(ctx, `DELETE FROM load_manifest WHERE sha256 = ? AND outcome = 'failed'`, res.SHA256); err != nil {
 		return res, err
 	}
@@ -317,7 +301,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: fmt.Sprintf("row %d", rowNum), Reason: fmt.Sprintf("Không đọc được dòng %d", rowNum), Err: err}
 			}
 			if hm == nil {
-				if len(nonEmpty(cells)) == 0 {
+				if blankRow(cells) {
 					continue
 				}
 				if hm = finder.try(rowNum, cells); hm == nil && rowNum >= maxHeaderSearch {
@@ -325,7 +309,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				}
 				continue
 			}
-			if len(nonEmpty(cells)) == 0 || isTotalRow(cells) {
+			if blankRow(cells) || isTotalRow(cells) {
 				continue
 			}
 			dataRows++

@@ -171,21 +171,18 @@ type reportReader struct {
 	close  func() error
 }
 
-func openReport(src Source) (*reportReader, error) {
+// openReport opens a report's contract sheets; shas are its files' hashes.
+func openReport(src Source, shas map[string]string) (*reportReader, error) {
 	switch src.Kind {
 	case "xlsx":
-		return openWorkbook(src.Files[0])
+		return openWorkbook(src.Files[0], shas[src.Files[0]])
 	case "csv":
-		return openCSVSet(src)
+		return openCSVSet(src, shas)
 	}
 	return nil, fmt.Errorf("unknown source kind %q", src.Kind)
 }
 
-func openWorkbook(path string) (*reportReader, error) {
-	sha, err := fileSHA256(path)
-	if err != nil {
-		return nil, &FileError{Path: path, Msg: "cannot read", Reason: "Không đọc được tệp", Err: err}
-	}
+func openWorkbook(path, sha string) (*reportReader, error) {
 	f, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true, UnzipSizeLimit: unzipSizeLimit, UnzipXMLSizeLimit: unzipXMLSizeLimit})
 	if err != nil {
 		return nil, &FileError{Path: path, Msg: "not a readable .xlsx workbook", Reason: "Không mở được tệp Excel (tệp hỏng, có mật khẩu hoặc không phải .xlsx)", Err: err}
@@ -237,7 +234,7 @@ func (x *xlsxRows) Close() error {
 	return x.rows.Close()
 }
 
-func openCSVSet(src Source) (*reportReader, error) {
+func openCSVSet(src Source, shas map[string]string) (*reportReader, error) {
 	rr := &reportReader{sheets: map[*SheetSpec]*sheetSource{}, close: func() error { return nil }}
 	for _, path := range src.Files {
 		m := csvName.FindStringSubmatch(filepath.Base(path))
@@ -253,25 +250,39 @@ func openCSVSet(src Source) (*reportReader, error) {
 			return nil, &FileError{Path: path, Msg: fmt.Sprintf("%s and %s both hold %s", prev.file, path, spec.Name),
 				Reason: fmt.Sprintf("Hai tệp cùng là sheet %s", spec.Name)}
 		}
-		sha, err := fileSHA256(path)
-		if err != nil {
-			return nil, &FileError{Path: path, Msg: "cannot read", Reason: "Không đọc được tệp", Err: err}
-		}
 		path := path
-		rr.sheets[spec] = &sheetSource{file: path, sha: sha, sheet: m[3], open: func() (rowIter, error) { return openCSV(path) }}
+		rr.sheets[spec] = &sheetSource{file: path, sha: shas[path], sheet: m[3], open: func() (rowIter, error) { return openCSV(path) }}
 	}
 	return rr, nil
 }
 
-// setSHA256 is the identity of a CSV set: the hash of its files' names and hashes.
-func setSHA256(rr *reportReader) string {
+// sourceHashes are a report's content hashes: each file's, and the report's own
+// (a workbook's file hash; for a CSV set, the hash of its files' names and hashes).
+type sourceHashes struct {
+	report string
+	files  map[string]string
+}
+
+// hashSource hashes every file of a report once, streaming.
+func hashSource(src Source) (sourceHashes, error) {
+	h := sourceHashes{files: map[string]string{}}
 	var lines []string
-	for spec, s := range rr.sheets {
-		lines = append(lines, spec.Name+" "+s.sha)
+	for _, f := range src.Files {
+		sha, err := fileSHA256(f)
+		if err != nil {
+			return h, err
+		}
+		h.files[f] = sha
+		lines = append(lines, filepath.Base(f)+" "+sha)
+	}
+	if src.Kind == "xlsx" {
+		h.report = h.files[src.Files[0]]
+		return h, nil
 	}
 	sort.Strings(lines)
-	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
-	return hex.EncodeToString(h[:])
+	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	h.report = hex.EncodeToString(sum[:])
+	return h, nil
 }
 
 type csvRows struct {
