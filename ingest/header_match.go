@@ -81,6 +81,7 @@ func SheetFor(name string) (*SheetSpec, error) {
 	if err != nil {
 		return nil, err
 	}
+	name, _ = DecodeLegacy(name, Unicode)
 	return n.sheets[Fold(name)], nil
 }
 
@@ -90,6 +91,9 @@ type HeaderMap struct {
 	Spec  *SheetSpec
 	Row   int // 1-based row of the header
 	Index []int
+	// Legacy is the legacy encoding the header was typed in, if any: the sheet's
+	// font, and so the likely encoding of its text cells.
+	Legacy Encoding
 }
 
 // MissingHeaderError is a sheet whose header row lacks required columns.
@@ -150,9 +154,13 @@ func (h *headerFinder) try(rowNum int, cells []string) *HeaderMap {
 		if c == "" {
 			continue
 		}
+		c, enc := DecodeLegacy(c, Unicode)
 		if i, ok := h.index[Fold(c)]; ok && m.Index[i] < 0 {
 			m.Index[i] = pos
 			hits++
+			if enc != Unicode {
+				m.Legacy = enc
+			}
 		}
 	}
 	if hits > h.bestHits {
@@ -170,6 +178,7 @@ func (h *headerFinder) missing() error {
 	e := &MissingHeaderError{Sheet: h.spec.Name, Found: h.best, Searched: h.searched}
 	found := map[int]bool{}
 	for _, c := range h.best {
+		c, _ = DecodeLegacy(c, Unicode)
 		if i, ok := h.index[Fold(c)]; ok {
 			found[i] = true
 		}

@@ -37,7 +37,16 @@ type FileResult struct {
 	Read, Accepted, Rejected int
 	Replaced                 []int64 // earlier loads of the same unit and year
 	Notes                    []string
+	Conversions              []Conversion // text converted from a legacy encoding
 	Err                      error
+}
+
+// Conversion is the cells of one column converted from a legacy encoding.
+type Conversion struct {
+	Sheet, Column string
+	Encoding      Encoding
+	Cells         int
+	Before, After string // one example
 }
 
 // Summary is the outcome of a whole ingest.
@@ -289,6 +298,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 		colIdx[c.Name] = i
 	}
 	var hm *HeaderMap
+	var parser *rowParser
 	vals := make([]any, len(spec.Columns))
 	row := make([]driver.Value, provenanceColumns+len(spec.Columns))
 	var probs []problem
@@ -307,6 +317,9 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				if hm = finder.try(rowNum, cells); hm == nil && rowNum >= maxHeaderSearch {
 					break
 				}
+				if hm != nil {
+					parser = newRowParser(hm, colIdx)
+				}
 				continue
 			}
 			if blankRow(cells) || isTotalRow(cells) {
@@ -316,7 +329,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			if spec.Table == "file_info" && dataRows > 1 {
 				probs = append(probs[:0], problem{col: 0, value: strings.Join(nonEmpty(cells), " | "), reason: "Sheet ThongTin chỉ có một dòng dữ liệu"})
 			} else {
-				probs = parseRow(hm, cells, vals, colIdx, probs[:0])
+				probs = parser.parse(cells, vals, probs[:0])
 			}
 			if len(probs) > 0 {
 				res.Rejected++
@@ -357,6 +370,12 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 	if hm == nil && finder.searched > 0 { // rows, but none of them the header
 		me := finder.missing()
 		return nil, &FileError{Path: ss.file, Sheet: ss.sheet, Msg: me.Error(), Reason: vietnameseMissing(me)}
+	}
+	if parser != nil {
+		for _, c := range parser.conversions {
+			res.Conversions = append(res.Conversions, Conversion{Sheet: spec.Name, Column: spec.Columns[c.col].Header,
+				Encoding: c.enc, Cells: c.cells, Before: c.before, After: c.after})
+		}
 	}
 	if spec.Table == "file_info" && res.Unit == "" {
 		return nil, &FileError{Path: ss.file, Sheet: ss.sheet, Msg: "ThongTin gives no valid unit code and year",
@@ -426,12 +445,23 @@ func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, st
 				return err
 			}
 		}
-		if _, err := conn.ExecContext(ctx, "DELETE FROM rejects WHERE load_id = ?", old); err != nil {
-			return err
+		for _, t := range []string{"rejects", "legacy_conversions"} {
+			if _, err := conn.ExecContext(ctx, "DELETE FROM "+t+" WHERE load_id = ?", old); err != nil {
+				return err
+			}
 		}
 		if _, err := conn.ExecContext(ctx, "UPDATE load_manifest SET outcome = 'replaced', replaced_by = ? WHERE load_id = ?", res.LoadID, old); err != nil {
 			return err
 		}
+	}
+	for _, c := range res.Conversions {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO legacy_conversions VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			res.LoadID, c.Sheet, c.Column, string(c.Encoding), c.Cells, c.Before, c.After); err != nil {
+			return err
+		}
+	}
+	if n := len(res.Conversions); n > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("Đã chuyển %d cột từ mã TCVN3/VNI sang Unicode", n))
 	}
 	var msg any
 	if len(res.Notes) > 0 {

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -289,5 +290,61 @@ func TestBrokenFilesFailAloneWithAReason(t *testing.T) {
 	w.DB.QueryRow(`SELECT count(*) FROM members WHERE reporting_unit <> '0701'`).Scan(&leaked)
 	if leaked != 0 {
 		t.Errorf("%d rows of failed reports stayed in the warehouse", leaked)
+	}
+}
+
+// A unit whose clerk types in .VnTime (TCVN3) and another in VNI-Times: the text
+// arrives in Unicode, and the conversion is recorded.
+func TestLoadConvertsLegacyEncodings(t *testing.T) {
+	dir := t.TempDir()
+	b := messyBook()
+	// the members sheet typed in TCVN3, headers included
+	b.sheets["DangVien"] = [][]any{
+		{"M· ®¶ng viªn", "Hä vµ tªn", "M· chi bé", "§ang c«ng t¸c", "DiÖn 213"},
+		{"000123", "NguyÔn V¨n An", "070100101", "Cã", "Giíi thiÖu"},
+		{"000124", "TrÇn ThÞ B×nh", "070100101", "Kh«ng", nil},
+	}
+	// unit names in VNI
+	b.sheets["DonVi"][4][2] = "Ñaûng boä xaõ An"
+	b.write(t, filepath.Join(dir, "legacy.xlsx"))
+	w := openTestWarehouse(t)
+	sum, err := quietLoader(w).LoadDir(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := sum.Files[0]; f.Outcome != Loaded {
+		t.Fatalf("not loaded: %+v", f)
+	}
+	var names, orgName string
+	var working int
+	if err := w.DB.QueryRow(`SELECT string_agg(full_name, ', ' ORDER BY member_code), count(*) FILTER (WHERE working) FROM members`).Scan(&names, &working); err != nil {
+		t.Fatal(err)
+	}
+	if names != "Nguyễn Văn An, Trần Thị Bình" || working != 1 {
+		t.Errorf("members %q, %d working; want the names in Unicode and Cã read as Có", names, working)
+	}
+	if err := w.DB.QueryRow(`SELECT unit_name FROM units WHERE unit_code = '0701001'`).Scan(&orgName); err != nil || orgName != "Đảng bộ xã An" {
+		t.Errorf("VNI unit name read as %q, %v", orgName, err)
+	}
+	rows, err := w.DB.Query(`SELECT sheet, column_header, encoding, cells, example_before, example_after FROM legacy_conversions ORDER BY sheet, column_header`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var sheet, col, enc, before, after string
+		var cells int
+		rows.Scan(&sheet, &col, &enc, &cells, &before, &after)
+		got = append(got, fmt.Sprintf("%s|%s|%s|%d|%s→%s", sheet, col, enc, cells, before, after))
+	}
+	want := []string{
+		"DangVien|Diện 213|TCVN3|1|Giíi thiÖu→Giới thiệu",
+		"DangVien|Họ và tên|TCVN3|2|NguyÔn V¨n An→Nguyễn Văn An",
+		"DangVien|Đang công tác|TCVN3|2|Cã→Có",
+		"DonVi|Tên đơn vị|VNI|1|Ñaûng boä xaõ An→Đảng bộ xã An",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("recorded conversions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -77,9 +77,19 @@ const manifestDDL = `CREATE TABLE IF NOT EXISTS load_manifest (
 	replaced_by BIGINT
 )`
 
+const conversionsDDL = `CREATE TABLE IF NOT EXISTS legacy_conversions (
+	load_id BIGINT NOT NULL,
+	sheet VARCHAR NOT NULL,
+	column_header VARCHAR NOT NULL,
+	encoding VARCHAR NOT NULL,
+	cells BIGINT NOT NULL,
+	example_before VARCHAR,
+	example_after VARCHAR
+)`
+
 // EnsureSchema creates the loaded tables, rejects and the load manifest if absent.
 func EnsureSchema(ctx context.Context, db *sql.DB) error {
-	stmts := []string{rejectsDDL, manifestDDL}
+	stmts := []string{rejectsDDL, manifestDDL, conversionsDDL}
 	for _, s := range Contract {
 		stmts = append(stmts, tableDDL(s))
 	}

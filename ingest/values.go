@@ -232,30 +232,74 @@ func parseCell(c *Column, raw string) (any, string) {
 	return nil, "Kiểu cột không xác định"
 }
 
-// parseRow parses the contract columns of one data row into vals (one per
-// contract column) and returns every problem found in it.
-func parseRow(h *HeaderMap, cells []string, vals []any, colIdx map[string]int, probs []problem) []problem {
-	spec := h.Spec
+// conversion counts the cells of one column converted from a legacy encoding.
+type conversion struct {
+	col           int
+	enc           Encoding
+	cells         int
+	before, after string // the first one, as an example
+}
+
+// rowParser parses the data rows of one sheet.
+type rowParser struct {
+	h           *HeaderMap
+	colIdx      map[string]int
+	conversions map[conversionKey]*conversion
+}
+
+type conversionKey struct {
+	col int
+	enc Encoding
+}
+
+func newRowParser(h *HeaderMap, colIdx map[string]int) *rowParser {
+	return &rowParser{h: h, colIdx: colIdx, conversions: map[conversionKey]*conversion{}}
+}
+
+// legacyKinds are the kinds whose text may be typed in a legacy font.
+func legacyKind(k Kind) bool { return k == KindText || k == KindEnum || k == KindBool }
+
+// parse parses the contract columns of one data row into vals (one per contract
+// column) and returns every problem found in it.
+func (p *rowParser) parse(cells []string, vals []any, probs []problem) []problem {
+	spec := p.h.Spec
 	for i := range spec.Columns {
 		raw := ""
-		if p := h.Index[i]; p >= 0 && p < len(cells) {
-			raw = cells[p]
+		if pos := p.h.Index[i]; pos >= 0 && pos < len(cells) {
+			raw = cells[pos]
 		}
-		v, reason := parseCell(&spec.Columns[i], raw)
+		text := raw
+		if legacyKind(spec.Columns[i].Kind) {
+			if dec, enc := DecodeLegacy(raw, p.h.Legacy); enc != Unicode {
+				p.record(i, enc, raw, dec)
+				text = dec
+			}
+		}
+		v, reason := parseCell(&spec.Columns[i], text)
 		vals[i] = v
 		if reason != "" {
 			probs = append(probs, problem{col: i, value: raw, reason: reason})
 		}
 	}
 	if len(probs) == 0 && spec.Check != nil {
-		if col, reason := spec.Check(vals, colIdx); reason != "" {
-			i := colIdx[col]
+		if col, reason := spec.Check(vals, p.colIdx); reason != "" {
+			i := p.colIdx[col]
 			raw := ""
-			if p := h.Index[i]; p >= 0 && p < len(cells) {
-				raw = cells[p]
+			if pos := p.h.Index[i]; pos >= 0 && pos < len(cells) {
+				raw = cells[pos]
 			}
 			probs = append(probs, problem{col: i, value: raw, reason: reason})
 		}
 	}
 	return probs
+}
+
+func (p *rowParser) record(col int, enc Encoding, before, after string) {
+	k := conversionKey{col, enc}
+	c := p.conversions[k]
+	if c == nil {
+		c = &conversion{col: col, enc: enc, before: before, after: after}
+		p.conversions[k] = c
+	}
+	c.cells++
 }
