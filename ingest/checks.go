@@ -56,10 +56,10 @@ func rejectDuplicates(ctx context.Context, conn *sql.Conn, res *FileResult, spec
 	}
 	q := fmt.Sprintf(`INSERT INTO rejects
 		SELECT load_id, reporting_unit, report_year, source_file, source_sha256, ?, source_sheet, source_row, ?, ?,
-		       concat_ws(' / ', %[1]s), ? || ' trùng với dòng ' || first_row
+		       concat_ws(' / ', %[1]s), ? || ' trùng với dòng ' || first_row, %[4]s
 		FROM (SELECT *, min(source_row) OVER (PARTITION BY %[2]s) AS first_row FROM %[3]s WHERE load_id = ?)
 		WHERE source_row <> first_row`,
-		strings.Join(keyText, ", "), strings.Join(spec.Key, ", "), spec.Table)
+		strings.Join(keyText, ", "), strings.Join(spec.Key, ", "), spec.Table, rowKeyExpr(spec))
 	if _, err := conn.ExecContext(ctx, q, spec.Name, sl.letter(spec, spec.Key[0]), keyHeaders[0], what, res.LoadID); err != nil {
 		return err
 	}
@@ -76,17 +76,33 @@ func rejectDangling(ctx context.Context, conn *sql.Conn, res *FileResult, spec *
 		when = ref.When
 	}
 	header := spec.Columns[spec.column(ref.Column)].Header
+	// the code may name a row of the target sheet that was itself rejected: say so
 	q := fmt.Sprintf(`INSERT INTO rejects
 		SELECT load_id, reporting_unit, report_year, source_file, source_sha256, ?, source_sheet, source_row, ?, ?,
-		       %[1]s, ? || ' "' || %[1]s || '" không có trong sheet ' || ?
+		       %[1]s,
+		       ? || ' "' || %[1]s || '" ' || coalesce(
+		           'thuộc dòng ' || (SELECT min(x.source_row) FROM rejects x
+		                             WHERE x.load_id = r.load_id AND x.sheet = ? AND x.row_key = r.%[1]s)
+		           || ' của sheet ' || ? || ', dòng đó đã bị từ chối',
+		           'không có trong sheet ' || ?),
+		       %[6]s
 		FROM %[2]s r
 		WHERE load_id = ? AND %[1]s IS NOT NULL AND (%[3]s)
 		  AND NOT EXISTS (SELECT 1 FROM %[4]s t WHERE t.load_id = r.load_id AND t.%[5]s = r.%[1]s)`,
-		ref.Column, spec.Table, when, ref.Table, ref.TargetColumn)
-	if _, err := conn.ExecContext(ctx, q, spec.Name, sl.letter(spec, ref.Column), header, header, target.Name, res.LoadID); err != nil {
+		ref.Column, spec.Table, when, ref.Table, ref.TargetColumn, rowKeyExpr(spec))
+	if _, err := conn.ExecContext(ctx, q, spec.Name, sl.letter(spec, ref.Column), header, header,
+		target.Name, target.Name, target.Name, res.LoadID); err != nil {
 		return err
 	}
 	return deleteRejected(ctx, conn, res, spec)
+}
+
+// rowKeyExpr is the SQL for a row's own code in its sheet (see rowKey).
+func rowKeyExpr(spec *SheetSpec) string {
+	if len(spec.Key) != 1 {
+		return "NULL"
+	}
+	return "CAST(" + spec.Key[0] + " AS VARCHAR)"
 }
 
 func deleteRejected(ctx context.Context, conn *sql.Conn, res *FileResult, spec *SheetSpec) error {

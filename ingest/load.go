@@ -145,6 +145,10 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source) (Fi
 		return res, fmt.Errorf("manifest: %w", err)
 	}
 	if seen > 0 {
+		if _, err := conn.ExecContext(ctx, `UPDATE load_manifest SET last_seen_at = ? WHERE sha256 = ? AND outcome IN ('loaded', 'replaced')`,
+			l.now(), res.SHA256); err != nil {
+			return res, fmt.Errorf("manifest: %w", err)
+		}
 		res.Outcome, res.Unit, res.Year = Skipped, unit.String, int(year.Int64)
 		l.Log.Debug("already loaded", "source", src.Path, "sha256", res.SHA256)
 		return res, nil
@@ -208,9 +212,9 @@ func (l *Loader) fail(ctx context.Context, conn *sql.Conn, res FileResult, start
 		msg += ": " + fe.Err.Error()
 	}
 	_, err := conn.ExecContext(ctx, `INSERT INTO load_manifest
-		SELECT coalesce(max(load_id), 0) + 1, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, 0, 0, ?, ?, 'failed', ?, NULL FROM load_manifest`,
+		SELECT coalesce(max(load_id), 0) + 1, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, 0, 0, ?, ?, 'failed', ?, NULL, ? FROM load_manifest`,
 		res.Source.Path, res.Source.Kind, res.SHA256, duckdbList(res.Source.Files), nullStr(res.Unit), nullInt(res.Year),
-		res.Read, started, l.now(), msg)
+		res.Read, started, l.now(), msg, l.now())
 	return res, err
 }
 
@@ -333,13 +337,14 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			}
 			if len(probs) > 0 {
 				res.Rejected++
+				key := rowKey(spec, hm, cells)
 				for _, p := range probs {
 					col := ""
 					if pos := hm.Index[p.col]; pos >= 0 {
 						col = ColumnLetter(pos)
 					}
 					if err := rejects.AppendRow(res.LoadID, nullStr(res.Unit), nullInt(res.Year), ss.file, ss.sha, spec.Name, ss.sheet,
-						int32(rowNum), nullStr(col), spec.Columns[p.col].Header, p.value, p.reason); err != nil {
+						int32(rowNum), nullStr(col), spec.Columns[p.col].Header, p.value, p.reason, key); err != nil {
 						return err
 					}
 				}
@@ -382,6 +387,20 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			Reason: "Sheet ThongTin không có mã đơn vị báo cáo và năm báo cáo hợp lệ"}
 	}
 	return hm, nil
+}
+
+// rowKey is a rejected row's own code (for a sheet keyed by one column), so that
+// rows referring to it can say it was rejected rather than absent.
+func rowKey(spec *SheetSpec, hm *HeaderMap, cells []string) any {
+	if len(spec.Key) != 1 || hm == nil {
+		return nil
+	}
+	if pos := hm.Index[spec.column(spec.Key[0])]; pos >= 0 && pos < len(cells) {
+		if k := cleanText(cells[pos]); k != "" {
+			return k
+		}
+	}
+	return nil
 }
 
 func vietnameseMissing(err error) string {
@@ -467,8 +486,8 @@ func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, st
 	if len(res.Notes) > 0 {
 		msg = strings.Join(res.Notes, "; ")
 	}
-	_, err = conn.ExecContext(ctx, `INSERT INTO load_manifest VALUES (?, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, NULL)`,
+	_, err = conn.ExecContext(ctx, `INSERT INTO load_manifest VALUES (?, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, NULL, ?)`,
 		res.LoadID, res.Source.Path, res.Source.Kind, res.SHA256, duckdbList(res.Source.Files), res.Unit, res.Year,
-		res.Read, res.Accepted, res.Rejected, started, l.now(), msg)
+		res.Read, res.Accepted, res.Rejected, started, l.now(), msg, l.now())
 	return err
 }

@@ -56,7 +56,8 @@ const rejectsDDL = `CREATE TABLE IF NOT EXISTS rejects (
 	column_letter VARCHAR,
 	column_header VARCHAR,
 	value VARCHAR,
-	reason VARCHAR NOT NULL
+	reason VARCHAR NOT NULL,
+	row_key VARCHAR
 )`
 
 const manifestDDL = `CREATE TABLE IF NOT EXISTS load_manifest (
@@ -74,7 +75,8 @@ const manifestDDL = `CREATE TABLE IF NOT EXISTS load_manifest (
 	finished_at TIMESTAMP NOT NULL,
 	outcome VARCHAR NOT NULL,
 	message VARCHAR,
-	replaced_by BIGINT
+	replaced_by BIGINT,
+	last_seen_at TIMESTAMP
 )`
 
 const conversionsDDL = `CREATE TABLE IF NOT EXISTS legacy_conversions (
@@ -93,6 +95,9 @@ func EnsureSchema(ctx context.Context, db *sql.DB) error {
 	for _, s := range Contract {
 		stmts = append(stmts, tableDDL(s))
 	}
+	// columns added since the first warehouses were made
+	stmts = append(stmts, `ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS last_seen_at TIMESTAMP`,
+		`ALTER TABLE rejects ADD COLUMN IF NOT EXISTS row_key VARCHAR`)
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("create schema: %w", err)

@@ -35,7 +35,7 @@ var parquetMarts = []parquetMart{
 		source_row::INTEGER AS source_row, column_letter, column_header, value, reason, load_id
 		FROM rejects WHERE report_year = $year ORDER BY reporting_unit, sheet, source_row, column_letter`},
 	{dir: "manifest", query: `SELECT report_year::INTEGER AS year, load_id, source_path, source_kind, sha256, files, reporting_unit,
-		rows_read, rows_accepted, rows_rejected, started_at, finished_at, outcome, message, replaced_by
+		rows_read, rows_accepted, rows_rejected, started_at, finished_at, outcome, message, replaced_by, last_seen_at
 		FROM load_manifest WHERE report_year = $year ORDER BY load_id`},
 }
 

@@ -52,10 +52,17 @@ func reportRun(ctx context.Context, e *env, w *warehouse.Warehouse, o *reportOpt
 	if err != nil {
 		return err
 	}
+	back, err := reports.WriteRejects(ctx, w.DB, o.year, o.output, e.now())
+	if err != nil {
+		return err
+	}
 	e.log.Info("report done", "year", o.year, "workbook", xr.Path, "reporting_units", xr.ReportingUnits, "organizations", xr.Organizations)
 	fmt.Fprintf(e.stdout, "Excel:   %s\n", xr.Path)
 	for _, f := range files {
 		fmt.Fprintf(e.stdout, "Parquet: %s (%s rows)\n", f.Path, fmt.Sprint(f.Rows))
+	}
+	for _, b := range back {
+		fmt.Fprintf(e.stdout, "Rejects: %s (%d problems, to send back to unit %s)\n", b.Path, b.Problems, b.Unit)
 	}
 	return nil
 }

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"orgqa/internal/gen"
+)
+
+func TestRejectsGoBackToTheirUnit(t *testing.T) {
+	dir := t.TempDir()
+	in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+	os.MkdirAll(in, 0o755)
+	cfg := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}
+	var bad *gen.Report
+	for i := 0; i < cfg.Scale.Units; i++ {
+		rep := gen.Generate(cfg, i)
+		if i == 1 {
+			bad = rep
+			rep.Members[3].CellCode = "9999"                      // a cell that is not in DonVi
+			rep.Meetings[2].Present = rep.Meetings[2].Members + 5 // more present than members
+			rep.Letters[0].MemberCode = "=1+1"                    // a formula-looking unknown member
+		}
+		if _, err := rep.WriteXLSX(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh)
+	if code != exitRejected {
+		t.Fatalf("run: exit %d, want %d (rows rejected)\n%s", code, exitRejected, stderr)
+	}
+	books, _ := filepath.Glob(filepath.Join(out, "excel", "tra-lai", "2025", "*.xlsx"))
+	want := filepath.Join(out, "excel", "tra-lai", "2025", "loi-du-lieu-"+bad.UnitCode+"-2025.xlsx")
+	if len(books) != 1 || books[0] != want || !strings.Contains(stdout, want) {
+		t.Fatalf("rejects workbooks %v, want only %s\nstdout:\n%s", books, want, stdout)
+	}
+	f, err := excelize.OpenFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("Lỗi dữ liệu")
+	f.Close()
+	if !strings.Contains(rows[1][0], bad.UnitName) || rows[3][7] != "Lý do" {
+		t.Errorf("heading rows %q", rows[:4])
+	}
+	var got []string
+	for _, r := range rows[4:] {
+		got = append(got, r[2]+"!"+r[4]+r[3]+": "+r[7])
+	}
+	// sorted by sheet in contract order, then row; the rejected member's letter,
+	// comment and rating say that their member's row was rejected
+	m := bad.Members[3].Code
+	wantLines := []string{
+		`DangVien!F5: Mã chi bộ "9999" không có trong sheet DonVi`,
+		`GioiThieu!B2: Mã đảng viên "=1+1" không có trong sheet DangVien`,
+		`GioiThieu!B4: Mã đảng viên "` + m + `" thuộc dòng 5 của sheet DangVien, dòng đó đã bị từ chối`,
+		`NhanXet!B4: Mã đảng viên "` + m + `" thuộc dòng 5 của sheet DangVien, dòng đó đã bị từ chối`,
+		`SinhHoat!H4: Số có mặt`,
+		`XepLoai!C5: Mã "` + m + `" thuộc dòng 5 của sheet DangVien, dòng đó đã bị từ chối`,
+	}
+	if len(got) != len(wantLines) {
+		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantLines, "\n"))
+	}
+	for i := range got {
+		if !strings.HasPrefix(got[i], wantLines[i]) {
+			t.Errorf("problem %d = %q, want %q", i, got[i], wantLines[i])
+		}
+	}
+	// the formula-looking value from the unit's file is a text cell, not a formula
+	f, _ = excelize.OpenFile(want)
+	for i, r := range rows {
+		if len(r) > 6 && r[6] == "=1+1" {
+			cell, _ := excelize.CoordinatesToCellName(7, i+1)
+			if formula, _ := f.GetCellFormula("Lỗi dữ liệu", cell); formula != "" {
+				t.Errorf("%s holds a formula %q", cell, formula)
+			}
+		}
+	}
+	f.Close()
+
+	// the unit sends a corrected report: its rejects workbook goes away
+	bad.Members[3].CellCode = bad.Members[2].CellCode
+	bad.Meetings[2].Present = bad.Meetings[2].Members - bad.Meetings[2].Exempt
+	bad.Letters[0].MemberCode = bad.Members[0].Code
+	time.Sleep(20 * time.Millisecond)
+	os.Remove(filepath.Join(in, bad.FileName()))
+	if _, err := bad.WriteXLSX(in); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh); code != exitOK {
+		t.Fatalf("run after the correction: exit %d\n%s", code, stderr)
+	}
+	if books, _ := filepath.Glob(filepath.Join(out, "excel", "tra-lai", "2025", "*.xlsx")); len(books) != 0 {
+		t.Errorf("stale rejects workbooks left: %v", books)
+	}
+}
