@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -82,9 +83,10 @@ func (s *Summary) Clean() bool {
 
 // Loader loads reports into an open warehouse.
 type Loader struct {
-	DB  *sql.DB
-	Log *slog.Logger
-	Now func() time.Time
+	DB     *sql.DB
+	Log    *slog.Logger
+	Now    func() time.Time
+	Limits Limits // zero fields take DefaultLimits
 }
 
 // LoadDir loads every report found in dir. A broken report is recorded and the
@@ -153,7 +155,7 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source) (Fi
 		l.Log.Debug("already loaded", "source", src.Path, "sha256", res.SHA256)
 		return res, nil
 	}
-	rr, err := openReport(src, hashes.files)
+	rr, err := openReport(src, hashes.files, l.Limits.orDefault())
 	if err != nil {
 		return l.fail(ctx, conn, res, started, err)
 	}
@@ -307,9 +309,14 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 	row := make([]driver.Value, provenanceColumns+len(spec.Columns))
 	var probs []problem
 	rowNum, dataRows := 0, 0
+	maxRows := l.Limits.orDefault().MaxRows
 	appendErr := func() error {
 		for it.Next() {
 			rowNum++
+			if rowNum > maxRows {
+				return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: fmt.Sprintf("more than %d rows", maxRows),
+					Reason: fmt.Sprintf("Sheet có hơn %s dòng", viCount(maxRows))}
+			}
 			cells, err := it.Cells()
 			if err != nil {
 				return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: fmt.Sprintf("row %d", rowNum), Reason: fmt.Sprintf("Không đọc được dòng %d", rowNum), Err: err}
@@ -376,6 +383,10 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 		me := finder.missing()
 		return nil, &FileError{Path: ss.file, Sheet: ss.sheet, Msg: me.Error(), Reason: vietnameseMissing(me)}
 	}
+	if enc, ok := it.(interface{ Encoding() string }); ok && enc.Encoding() != "" {
+		res.Conversions = append(res.Conversions, Conversion{Sheet: spec.Name, Column: "(cả tệp)",
+			Encoding: Encoding(enc.Encoding()), Cells: dataRows, Before: filepath.Base(ss.file), After: "UTF-8"})
+	}
 	if parser != nil {
 		for _, c := range parser.conversions {
 			res.Conversions = append(res.Conversions, Conversion{Sheet: spec.Name, Column: spec.Columns[c.col].Header,
@@ -387,6 +398,15 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			Reason: "Sheet ThongTin không có mã đơn vị báo cáo và năm báo cáo hợp lệ"}
 	}
 	return hm, nil
+}
+
+// viCount writes a count the Vietnamese way (1.048.576).
+func viCount(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "." + s[i:]
+	}
+	return s
 }
 
 // rowKey is a rejected row's own code (for a sheet keyed by one column), so that
@@ -480,7 +500,7 @@ func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, st
 		}
 	}
 	if n := len(res.Conversions); n > 0 {
-		res.Notes = append(res.Notes, fmt.Sprintf("Đã chuyển %d cột từ mã TCVN3/VNI sang Unicode", n))
+		res.Notes = append(res.Notes, fmt.Sprintf("Đã chuyển mã sang Unicode ở %d cột hoặc tệp (xem legacy_conversions)", n))
 	}
 	var msg any
 	if len(res.Notes) > 0 {

@@ -20,6 +20,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // Source is one report to load: a workbook, or the CSV files one reporting unit
@@ -34,13 +37,34 @@ type Source struct {
 	csvYear int
 }
 
-// Unzip bounds: a workbook may not inflate beyond these, so a zip bomb is refused
-// instead of filling memory or disk.
-const (
-	unzipSizeLimit    = 1 << 30  // whole package
-	unzipXMLSizeLimit = 64 << 20 // a worksheet above this is streamed from a temp file
-	maxColumns        = 512
-)
+// Limits bound what one report may make orgqa read, so that a zip bomb, an
+// absurdly wide or long sheet is refused instead of filling memory or disk.
+type Limits struct {
+	UnzipSize    int64 // a workbook may not inflate beyond this
+	UnzipXMLSize int64 // a worksheet larger than this is streamed from a temp file
+	MaxColumns   int   // cells in one row
+	MaxRows      int   // rows in one sheet
+}
+
+// DefaultLimits fit the largest real report many times over.
+var DefaultLimits = Limits{UnzipSize: 1 << 30, UnzipXMLSize: 16 << 20, MaxColumns: 512, MaxRows: 1_048_576}
+
+func (l Limits) orDefault() Limits {
+	d := DefaultLimits
+	if l.UnzipSize > 0 {
+		d.UnzipSize = l.UnzipSize
+	}
+	if l.UnzipXMLSize > 0 {
+		d.UnzipXMLSize = l.UnzipXMLSize
+	}
+	if l.MaxColumns > 0 {
+		d.MaxColumns = l.MaxColumns
+	}
+	if l.MaxRows > 0 {
+		d.MaxRows = l.MaxRows
+	}
+	return d
+}
 
 var csvName = regexp.MustCompile(`^(.+)_(\d{4})_([^_]+)\.[cC][sS][vV]$`)
 
@@ -135,6 +159,18 @@ func (e *FileError) Error() string {
 
 func (e *FileError) Unwrap() error { return e.Err }
 
+// readHead reads the first n bytes of a file.
+func readHead(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	_, err = io.ReadFull(f, b)
+	return b, err
+}
+
 // fileSHA256 hashes a file by streaming it.
 func fileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
@@ -172,18 +208,26 @@ type reportReader struct {
 }
 
 // openReport opens a report's contract sheets; shas are its files' hashes.
-func openReport(src Source, shas map[string]string) (*reportReader, error) {
+func openReport(src Source, shas map[string]string, lim Limits) (*reportReader, error) {
 	switch src.Kind {
 	case "xlsx":
-		return openWorkbook(src.Files[0], shas[src.Files[0]])
+		return openWorkbook(src.Files[0], shas[src.Files[0]], lim)
 	case "csv":
-		return openCSVSet(src, shas)
+		return openCSVSet(src, shas, lim)
 	}
 	return nil, fmt.Errorf("unknown source kind %q", src.Kind)
 }
 
-func openWorkbook(path, sha string) (*reportReader, error) {
-	f, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true, UnzipSizeLimit: unzipSizeLimit, UnzipXMLSizeLimit: unzipXMLSizeLimit})
+// oleMagic starts an OLE compound file: an encrypted (password-protected)
+// workbook, or a legacy .xls given an .xlsx name.
+var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+
+func openWorkbook(path, sha string, lim Limits) (*reportReader, error) {
+	if head, err := readHead(path, len(oleMagic)); err == nil && bytes.Equal(head, oleMagic) {
+		return nil, &FileError{Path: path, Msg: "password-protected (encrypted) workbook, or an .xls renamed to .xlsx",
+			Reason: "Tệp Excel có mật khẩu (hoặc là tệp .xls đổi tên): hãy bỏ mật khẩu và lưu lại thành .xlsx"}
+	}
+	f, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true, UnzipSizeLimit: lim.UnzipSize, UnzipXMLSizeLimit: lim.UnzipXMLSize})
 	if err != nil {
 		return nil, &FileError{Path: path, Msg: "not a readable .xlsx workbook", Reason: "Không mở được tệp Excel (tệp hỏng, có mật khẩu hoặc không phải .xlsx)", Err: err}
 	}
@@ -210,19 +254,22 @@ func openWorkbook(path, sha string) (*reportReader, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &xlsxRows{rows: rows}, nil
+			return &xlsxRows{rows: rows, maxColumns: lim.MaxColumns}, nil
 		}}
 	}
 	return rr, nil
 }
 
-type xlsxRows struct{ rows *excelize.Rows }
+type xlsxRows struct {
+	rows       *excelize.Rows
+	maxColumns int
+}
 
 func (x *xlsxRows) Next() bool { return x.rows.Next() }
 func (x *xlsxRows) Cells() ([]string, error) {
 	c, err := x.rows.Columns()
-	if err == nil && len(c) > maxColumns {
-		return nil, fmt.Errorf("row has %d columns, more than the %d a report may have", len(c), maxColumns)
+	if err == nil && len(c) > x.maxColumns {
+		return nil, fmt.Errorf("row has %d columns, more than the %d a report may have", len(c), x.maxColumns)
 	}
 	return c, err
 }
@@ -234,7 +281,7 @@ func (x *xlsxRows) Close() error {
 	return x.rows.Close()
 }
 
-func openCSVSet(src Source, shas map[string]string) (*reportReader, error) {
+func openCSVSet(src Source, shas map[string]string, lim Limits) (*reportReader, error) {
 	rr := &reportReader{sheets: map[*SheetSpec]*sheetSource{}, close: func() error { return nil }}
 	for _, path := range src.Files {
 		m := csvName.FindStringSubmatch(filepath.Base(path))
@@ -251,7 +298,7 @@ func openCSVSet(src Source, shas map[string]string) (*reportReader, error) {
 				Reason: fmt.Sprintf("Hai tệp cùng là sheet %s", spec.Name)}
 		}
 		path := path
-		rr.sheets[spec] = &sheetSource{file: path, sha: shas[path], sheet: m[3], open: func() (rowIter, error) { return openCSV(path) }}
+		rr.sheets[spec] = &sheetSource{file: path, sha: shas[path], sheet: m[3], open: func() (rowIter, error) { return openCSV(path, lim.MaxColumns) }}
 	}
 	return rr, nil
 }
@@ -286,46 +333,64 @@ func hashSource(src Source) (sourceHashes, error) {
 }
 
 type csvRows struct {
-	f    *os.File
-	r    *csv.Reader
-	rec  []string
-	err  error
-	line int
+	f          *os.File
+	r          *csv.Reader
+	rec        []string
+	err        error
+	maxColumns int
+	encoding   string // "" for UTF-8, else what the file was decoded from
 }
 
-// openCSV opens a UTF-8 CSV file (with or without BOM). The delimiter is what the
-// header line uses: a comma, or the semicolon of Excel in Vietnamese locales.
-func openCSV(path string) (rowIter, error) {
+// openCSV opens a CSV file: UTF-8 (with or without BOM), UTF-16 with a BOM, or,
+// when the text is not UTF-8, Windows-1258 (the Vietnamese Windows code page of
+// older Excel exports), decoded to Unicode. The delimiter is what the header
+// line uses: a comma, or the semicolon of Excel in Vietnamese locales.
+func openCSV(path string, maxColumns int) (rowIter, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	c := &csvRows{f: f, maxColumns: maxColumns}
 	br := bufio.NewReaderSize(f, 1<<16)
-	head, _ := br.Peek(4096)
-	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
-		f.Close()
-		return nil, errors.New("UTF-16 text: save the CSV as UTF-8")
-	}
-	if bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")) {
+	head, _ := br.Peek(1 << 16)
+	var text io.Reader = br
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		text = transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
+		c.encoding = "UTF-16"
+	case bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")):
 		br.Discard(3)
-		head = head[3:]
+	case !utf8.Valid(trimPartialRune(head)):
+		text = transform.NewReader(br, charmap.Windows1258.NewDecoder())
+		c.encoding = "Windows-1258"
 	}
-	firstLine := head
-	if i := bytes.IndexAny(head, "\r\n"); i >= 0 {
-		firstLine = head[:i]
+	tb := bufio.NewReaderSize(text, 1<<16)
+	first, _ := tb.Peek(4096)
+	if i := bytes.IndexAny(first, "\r\n"); i >= 0 {
+		first = first[:i]
 	}
-	if !utf8.Valid(firstLine) {
-		f.Close()
-		return nil, errors.New("not UTF-8 text: save the CSV as UTF-8")
-	}
-	r := csv.NewReader(br)
+	r := csv.NewReader(tb)
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
 	r.ReuseRecord = true
-	if bytes.Count(firstLine, []byte(";")) > bytes.Count(firstLine, []byte(",")) {
+	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
 		r.Comma = ';'
 	}
-	return &csvRows{f: f, r: r}, nil
+	c.r = r
+	return c, nil
+}
+
+// trimPartialRune drops a UTF-8 sequence cut off at the end of a sample.
+func trimPartialRune(b []byte) []byte {
+	for i := 0; i < utf8.UTFMax && i < len(b); i++ {
+		if utf8.RuneStart(b[len(b)-1-i]) {
+			if !utf8.FullRune(b[len(b)-1-i:]) {
+				return b[:len(b)-1-i]
+			}
+			break
+		}
+	}
+	return b
 }
 
 func (c *csvRows) Next() bool {
@@ -337,16 +402,19 @@ func (c *csvRows) Next() bool {
 }
 
 func (c *csvRows) Cells() ([]string, error) {
-	if len(c.rec) > maxColumns {
-		return nil, fmt.Errorf("row has %d columns, more than the %d a report may have", len(c.rec), maxColumns)
+	if len(c.rec) > c.maxColumns {
+		return nil, fmt.Errorf("row has %d columns, more than the %d a report may have", len(c.rec), c.maxColumns)
 	}
 	for _, v := range c.rec {
 		if !utf8.ValidString(v) {
-			return nil, errors.New("not UTF-8 text: save the CSV as UTF-8")
+			return nil, errors.New("not UTF-8 text past the start of the file: save the CSV as UTF-8")
 		}
 	}
 	return c.rec, nil
 }
+
+// Encoding says what the file was decoded from ("" for UTF-8).
+func (c *csvRows) Encoding() string { return c.encoding }
 
 func (c *csvRows) Close() error {
 	err := c.f.Close()
