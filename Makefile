@@ -21,9 +21,18 @@ demo: build
 	@echo "  warehouse (DuckDB):  $(CURDIR)/$(DEMO)/orgqa.duckdb"
 	@echo "  try: ./$(BIN) query --warehouse $(DEMO)/orgqa.duckdb \"SELECT metric, value FROM mart_metrics WHERE level = 'province'\""
 
+# the parsers that read untrusted spreadsheet text, fuzzed briefly on every test run
+FUZZ_TARGETS := FuzzParseDate FuzzParseInt FuzzFold FuzzDecodeLegacy FuzzHeaderFinder
+FUZZTIME     ?= 4s
+
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	@for f in $(FUZZ_TARGETS); do \
+		echo "fuzz $$f ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./ingest > /tmp/orgqa-fuzz.log 2>&1 \
+			|| { cat /tmp/orgqa-fuzz.log; exit 1; }; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -33,7 +33,8 @@ func Fold(s string) string {
 		}
 		return b.String()
 	}
-	for _, r := range norm.NFD.String(s) {
+	// invalid bytes would stop NFD from decomposing the letters after them
+	for _, r := range norm.NFD.String(strings.ToValidUTF8(s, "")) {
 		switch {
 		case r == 'đ' || r == 'Đ' || r == 'Ð' || r == 'ð':
 			b.WriteByte('d')

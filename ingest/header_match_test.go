@@ -100,3 +100,38 @@ func TestAliasFileIsValid(t *testing.T) {
 		t.Error("an alias that names another column was accepted")
 	}
 }
+
+func FuzzHeaderFinder(f *testing.F) {
+	f.Add("Mã đảng viên", "Họ và tên", "Mã chi bộ", "Đang công tác")
+	f.Add("STT", "M· ®¶ng viªn", "Hä vµ tªn", "")
+	f.Add("", "\u0301", "ĐĐĐ", "Tổng cộng")
+	f.Fuzz(func(t *testing.T, a, b, c, d string) {
+		spec := SheetByName("DangVien")
+		h, err := newHeaderFinder(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cells := []string{a, b, c, d}
+		hm := h.try(1, cells)
+		if hm == nil {
+			if err := h.missing(); err == nil {
+				t.Fatal("no header and no error")
+			}
+			return
+		}
+		// every matched cell really names its column
+		for i, pos := range hm.Index {
+			if pos < 0 {
+				continue
+			}
+			if pos >= len(cells) {
+				t.Fatalf("column %s at %d, beyond the row", spec.Columns[i].Name, pos)
+			}
+			dec, _ := DecodeLegacy(cells[pos], Unicode)
+			n, _ := matchNames()
+			if n.columns[spec][Fold(dec)] != i {
+				t.Fatalf("cell %q matched to %s", cells[pos], spec.Columns[i].Name)
+			}
+		}
+	})
+}
