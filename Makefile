@@ -4,7 +4,7 @@ BIN     := bin/orgqa
 DEMO    := demo
 YEAR    ?= 2025
 
-.PHONY: build demo test bench fuzz clean
+.PHONY: build demo test bench bench-province clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/orgqa
@@ -36,6 +36,13 @@ test:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# ingest at province scale (120 workbooks, about 600.000 rows) against excelize
+# alone; each benchmark in its own process so peak memory is its own
+bench-province:
+	for b in 'ExcelizeFloor' 'Load/xlsx' 'Load/csv'; do \
+		ORGQA_BENCH_SCALE=province $(GO) test -run '^$$' -bench "^Benchmark$$b$$" -benchtime 1x -benchmem ./ingest | grep Benchmark; \
+	done
 
 clean:
 	rm -rf bin $(DEMO)

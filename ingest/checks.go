@@ -60,10 +60,11 @@ func rejectDuplicates(ctx context.Context, conn *sql.Conn, res *FileResult, spec
 		FROM (SELECT *, min(source_row) OVER (PARTITION BY %[2]s) AS first_row FROM %[3]s WHERE load_id = ?)
 		WHERE source_row <> first_row`,
 		strings.Join(keyText, ", "), strings.Join(spec.Key, ", "), spec.Table, rowKeyExpr(spec))
-	if _, err := conn.ExecContext(ctx, q, spec.Name, sl.letter(spec, spec.Key[0]), keyHeaders[0], what, res.LoadID); err != nil {
+	r, err := conn.ExecContext(ctx, q, spec.Name, sl.letter(spec, spec.Key[0]), keyHeaders[0], what, res.LoadID)
+	if err != nil {
 		return err
 	}
-	return deleteRejected(ctx, conn, res, spec)
+	return deleteRejected(ctx, conn, res, spec, r)
 }
 
 func rejectDangling(ctx context.Context, conn *sql.Conn, res *FileResult, spec *SheetSpec, sl *sheetLoad, ref Ref) error {
@@ -90,11 +91,12 @@ func rejectDangling(ctx context.Context, conn *sql.Conn, res *FileResult, spec *
 		WHERE load_id = ? AND %[1]s IS NOT NULL AND (%[3]s)
 		  AND NOT EXISTS (SELECT 1 FROM %[4]s t WHERE t.load_id = r.load_id AND t.%[5]s = r.%[1]s)`,
 		ref.Column, spec.Table, when, ref.Table, ref.TargetColumn, rowKeyExpr(spec))
-	if _, err := conn.ExecContext(ctx, q, spec.Name, sl.letter(spec, ref.Column), header, header,
-		target.Name, target.Name, target.Name, res.LoadID); err != nil {
+	r, err := conn.ExecContext(ctx, q, spec.Name, sl.letter(spec, ref.Column), header, header,
+		target.Name, target.Name, target.Name, res.LoadID)
+	if err != nil {
 		return err
 	}
-	return deleteRejected(ctx, conn, res, spec)
+	return deleteRejected(ctx, conn, res, spec, r)
 }
 
 // rowKeyExpr is the SQL for a row's own code in its sheet (see rowKey).
@@ -105,7 +107,12 @@ func rowKeyExpr(spec *SheetSpec) string {
 	return "CAST(" + spec.Key[0] + " AS VARCHAR)"
 }
 
-func deleteRejected(ctx context.Context, conn *sql.Conn, res *FileResult, spec *SheetSpec) error {
+// deleteRejected removes from the sheet's table the rows a check just rejected;
+// when the check rejected nothing (almost always) there is nothing to do.
+func deleteRejected(ctx context.Context, conn *sql.Conn, res *FileResult, spec *SheetSpec, inserted sql.Result) error {
+	if n, err := inserted.RowsAffected(); err == nil && n == 0 {
+		return nil
+	}
 	_, err := conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE load_id = ? AND source_row IN
 		(SELECT source_row FROM rejects WHERE load_id = ? AND sheet = ?)`, spec.Table), res.LoadID, res.LoadID, spec.Name)
 	return err
