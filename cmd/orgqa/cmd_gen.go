@@ -17,6 +17,9 @@ type genOptions struct {
 	format string
 	output string
 	seed   uint64
+	// members per cell, overriding the scale's: files grow while the number of
+	// units stays, for measuring memory against file size
+	membersPerCell int
 }
 
 func newGenCmd(e *env) *cobra.Command {
@@ -37,6 +40,7 @@ func newGenCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&o.format, "format", "xlsx", "xlsx or csv")
 	cmd.Flags().StringVar(&o.output, "output", "input", "folder to write the reports into")
 	cmd.Flags().Uint64Var(&o.seed, "seed", 1, "random seed: the same seed gives the same data")
+	cmd.Flags().IntVar(&o.membersPerCell, "members-per-cell", 0, "override the scale's mean members per cell (bigger files, same units)")
 	return cmd
 }
 
@@ -50,6 +54,12 @@ func genRun(_ context.Context, e *env, o *genOptions) error {
 	}
 	if o.year < 2000 || o.year > 2100 {
 		return usageError{fmt.Errorf("--year %d: out of range", o.year)}
+	}
+	if o.membersPerCell < 0 || o.membersPerCell > 5000 {
+		return usageError{fmt.Errorf("--members-per-cell %d: out of range", o.membersPerCell)}
+	}
+	if o.membersPerCell > 0 {
+		scale.MembersPerCell = o.membersPerCell
 	}
 	cfg := gen.Config{Scale: scale, Year: o.year, Seed: o.seed}
 	members := 0

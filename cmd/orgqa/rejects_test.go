@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,5 +98,70 @@ func TestRejectsGoBackToTheirUnit(t *testing.T) {
 	}
 	if books, _ := filepath.Glob(filepath.Join(out, "excel", "tra-lai", "2025", "*.xlsx")); len(books) != 0 {
 		t.Errorf("stale rejects workbooks left: %v", books)
+	}
+}
+
+// dumpRows is every loaded row of the units other than skip, provenance
+// included, as sorted text.
+func dumpRows(t *testing.T, wh, skip string) string {
+	t.Helper()
+	db := openWarehouse(t, wh)
+	var out []string
+	for _, table := range []string{"file_info", "units", "members", "letters", "comments", "meetings", "inspections", "disciplines", "ratings", "rejects"} {
+		rows, err := db.Query(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM `+table+` WHERE reporting_unit <> ? ORDER BY ALL`, skip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			rows.Scan(ptrs...)
+			out = append(out, table+fmt.Sprint(vals...))
+		}
+		rows.Close()
+	}
+	db.Close()
+	return strings.Join(out, "\n")
+}
+
+func TestReplacingOneUnitTouchesOnlyItsRows(t *testing.T) {
+	dir := t.TempDir()
+	in, wh := filepath.Join(dir, "in"), filepath.Join(dir, "w.duckdb")
+	reps := writeReports(t, in, "xlsx", gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 13})
+	if code, _, stderr := runCLI(t, "ingest", "--input", in, "--warehouse", wh); code != exitOK {
+		t.Fatalf("ingest: exit %d\n%s", code, stderr)
+	}
+	target := reps[1]
+	before := dumpRows(t, wh, target.UnitCode)
+
+	target.Members[0].Name = "Nguyễn Thị Sửa Lại"
+	time.Sleep(20 * time.Millisecond)
+	os.Remove(filepath.Join(in, target.FileName()))
+	if _, err := target.WriteXLSX(in); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "ingest", "--input", in, "--warehouse", wh)
+	if code != exitOK || !strings.Contains(stderr, "loaded=1 skipped=2") {
+		t.Fatalf("re-ingest: exit %d\n%s", code, stderr)
+	}
+	if after := dumpRows(t, wh, target.UnitCode); after != before {
+		t.Error("rows of the other units changed when one unit's report was replaced")
+	}
+	db := openWarehouse(t, wh)
+	var name string
+	var loads, replaced int
+	db.QueryRow(`SELECT full_name FROM members WHERE member_code = ?`, target.Members[0].Code).Scan(&name)
+	db.QueryRow(`SELECT count(*) FILTER (WHERE outcome = 'loaded'), count(*) FILTER (WHERE outcome = 'replaced') FROM load_manifest`).Scan(&loads, &replaced)
+	if name != "Nguyễn Thị Sửa Lại" || loads != 3 || replaced != 1 {
+		t.Errorf("after the replacement: name %q, %d loaded, %d replaced; want the new name, 3 and 1", name, loads, replaced)
+	}
+	var members int
+	db.QueryRow(`SELECT count(*) FROM members WHERE reporting_unit = ?`, target.UnitCode).Scan(&members)
+	if members != len(target.Members) {
+		t.Errorf("unit %s has %d members, want %d: the old load was not removed", target.UnitCode, members, len(target.Members))
 	}
 }
