@@ -19,10 +19,13 @@ import (
 	"orgqa/internal/warehouse"
 )
 
-// book is a workbook to write for a test: sheets in order, rows of cells.
+// book is a workbook to write for a test: sheets in order, rows of cells,
+// merged ranges and hidden sheets.
 type book struct {
 	order  []string
 	sheets map[string][][]any
+	merges map[string][][2]string // sheet -> ranges
+	hidden []string
 }
 
 func (b book) write(t *testing.T, path string) {
@@ -41,6 +44,16 @@ func (b book) write(t *testing.T, path string) {
 			if err := f.SetSheetRow(name, cell, &row); err != nil {
 				t.Fatal(err)
 			}
+		}
+		for _, m := range b.merges[name] {
+			if err := f.MergeCell(name, m[0], m[1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, name := range b.hidden {
+		if err := f.SetSheetVisible(name, false); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if err := f.SaveAs(path); err != nil {
@@ -68,6 +81,10 @@ func messyBook() book {
 	return book{
 		// sheets in an unusual order; a helper sheet that is not in the contract
 		order: []string{"DangVien", "Danh mục", "ThongTin", "DonVi", "GioiThieu", "SinhHoat", "NhanXet", "KiemTra", "KyLuat", "XepLoai"},
+		// a merged title block above DonVi's header; a hidden helper sheet, and a
+		// hidden contract sheet, which still counts
+		merges: map[string][][2]string{"DonVi": {{"A1", "F2"}}},
+		hidden: []string{"Danh mục", "DonVi"},
 		sheets: map[string][][]any{
 			"ThongTin": {{"Mã đơn vị báo cáo", "Tên đơn vị báo cáo", "Năm báo cáo"}, {"0701", "Huyện ủy Thử", 2025}},
 			"Danh mục": {{"Có"}, {"Không"}},

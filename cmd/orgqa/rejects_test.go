@@ -165,3 +165,19 @@ func TestReplacingOneUnitTouchesOnlyItsRows(t *testing.T) {
 		t.Errorf("unit %s has %d members, want %d: the old load was not removed", target.UnitCode, members, len(target.Members))
 	}
 }
+
+// A file that cannot be read at all, beside good ones: everything else is done
+// and cron learns from the exit code that something was not loaded.
+func TestBrokenFileExitCode(t *testing.T) {
+	dir := t.TempDir()
+	in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+	writeReports(t, in, "xlsx", gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 2})
+	os.WriteFile(filepath.Join(in, "0199-2025.xlsx"), []byte("not a workbook"), 0o644)
+	code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh)
+	if code != exitRejected || !strings.Contains(stderr, "0199-2025.xlsx") || !strings.Contains(stderr, "1 files not loaded") {
+		t.Fatalf("exit %d, want %d naming the file\n%s", code, exitRejected, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "excel", "tong-hop-tccs-2025.xlsx")); err != nil {
+		t.Errorf("the workbook was not written for the good reports: %v", err)
+	}
+}
