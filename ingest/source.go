@@ -23,6 +23,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Source is one report to load: a workbook, or the CSV files one reporting unit
@@ -364,8 +365,15 @@ func openCSV(path string, maxColumns int) (rowIter, error) {
 	case bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")):
 		br.Discard(3)
 	case !utf8.Valid(trimPartialRune(head)):
-		text = transform.NewReader(br, charmap.Windows1258.NewDecoder())
-		c.encoding = "Windows-1258"
+		// 8-bit text: Windows-1258, or the raw bytes of a .VnTime or VNI-Times
+		// sheet, whose cells the TCVN3/VNI decoder then reads
+		if legacyBytesRead(head) {
+			text = transform.NewReader(br, charmap.ISO8859_1.NewDecoder())
+			c.encoding = "8-bit TCVN3/VNI"
+		} else {
+			text = transform.NewReader(br, charmap.Windows1258.NewDecoder())
+			c.encoding = "Windows-1258"
+		}
 	}
 	tb := bufio.NewReaderSize(text, 1<<16)
 	first, _ := tb.Peek(4096)
@@ -381,6 +389,21 @@ func openCSV(path string, maxColumns int) (rowIter, error) {
 	}
 	c.r = r
 	return c, nil
+}
+
+// legacyBytesRead reports whether 8-bit text reads better as TCVN3/VNI bytes
+// than as Windows-1258: the reading with fewer words that are not Vietnamese
+// syllables wins (Windows-1258 on a tie).
+func legacyBytesRead(sample []byte) bool {
+	cp, _ := charmap.Windows1258.NewDecoder().Bytes(sample)
+	asCP := implausible(norm.NFC.String(string(cp)))
+	latin, _ := charmap.ISO8859_1.NewDecoder().Bytes(sample)
+	asLegacy := 0
+	for _, line := range strings.Split(string(latin), "\n") {
+		dec, _ := DecodeLegacy(line, Unicode)
+		asLegacy += implausible(dec) + 10*foreign(dec)
+	}
+	return asLegacy < asCP
 }
 
 // trimPartialRune drops a UTF-8 sequence cut off at the end of a sample.
