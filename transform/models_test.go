@@ -70,7 +70,7 @@ func TestLoadRefusesBadModels(t *testing.T) {
 }
 
 func TestEmbeddedModelsLoad(t *testing.T) {
-	sources := []string{"units", "members", "letters", "comments", "meetings", "inspections", "disciplines", "ratings", "file_info", "rejects", "load_manifest", "params"}
+	sources := []string{"units", "members", "letters", "comments", "meetings", "inspections", "disciplines", "ratings", "file_info", "rejects", "load_manifest", "params", "rule_thresholds"}
 	models, err := Load(orgsql.Models, sources)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,11 @@ func TestFailingModelLeavesPreviousMarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Run(ctx, w.DB, models, Defaults(2024), log); err != nil {
+	p2024, err := Defaults(2024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(ctx, w.DB, models, p2024, log); err != nil {
 		t.Fatal(err)
 	}
 	broken := files(
@@ -108,7 +112,11 @@ func TestFailingModelLeavesPreviousMarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = Run(ctx, w.DB, models, Defaults(2025), log)
+	p2025, err := Defaults(2025)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Run(ctx, w.DB, models, p2025, log)
 	if err == nil || !strings.Contains(err.Error(), "model mart_b (mart_b.sql)") {
 		t.Fatalf("Run: %v, want an error naming mart_b", err)
 	}

@@ -8,25 +8,31 @@ import (
 	"time"
 )
 
-// Params are the values the models read from the params table. Every threshold
-// and cut-off of domain.md §4 is one of these, with its default in Defaults.
+// Params are the values the models read from the params and rule_thresholds
+// tables: the year and the rules in force for it (see rules.go).
 type Params struct {
-	Year              int
-	CommentCutoff     time.Time // M3: comments received on or before this day count (default 15/12/Y)
-	AttendanceGoodPct int       // M9: a meeting is well attended above this percentage (default 85)
-	ProvinceCode      string
-	ProvinceName      string
+	Year               int
+	RuleSet            *RuleSet
+	CommentCutoff      time.Time  // M3: comments received on or before this day count
+	AttendanceGoodPct  int        // M9: a meeting is well attended above this percentage
+	LeadTimeDays       int        // M4: letters received within this many days
+	DurationRuleFrom   *time.Time // M10: meetings from this day must last the minimum; nil: no rule
+	MinMinutes         int        // M10
+	MinMinutesCombined int        // M10, for a Kết hợp meeting
+	ExcellenceQuota    float64    // M16: HTXS / HTT above this is a breach
+	ProvinceCode       string
+	ProvinceName       string
+	ConfigSHA256       string
+	ConfigJSON         string
 }
 
-// Defaults returns the parameters of domain.md §4 for year.
-func Defaults(year int) Params {
-	return Params{
-		Year:              year,
-		CommentCutoff:     time.Date(year, 12, 15, 0, 0, 0, 0, time.UTC),
-		AttendanceGoodPct: 85,
-		ProvinceCode:      "TINH",
-		ProvinceName:      "Toàn tỉnh",
+// Defaults returns the parameters of the embedded rules for year.
+func Defaults(year int) (Params, error) {
+	r, err := DefaultRules()
+	if err != nil {
+		return Params{}, err
 	}
+	return r.Params(year)
 }
 
 // Run builds every model for p.Year in one transaction: if a model fails, the
@@ -46,16 +52,8 @@ func Run(ctx context.Context, db *sql.DB, models []Model, p Params, log *slog.Lo
 		}
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE params AS SELECT
-			?::INTEGER AS year,
-			make_date(?::INTEGER, 1, 1) AS year_start,
-			make_date(?::INTEGER, 12, 31) AS year_end,
-			?::DATE AS comment_cutoff,
-			?::INTEGER AS attendance_good_pct,
-			?::VARCHAR AS province_code,
-			?::VARCHAR AS province_name`,
-		p.Year, p.Year, p.Year, p.CommentCutoff, p.AttendanceGoodPct, p.ProvinceCode, p.ProvinceName); err != nil {
-		return rollback(fmt.Errorf("params: %w", err))
+	if err := writeParams(ctx, conn, p); err != nil {
+		return rollback(err)
 	}
 	for _, m := range models {
 		start := time.Now()
@@ -64,8 +62,57 @@ func Run(ctx context.Context, db *sql.DB, models []Model, p Params, log *slog.Lo
 		}
 		log.Debug("model built", "model", m.Name, "seconds", time.Since(start).Seconds())
 	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS transform_runs (
+			run_at TIMESTAMP NOT NULL, year INTEGER NOT NULL, rule_set VARCHAR NOT NULL,
+			config_sha256 VARCHAR NOT NULL, config_json VARCHAR NOT NULL)`); err != nil {
+		return rollback(err)
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO transform_runs VALUES (?, ?, ?, ?, ?)`,
+		time.Now().UTC(), p.Year, p.RuleSet.ID, p.ConfigSHA256, p.ConfigJSON); err != nil {
+		return rollback(err)
+	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return rollback(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// writeParams makes the params and rule_thresholds tables the models read.
+func writeParams(ctx context.Context, conn *sql.Conn, p Params) error {
+	if p.RuleSet == nil {
+		return fmt.Errorf("params: no rule set for %d", p.Year)
+	}
+	rs := p.RuleSet
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE params AS SELECT
+			?::INTEGER AS year,
+			make_date(?::INTEGER, 1, 1) AS year_start,
+			make_date(?::INTEGER, 12, 31) AS year_end,
+			?::VARCHAR AS rule_set,
+			?::DATE AS comment_cutoff,
+			?::INTEGER AS attendance_good_pct,
+			?::INTEGER AS lead_time_days,
+			?::DATE AS duration_rule_from,
+			?::INTEGER AS min_minutes,
+			?::INTEGER AS min_minutes_combined,
+			?::DOUBLE AS excellence_quota,
+			?::BOOLEAN AS htxs_forbids_discipline,
+			?::VARCHAR AS max_rating_with_discipline,
+			?::VARCHAR AS max_rating_with_red,
+			?::VARCHAR AS province_code,
+			?::VARCHAR AS province_name`,
+		p.Year, p.Year, p.Year, rs.ID, p.CommentCutoff, p.AttendanceGoodPct, p.LeadTimeDays, p.DurationRuleFrom,
+		p.MinMinutes, p.MinMinutesCombined, p.ExcellenceQuota, rs.HTXSForbidsDiscipline, rs.MaxRatingWithDiscipline,
+		rs.MaxRatingWithRed, p.ProvinceCode, p.ProvinceName); err != nil {
+		return fmt.Errorf("params: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE rule_thresholds
+			(metric VARCHAR, better VARCHAR, green DOUBLE, amber DOUBLE)`); err != nil {
+		return fmt.Errorf("params: %w", err)
+	}
+	for metric, t := range rs.Thresholds {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO rule_thresholds VALUES (?, ?, ?, ?)`, metric, t.Better, t.Green, t.Amber); err != nil {
+			return fmt.Errorf("params: %w", err)
+		}
 	}
 	return nil
 }

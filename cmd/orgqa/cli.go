@@ -17,6 +17,7 @@ import (
 
 	"orgqa/internal/warehouse"
 	orgsql "orgqa/sql"
+	"orgqa/transform"
 )
 
 // Exit codes, documented in the README.
@@ -40,6 +41,15 @@ type env struct {
 	models         fs.FS // the SQL models
 	warehousePath  string
 	memoryLimit    string
+	configPath     string // rules of the assessment; "" for the embedded defaults
+}
+
+// rules returns the assessment rules: --config FILE, or the embedded defaults.
+func (e *env) rules() (*transform.Rules, error) {
+	if e.configPath == "" {
+		return transform.DefaultRules()
+	}
+	return transform.LoadRules(e.configPath)
 }
 
 // Main runs the orgqa command line and returns the process exit code.
@@ -90,6 +100,7 @@ an Excel workbook for leadership and Parquet files for analysts.`,
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&e.warehousePath, "warehouse", "data/orgqa.duckdb", "the DuckDB warehouse file")
 	root.PersistentFlags().StringVar(&e.memoryLimit, "memory-limit", "2GB", "DuckDB memory limit")
+	root.PersistentFlags().StringVar(&e.configPath, "config", "", "rules of the assessment (JSON, see transform/rules.json); default: the embedded rules")
 	root.AddCommand(newGenCmd(e), newIngestCmd(e), newTransformCmd(e), newReportCmd(e), newRunCmd(e), newQueryCmd(e), newFilesCmd(e))
 	return root
 }

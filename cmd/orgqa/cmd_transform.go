@@ -36,7 +36,7 @@ func newTransformCmd(e *env) *cobra.Command {
 
 // sourceTables are the tables that exist before any model runs.
 func sourceTables() []string {
-	out := []string{"rejects", "load_manifest", "params"}
+	out := []string{"rejects", "load_manifest", "params", "rule_thresholds"}
 	for _, s := range ingest.Contract {
 		out = append(out, s.Table)
 	}
@@ -71,13 +71,22 @@ func transformRun(ctx context.Context, e *env, w *warehouse.Warehouse, o *transf
 	if err != nil {
 		return year, err
 	}
-	if err := transform.Run(ctx, w.DB, models, transform.Defaults(year), e.log); err != nil {
+	rules, err := e.rules()
+	if err != nil {
+		return year, err
+	}
+	params, err := rules.Params(year)
+	if err != nil {
+		return year, err
+	}
+	if err := transform.Run(ctx, w.DB, models, params, e.log); err != nil {
 		return year, fmt.Errorf("transform %d: %w", year, err)
 	}
 	var rows int
 	if err := w.DB.QueryRowContext(ctx, `SELECT count(*) FROM mart_metrics WHERE year = ?`, year).Scan(&rows); err != nil {
 		return year, err
 	}
-	e.log.Info("transform done", "year", year, "models", len(models), "metric_rows", rows)
+	e.log.Info("transform done", "year", year, "rule_set", params.RuleSet.ID, "config_sha256", params.ConfigSHA256[:12],
+		"models", len(models), "metric_rows", rows)
 	return year, nil
 }

@@ -1,0 +1,180 @@
+package transform
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The rules of the annual assessment are data, not code: thresholds, cut-off
+// dates, the excellence quota and the rating caps, per rule set, each rule set
+// in force for a range of years (132-QĐ/TW, 124-QĐ/TW, 366-QĐ/TW differ).
+// rules.json holds the defaults; --config FILE replaces them without a rebuild.
+
+//go:embed rules.json
+var defaultRules []byte
+
+// Rules is the whole configuration.
+type Rules struct {
+	Version  int `json:"version"`
+	Province struct {
+		Code string `json:"code"`
+		Name string `json:"name"`
+	} `json:"province"`
+	RuleSets []RuleSet `json:"rule_sets"`
+
+	raw []byte // the file as read, recorded with each run
+}
+
+// RuleSet is the rules in force for a range of years.
+type RuleSet struct {
+	ID                      string               `json:"id"`
+	Title                   string               `json:"title"`
+	FromYear                int                  `json:"from_year"`
+	ToYear                  int                  `json:"to_year"` // 0: still in force
+	CommentCutoff           string               `json:"comment_cutoff"`
+	LeadTimeDays            int                  `json:"lead_time_days"`
+	AttendanceGoodPct       int                  `json:"attendance_good_pct"`
+	DurationRuleFrom        string               `json:"duration_rule_from"` // "" when no duration rule
+	MinMinutes              int                  `json:"min_minutes"`
+	MinMinutesCombined      int                  `json:"min_minutes_combined"`
+	ExcellenceQuota         float64              `json:"excellence_quota"`
+	HTXSForbidsDiscipline   bool                 `json:"htxs_forbids_discipline"`
+	MaxRatingWithDiscipline string               `json:"max_rating_with_discipline"`
+	MaxRatingWithRed        string               `json:"max_rating_with_red"`
+	Thresholds              map[string]Threshold `json:"thresholds"`
+}
+
+// Threshold grades a metric: green at or beyond Green, amber at or beyond Amber,
+// red otherwise; Better says which way is beyond.
+type Threshold struct {
+	Better string  `json:"better"` // "higher" or "lower"
+	Green  float64 `json:"green"`
+	Amber  float64 `json:"amber"`
+}
+
+var ratingLevels = map[string]int{"kht": 1, "ht": 2, "htt": 3, "htxs": 4}
+
+// DefaultRules returns the embedded configuration.
+func DefaultRules() (*Rules, error) { return ParseRules(defaultRules, "rules.json (embedded)") }
+
+// LoadRules reads a configuration file.
+func LoadRules(path string) (*Rules, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return ParseRules(b, path)
+}
+
+// ParseRules parses and checks a configuration; every problem is reported.
+func ParseRules(b []byte, name string) (*Rules, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	r := &Rules{raw: b}
+	if err := dec.Decode(r); err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	var errs []string
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
+	if r.Version != 1 {
+		bad("version %d: this orgqa reads version 1", r.Version)
+	}
+	if r.Province.Code == "" || r.Province.Name == "" {
+		bad("province: code and name are required")
+	}
+	sort.Slice(r.RuleSets, func(i, j int) bool { return r.RuleSets[i].FromYear < r.RuleSets[j].FromYear })
+	for i, s := range r.RuleSets {
+		where := fmt.Sprintf("rule set %q", s.ID)
+		if s.ID == "" || s.FromYear < 1990 || s.ToYear != 0 && s.ToYear < s.FromYear {
+			bad("%s: id and a valid from_year/to_year are required", where)
+		}
+		if i > 0 {
+			prev := r.RuleSets[i-1]
+			if prev.ToYear == 0 || prev.ToYear >= s.FromYear {
+				bad("%s overlaps %q", where, prev.ID)
+			}
+		}
+		if _, err := time.Parse("01-02", s.CommentCutoff); err != nil {
+			bad("%s: comment_cutoff %q: want MM-DD", where, s.CommentCutoff)
+		}
+		if s.DurationRuleFrom != "" {
+			if _, err := time.Parse("2006-01-02", s.DurationRuleFrom); err != nil {
+				bad("%s: duration_rule_from %q: want YYYY-MM-DD", where, s.DurationRuleFrom)
+			}
+		}
+		if s.AttendanceGoodPct <= 0 || s.AttendanceGoodPct > 100 || s.LeadTimeDays <= 0 || s.MinMinutes <= 0 || s.MinMinutesCombined <= 0 {
+			bad("%s: attendance_good_pct, lead_time_days and the minutes must be positive", where)
+		}
+		if s.ExcellenceQuota <= 0 || s.ExcellenceQuota > 1 {
+			bad("%s: excellence_quota %v: want a share in (0, 1]", where, s.ExcellenceQuota)
+		}
+		for _, m := range []string{s.MaxRatingWithDiscipline, s.MaxRatingWithRed} {
+			if ratingLevels[m] == 0 {
+				bad("%s: rating %q: want htxs, htt, ht or kht", where, m)
+			}
+		}
+		for metric, t := range s.Thresholds {
+			ok := t.Better == "higher" && t.Green >= t.Amber || t.Better == "lower" && t.Green <= t.Amber
+			if !ok {
+				bad("%s: threshold %s: better must be higher (green >= amber) or lower (green <= amber)", where, metric)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("config %s: %s", name, strings.Join(errs, "; "))
+	}
+	return r, nil
+}
+
+// ForYear returns the rule set in force in year.
+func (r *Rules) ForYear(year int) (*RuleSet, error) {
+	for i := range r.RuleSets {
+		s := &r.RuleSets[i]
+		if year >= s.FromYear && (s.ToYear == 0 || year <= s.ToYear) {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("config: no rule set covers %d", year)
+}
+
+// SHA256 identifies the configuration file as read.
+func (r *Rules) SHA256() string {
+	h := sha256.Sum256(r.raw)
+	return hex.EncodeToString(h[:])
+}
+
+// Params are the values the models read for a year, from its rule set.
+func (r *Rules) Params(year int) (Params, error) {
+	s, err := r.ForYear(year)
+	if err != nil {
+		return Params{}, err
+	}
+	cut, _ := time.Parse("01-02", s.CommentCutoff)
+	p := Params{
+		Year:               year,
+		RuleSet:            s,
+		CommentCutoff:      time.Date(year, cut.Month(), cut.Day(), 0, 0, 0, 0, time.UTC),
+		AttendanceGoodPct:  s.AttendanceGoodPct,
+		LeadTimeDays:       s.LeadTimeDays,
+		MinMinutes:         s.MinMinutes,
+		MinMinutesCombined: s.MinMinutesCombined,
+		ExcellenceQuota:    s.ExcellenceQuota,
+		ProvinceCode:       r.Province.Code,
+		ProvinceName:       r.Province.Name,
+		ConfigSHA256:       r.SHA256(),
+		ConfigJSON:         string(r.raw),
+	}
+	if s.DurationRuleFrom != "" {
+		t, _ := time.Parse("2006-01-02", s.DurationRuleFrom)
+		p.DurationRuleFrom = &t
+	}
+	return p, nil
+}

@@ -1,0 +1,54 @@
+package transform
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRuleSetByYear(t *testing.T) {
+	r, err := DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for year, want := range map[int]string{2018: "132-QĐ/TW", 2022: "132-QĐ/TW", 2023: "124-QĐ/TW", 2024: "124-QĐ/TW", 2025: "366-QĐ/TW", 2030: "366-QĐ/TW"} {
+		s, err := r.ForYear(year)
+		if err != nil || s.ID != want {
+			t.Errorf("ForYear(%d) = %v, %v; want %s", year, s, err, want)
+		}
+	}
+	if _, err := r.ForYear(2010); err == nil {
+		t.Error("2010 has no rule set, but one was found")
+	}
+	p, err := r.Params(2025)
+	if err != nil || p.CommentCutoff.Format("02/01/2006") != "15/12/2025" || p.DurationRuleFrom == nil ||
+		p.DurationRuleFrom.Format("02/01/2006") != "28/10/2025" || p.ExcellenceQuota != 0.20 {
+		t.Errorf("Params(2025) = %+v, %v", p, err)
+	}
+	if p, _ := r.Params(2024); p.DurationRuleFrom != nil {
+		t.Error("2024 has a meeting-duration rule; it came with 42-HD/BTCTW in October 2025")
+	}
+}
+
+func TestRulesAreChecked(t *testing.T) {
+	base, _ := DefaultRules()
+	good := string(base.raw)
+	tests := []struct{ name, from, to, want string }{
+		{"unknown field", `"lead_time_days": 30`, `"lead_time_dayz": 30`, "unknown field"},
+		{"bad cut-off", `"comment_cutoff": "12-15"`, `"comment_cutoff": "15/12"`, "comment_cutoff"},
+		{"overlap", `"to_year": 2022`, `"to_year": 2023`, "overlaps"},
+		{"bad rating", `"max_rating_with_red": "ht"`, `"max_rating_with_red": "tốt"`, `rating "tốt"`},
+		{"backwards threshold", `"M5":  {"better": "lower",  "green": 0.05, "amber": 0.10}`, `"M5":  {"better": "lower",  "green": 0.15, "amber": 0.10}`, "threshold M5"},
+		{"quota", `"excellence_quota": 0.20`, `"excellence_quota": 20`, "excellence_quota"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !strings.Contains(good, tt.from) {
+				t.Fatalf("rules.json has no %q", tt.from)
+			}
+			_, err := ParseRules([]byte(strings.Replace(good, tt.from, tt.to, 1)), "test.json")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one saying %q", err, tt.want)
+			}
+		})
+	}
+}
