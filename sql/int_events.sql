@@ -1,5 +1,5 @@
 -- model: int_events
--- builds: int_letters, int_comments, int_meetings, int_inspections, int_disciplines, int_ratings
+-- builds: int_letters, int_letters_signed, int_comments, int_meetings, int_inspections, int_disciplines, int_ratings
 -- depends: letters, comments, meetings, inspections, disciplines, ratings, params
 -- The year's events, each taken once. Events come from every loaded report (a
 -- comment for Y may arrive in next year's report, a December meeting may be listed
@@ -14,15 +14,23 @@ WHERE signed_on <= p.year_end
 QUALIFY row_number() OVER (PARTITION BY member_code
                            ORDER BY signed_on DESC, commune_confirmed_on IS NOT NULL DESC, report_year DESC, load_id DESC) = 1;
 
+-- M4: the letters signed in the year, each once, with the days until the
+-- residence cell received them (null when it has not)
+CREATE OR REPLACE TABLE int_letters_signed AS
+SELECT member_code, signed_on, cell_received_on, date_diff('day', signed_on, cell_received_on) AS days
+FROM letters, params p
+WHERE signed_on BETWEEN p.year_start AND p.year_end
+QUALIFY row_number() OVER (PARTITION BY member_code, signed_on ORDER BY report_year DESC, load_id DESC, source_row) = 1;
+
 CREATE OR REPLACE TABLE int_comments AS
-SELECT c.reporting_unit, c.member_code, c.conclusion, c.received_on
+SELECT c.reporting_unit, c.member_code, c.conclusion, c.received_on, c.content
 FROM comments c, params p
 WHERE c.comment_year = p.year
 QUALIFY row_number() OVER (PARTITION BY c.member_code ORDER BY c.report_year DESC, c.load_id DESC, c.source_row) = 1;
 
 CREATE OR REPLACE TABLE int_meetings AS
 SELECT m.reporting_unit, m.cell_code, m.meeting_on, m.meeting_kind,
-       m.present, m.members - coalesce(m.exempt, 0) AS expected
+       m.present, m.members - coalesce(m.exempt, 0) AS expected, m.duration_min, m.grade
 FROM meetings m, params p
 WHERE m.meeting_on BETWEEN p.year_start AND p.year_end
 QUALIFY row_number() OVER (PARTITION BY m.cell_code, m.meeting_on, m.meeting_kind

@@ -1,11 +1,17 @@
 -- model: int_facts
--- builds: int_member_213, int_facts
--- depends: int_units, int_members, int_letters, int_comments, int_meetings, int_inspections, int_disciplines, int_ratings, params
+-- builds: int_member_at, int_member_213, int_facts, int_comment_rating_conflicts
+-- depends: int_units, int_members, int_letters, int_letters_signed, int_comments, int_meetings, int_inspections, int_disciplines, int_ratings, params
 -- Every metric's numerator and denominator at the finest grain it has (a member,
 -- a cell, an organization, an event), tagged with the reporting unit, grassroots
 -- organization and cell it belongs to. The mart adds these up for each level, so
 -- roll-ups add numerators and denominators and never average ratios. A fact row
 -- may carry only a numerator or only a denominator (M14_per1000).
+
+-- where a member's facts belong: their cell, organization and reporting unit
+-- (a member listed by two reports of the year is placed once)
+CREATE OR REPLACE TABLE int_member_at AS
+SELECT member_code, reporting_unit, org_code, cell_code, counted FROM int_members
+QUALIFY row_number() OVER (PARTITION BY member_code ORDER BY counted DESC, reporting_unit) = 1;
 
 -- M1-M3: working members counted in the year, with Diện Giới thiệu or Miễn.
 CREATE OR REPLACE TABLE int_member_213 AS
@@ -19,12 +25,18 @@ LEFT JOIN int_letters l ON l.member_code = m.member_code
 LEFT JOIN int_comments c ON c.member_code = m.member_code
 WHERE m.counted AND m.working AND m.scheme_213 IN ('gioi_thieu', 'mien');
 
+-- M6: members with a Chưa tốt comment for the year and a rating HTT or HTXS
+-- for it: a flag to review, not a breach of a rule
+CREATE OR REPLACE TABLE int_comment_rating_conflicts AS
+SELECT m.reporting_unit, m.org_code, m.cell_code, c.member_code, r.rating, c.content
+FROM int_comments c
+JOIN int_ratings r ON r.target_type = 'dang_vien' AND r.target_code = c.member_code AND r.rating IN ('htt', 'htxs')
+LEFT JOIN int_member_at m ON m.member_code = c.member_code
+WHERE c.conclusion = 'chua_tot';
+
 CREATE OR REPLACE TABLE int_facts AS
 WITH
-member_at AS (
-    SELECT member_code, reporting_unit, org_code, cell_code, counted FROM int_members
-    QUALIFY row_number() OVER (PARTITION BY member_code ORDER BY counted DESC, reporting_unit) = 1
-),
+member_at AS (SELECT * FROM int_member_at),
 unit_at AS (
     SELECT unit_code, reporting_unit, org_code, CASE WHEN is_cell THEN unit_code END AS cell_code FROM int_units
     QUALIFY row_number() OVER (PARTITION BY unit_code ORDER BY reporting_unit) = 1
@@ -36,7 +48,17 @@ cells AS (
            coalesce(sum(m.present), 0) AS present,
            coalesce(sum(m.expected), 0) AS expected,
            count(m.meeting_on) FILTER (WHERE m.expected > 0 AND m.present * 100 > (SELECT attendance_good_pct FROM params) * m.expected) AS above,
-           count(m.meeting_on) FILTER (WHERE m.expected > 0) AS meetings
+           count(m.meeting_on) FILTER (WHERE m.expected > 0) AS meetings,
+           -- M10: meetings from the duration rule's first day; a blank duration does not show the minimum
+           count(m.meeting_on) FILTER (WHERE m.meeting_on >= (SELECT duration_rule_from FROM params)) AS long_due,
+           count(m.meeting_on) FILTER (WHERE m.meeting_on >= (SELECT duration_rule_from FROM params)
+               AND m.duration_min >= CASE WHEN m.meeting_kind = 'ket_hop' THEN (SELECT min_minutes_combined FROM params)
+                                          ELSE (SELECT min_minutes FROM params) END) AS long_ok,
+           count(m.meeting_on) FILTER (WHERE m.grade IS NOT NULL) AS graded,
+           count(m.meeting_on) FILTER (WHERE m.grade = 'tot') AS g_tot,
+           count(m.meeting_on) FILTER (WHERE m.grade = 'kha') AS g_kha,
+           count(m.meeting_on) FILTER (WHERE m.grade = 'trung_binh') AS g_trung_binh,
+           count(m.meeting_on) FILTER (WHERE m.grade = 'kem') AS g_kem
     FROM int_units u
     LEFT JOIN int_meetings m ON m.reporting_unit = u.reporting_unit AND m.cell_code = u.unit_code
     WHERE u.is_cell
@@ -64,7 +86,22 @@ rating_at AS (
     SELECT r.*, coalesce(t.at_unit, r.reporting_unit) AS at_unit, t.at_org, t.at_cell
     FROM int_ratings r LEFT JOIN target_at t USING (target_type, target_code)
 ),
-levels AS (SELECT * FROM (VALUES ('htxs'), ('htt'), ('ht'), ('kht')) AS t(level))
+levels AS (SELECT * FROM (VALUES ('htxs'), ('htt'), ('ht'), ('kht')) AS t(level)),
+-- M16: members HTXS and HTT per grassroots organization
+quota AS (
+    SELECT at_unit, at_org, count(*) FILTER (WHERE rating = 'htxs') AS htxs, count(*) FILTER (WHERE rating = 'htt') AS htt
+    FROM rating_at WHERE target_type = 'dang_vien' AND at_org IS NOT NULL GROUP BY ALL
+),
+-- M17: grassroots organizations with a discipline decided in the year on
+-- themselves, a unit below them, or one of their members
+disciplined_orgs AS (
+    SELECT DISTINCT at_org FROM discipline_at WHERE at_org IS NOT NULL
+),
+htxs_orgs AS (
+    SELECT o.reporting_unit, o.unit_code FROM int_units o
+    JOIN int_ratings r ON r.target_type = 'to_chuc' AND r.target_code = o.unit_code AND r.rating = 'htxs'
+    WHERE o.unit_level = 'co_so'
+)
 SELECT reporting_unit, org_code, cell_code, 'M1' AS metric,
        count(*) FILTER (WHERE has_letter) AS numerator, count(*) AS denominator
 FROM int_member_213 GROUP BY ALL
@@ -118,4 +155,29 @@ FROM int_members GROUP BY ALL
 UNION ALL
 SELECT r.at_unit, r.at_org, r.at_cell, 'M15_' || r.target_type || '_' || l.level,
        count(*) FILTER (WHERE r.rating = l.level), count(*)
-FROM rating_at r CROSS JOIN levels l GROUP BY ALL;
+FROM rating_at r CROSS JOIN levels l GROUP BY ALL
+UNION ALL
+-- M4: the share of the year's letters received within the lead time
+SELECT m.reporting_unit, m.org_code, m.cell_code, 'M4_on_time',
+       count(*) FILTER (WHERE l.days <= (SELECT lead_time_days FROM params)), count(*)
+FROM int_letters_signed l JOIN member_at m USING (member_code)
+WHERE l.days IS NOT NULL GROUP BY ALL
+UNION ALL
+SELECT reporting_unit, org_code, cell_code, 'M6', count(*), NULL FROM int_comment_rating_conflicts GROUP BY ALL
+UNION ALL
+SELECT reporting_unit, org_code, cell_code, 'M10', long_ok, long_due FROM cells
+UNION ALL
+SELECT c.reporting_unit, c.org_code, c.cell_code, 'M11_' || g.grade,
+       CASE g.grade WHEN 'tot' THEN g_tot WHEN 'kha' THEN g_kha WHEN 'trung_binh' THEN g_trung_binh ELSE g_kem END, graded
+FROM cells c CROSS JOIN (VALUES ('tot'), ('kha'), ('trung_binh'), ('kem')) AS g(grade)
+UNION ALL
+SELECT at_unit, at_org, NULL, 'M16', htxs, htt FROM quota
+UNION ALL
+-- a breach: HTXS above the quota of HTT (any HTXS with no HTT at all is one),
+-- compared in whole numbers so that 0,20 x 15 is exactly 3
+SELECT at_unit, at_org, NULL, 'M16_breach',
+       CASE WHEN htxs * 10000 > round((SELECT excellence_quota FROM params) * 10000) * htt THEN 1 ELSE 0 END, NULL
+FROM quota
+UNION ALL
+SELECT h.reporting_unit, h.unit_code, NULL, 'M17', CASE WHEN d.at_org IS NULL THEN 0 ELSE 1 END, NULL
+FROM htxs_orgs h LEFT JOIN disciplined_orgs d ON d.at_org = h.unit_code;

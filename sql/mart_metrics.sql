@@ -1,10 +1,10 @@
 -- model: mart_metrics
--- depends: int_facts, int_units, metric_catalog, file_info, params
--- Output contract v1's long metrics (domain.md §6): one row per year, level,
--- unit and metric, for every unit of the level and every metric of the level,
--- zero counts included. Other years' rows are kept; the year's are replaced.
--- value is the ratio (0–1, rounded once, here, to the 0,1% the report shows),
--- the count, or the rate per 1.000.
+-- depends: int_metrics, int_org_grades, mart_org_assessment, params
+-- Output contract v1's long metrics of every year transformed: the year's rows
+-- of int_metrics and M18 (per organization each graded metric, 1 green, 2 amber,
+-- 3 red, and the highest rating allowed, 4 HTXS … 1 KHT; above organizations the
+-- organizations with a red metric and those not allowed HTXS). Other years' rows
+-- are kept; the year's are replaced.
 CREATE TABLE IF NOT EXISTS mart_metrics (
     year INTEGER NOT NULL,
     level VARCHAR NOT NULL,
@@ -19,60 +19,30 @@ CREATE TABLE IF NOT EXISTS mart_metrics (
 
 DELETE FROM mart_metrics WHERE year = (SELECT year FROM params);
 
+INSERT INTO mart_metrics SELECT * FROM int_metrics;
+
 INSERT INTO mart_metrics
-WITH
-facts AS (
-    -- M7 has one fact for cells and one above them
-    SELECT reporting_unit, org_code, cell_code, split_part(metric, '@', 1) AS metric,
-           CASE WHEN metric LIKE '%@cell' THEN 'cell' WHEN metric LIKE '%@rollup' THEN 'rollup' ELSE 'all' END AS scope,
-           numerator, denominator
-    FROM int_facts
-),
-ru_names AS (
-    SELECT reporting_unit, coalesce(any_value(declared_unit_name), any_value(reporting_unit)) AS unit_name
-    FROM file_info, params p WHERE report_year = p.year GROUP BY reporting_unit
-),
--- the metrics each kind of level carries: cells, or the levels above them
-catalog AS (
-    SELECT metric, kind, 'cell' AS level_class FROM metric_catalog WHERE scope IN ('all', 'cell')
-    UNION ALL
-    SELECT metric, kind, 'rollup' FROM metric_catalog WHERE scope IN ('all', 'rollup')
+SELECT p.year, 'org', g.org_code, g.org_name, g.reporting_unit, 'M18_' || g.metric, NULL, NULL, g.grade::DOUBLE
+FROM int_org_grades g CROSS JOIN params p;
+
+INSERT INTO mart_metrics
+SELECT a.year, 'org', a.org_code, a.org_name, a.reporting_unit, 'M18_max_rating', NULL, NULL,
+       CASE a.max_rating WHEN 'htxs' THEN 4 WHEN 'htt' THEN 3 WHEN 'ht' THEN 2 ELSE 1 END
+FROM mart_org_assessment a, params p WHERE a.year = p.year;
+
+INSERT INTO mart_metrics
+WITH counts AS (
+    SELECT reporting_unit,
+           count(*) FILTER (WHERE red_metrics IS NOT NULL) AS red,
+           count(*) FILTER (WHERE max_rating <> 'htxs') AS capped
+    FROM mart_org_assessment a, params p WHERE a.year = p.year GROUP BY reporting_unit
 ),
 units AS (
-    SELECT 'cell' AS level, unit_code, unit_name,
-           CASE WHEN org_code = unit_code OR org_code IS NULL THEN reporting_unit ELSE org_code END AS parent_code
-    FROM int_units WHERE is_cell
-    UNION ALL
-    SELECT 'org', unit_code, unit_name, reporting_unit FROM int_units WHERE unit_level = 'co_so'
-    UNION ALL
-    SELECT 'reporting_unit', r.reporting_unit, coalesce(n.unit_name, r.reporting_unit), p.province_code
-    FROM (SELECT DISTINCT reporting_unit FROM int_units) r LEFT JOIN ru_names n USING (reporting_unit), params p
-    UNION ALL
-    SELECT 'province', province_code, province_name, NULL FROM params
-),
-sums AS (
-    -- each level takes the facts of its scope, so a metric name is unique per level
-    SELECT 'cell' AS level, cell_code AS unit_code, metric, sum(numerator) AS num, sum(denominator) AS den
-    FROM facts WHERE cell_code IS NOT NULL AND scope IN ('all', 'cell') GROUP BY ALL
-    UNION ALL
-    SELECT 'org', org_code, metric, sum(numerator), sum(denominator)
-    FROM facts WHERE org_code IS NOT NULL AND scope IN ('all', 'rollup') GROUP BY ALL
-    UNION ALL
-    SELECT 'reporting_unit', reporting_unit, metric, sum(numerator), sum(denominator)
-    FROM facts WHERE scope IN ('all', 'rollup') GROUP BY ALL
-    UNION ALL
-    SELECT 'province', p.province_code, metric, sum(numerator), sum(denominator)
-    FROM facts, params p WHERE scope IN ('all', 'rollup') GROUP BY ALL
+    SELECT DISTINCT level, unit_code, unit_name, parent_code FROM int_metrics WHERE level IN ('reporting_unit', 'province')
 )
-SELECT p.year, u.level, u.unit_code, u.unit_name, u.parent_code, c.metric,
-       coalesce(s.num, 0)::DOUBLE AS numerator,
-       CASE WHEN c.kind = 'count' THEN NULL ELSE coalesce(s.den, 0)::DOUBLE END AS denominator,
-       CASE c.kind
-           WHEN 'count' THEN coalesce(s.num, 0)::DOUBLE
-           WHEN 'per1000' THEN CASE WHEN s.den > 0 THEN round(1000.0 * s.num / s.den, 2) END
-           ELSE CASE WHEN s.den > 0 THEN round(s.num / s.den, 3) END
-       END AS value
-FROM units u
-CROSS JOIN params p
-JOIN catalog c ON c.level_class = CASE WHEN u.level = 'cell' THEN 'cell' ELSE 'rollup' END
-LEFT JOIN sums s ON s.level = u.level AND s.unit_code = u.unit_code AND s.metric = c.metric;
+SELECT p.year, u.level, u.unit_code, u.unit_name, u.parent_code, m.metric,
+       coalesce(sum(CASE m.metric WHEN 'M18_red' THEN c.red ELSE c.capped END), 0), NULL,
+       coalesce(sum(CASE m.metric WHEN 'M18_red' THEN c.red ELSE c.capped END), 0)
+FROM units u CROSS JOIN params p CROSS JOIN (VALUES ('M18_red'), ('M18_capped')) AS m(metric)
+LEFT JOIN counts c ON u.level = 'province' OR c.reporting_unit = u.unit_code
+GROUP BY p.year, u.level, u.unit_code, u.unit_name, u.parent_code, m.metric;

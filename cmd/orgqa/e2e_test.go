@@ -14,6 +14,7 @@ import (
 
 	"orgqa/internal/gen"
 	"orgqa/internal/warehouse"
+	"orgqa/transform"
 )
 
 // runCLI runs orgqa in-process, as cron would run the binary.
@@ -182,7 +183,15 @@ func TestRunMetricsMatchHandCount(t *testing.T) {
 			}
 			db := openWarehouse(t, wh)
 			got := readMart(t, db, year)
-			want := expectMetrics(reps, year)
+			rules, err := transform.DefaultRules()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs, err := rules.ForYear(year)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := expectMetrics(reps, year, rs)
 			compareMetrics(t, want, got)
 		})
 	}
@@ -193,11 +202,7 @@ func compareMetrics(t *testing.T, want *expectation, got map[mkey]martRow) {
 	// every unit of every level, with every metric of its level
 	wantRows := 0
 	for u, name := range want.units {
-		metrics := rollupMetrics()
-		if u[0] == "cell" {
-			metrics = cellMetrics
-		}
-		for _, m := range metrics {
+		for _, m := range metricsOf(u[0], want.graded) {
 			wantRows++
 			k := mkey{u[0], u[1], m}
 			g, ok := got[k]
@@ -215,14 +220,19 @@ func compareMetrics(t *testing.T, want *expectation, got map[mkey]martRow) {
 			if g.num.Float64 != f.num {
 				t.Errorf("%v: numerator %v, want %v", k, g.num.Float64, f.num)
 			}
-			if countMetric(m) {
+			switch {
+			case nullParts(m):
+				if g.num.Valid || g.den.Valid {
+					t.Errorf("%v: numerator %v denominator %v, want both null", k, g.num, g.den)
+				}
+			case countMetric(m) || m == "M4":
 				if g.den.Valid {
 					t.Errorf("%v: a count has denominator %v, want null", k, g.den.Float64)
 				}
-			} else if g.den.Float64 != f.den {
+			case g.den.Float64 != f.den:
 				t.Errorf("%v: denominator %v, want %v", k, g.den.Float64, f.den)
 			}
-			v, ok := want.value(m, f)
+			v, ok := want.valueAt(k, f)
 			if ok != g.value.Valid || ok && math.Abs(v-g.value.Float64) > 1e-9 {
 				t.Errorf("%v: value %v (valid %v), want %v (valid %v)", k, g.value.Float64, g.value.Valid, v, ok)
 			}

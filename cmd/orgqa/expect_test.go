@@ -2,9 +2,12 @@ package main
 
 import (
 	"math"
+	"sort"
+	"strings"
 	"time"
 
 	"orgqa/internal/gen"
+	"orgqa/transform"
 )
 
 // This file works out every metric from the generator's records, by domain.md §4's
@@ -19,16 +22,22 @@ type expectation struct {
 	year    int
 	metrics map[mkey]*frac
 	units   map[[2]string]string // (level, unit) -> name
+	lists   map[mkey][]float64   // values a median is taken over (M4)
+	values  map[mkey]*float64    // values set directly (M18), nil for null
+	graded  []string             // the metrics M18 grades
 }
 
 const provinceCode = "TINH"
 
 // cellMetrics and rollupMetrics are the metric names each level must carry.
-var cellMetrics = []string{"M1", "M2", "M3", "M5", "M7", "M8", "M9", "M9_above85",
+var cellMetrics = []string{"M1", "M2", "M3", "M4", "M4_on_time", "M5", "M6", "M7", "M8", "M9", "M9_above85", "M10",
+	"M11_tot", "M11_kha", "M11_trung_binh", "M11_kem",
 	"M15_dang_vien_htxs", "M15_dang_vien_htt", "M15_dang_vien_ht", "M15_dang_vien_kht"}
 
 func rollupMetrics() []string {
-	out := []string{"M1", "M2", "M3", "M5", "M7", "M8", "M9", "M9_above85", "M12", "M13_kiem_tra", "M13_giam_sat", "M13_vi_pham", "M14_per1000"}
+	out := []string{"M1", "M2", "M3", "M4", "M4_on_time", "M5", "M6", "M7", "M8", "M9", "M9_above85", "M10",
+		"M11_tot", "M11_kha", "M11_trung_binh", "M11_kem", "M12", "M13_kiem_tra", "M13_giam_sat", "M13_vi_pham", "M14_per1000",
+		"M16", "M16_breach", "M17"}
 	for _, a := range []string{"kiem_tra", "giam_sat"} {
 		for _, k := range []string{"thuong_xuyen", "chuyen_de", "dau_hieu_vi_pham"} {
 			for _, t := range []string{"to_chuc", "dang_vien"} {
@@ -50,9 +59,34 @@ func rollupMetrics() []string {
 	return out
 }
 
+// metricsOf is what a unit of the level must carry; orgGraded are the metrics
+// the rule set in force grades (M18).
+func metricsOf(level string, orgGraded []string) []string {
+	switch level {
+	case "cell":
+		return cellMetrics
+	case "org":
+		out := rollupMetrics()
+		for _, m := range orgGraded {
+			out = append(out, "M18_"+m)
+		}
+		return append(out, "M18_max_rating")
+	}
+	return append(rollupMetrics(), "M18_red", "M18_capped")
+}
+
 // countMetric reports the metrics whose value is a count (denominator null).
 func countMetric(m string) bool {
+	switch m {
+	case "M6", "M16_breach", "M17", "M18_red", "M18_capped":
+		return true
+	}
 	return len(m) > 4 && (m[:4] == "M13_" && m != "M13_vi_pham" || m[:4] == "M14_" && m != "M14_per1000")
+}
+
+// nullParts reports the metrics with neither numerator nor denominator (M18's grades).
+func nullParts(m string) bool {
+	return strings.HasPrefix(m, "M18_") && m != "M18_red" && m != "M18_capped"
 }
 
 // at is where a fact belongs.
@@ -101,8 +135,32 @@ var inspectionCode = map[string]string{
 
 var disciplineCode = map[string]string{"Khiển trách": "khien_trach", "Cảnh cáo": "canh_cao", "Cách chức": "cach_chuc", "Khai trừ": "khai_tru", "Giải tán": "giai_tan"}
 
-func expectMetrics(reps []*gen.Report, y int) *expectation {
-	e := &expectation{year: y, metrics: map[mkey]*frac{}, units: map[[2]string]string{}}
+// addList adds a value to the lists a median is taken over, at every level.
+func (e *expectation) addList(a at, metric string, v float64) {
+	keys := []mkey{{"reporting_unit", a.ru, metric}, {"province", provinceCode, metric}}
+	if a.cell != "" {
+		keys = append(keys, mkey{"cell", a.cell, metric})
+	}
+	if a.org != "" {
+		keys = append(keys, mkey{"org", a.org, metric})
+	}
+	for _, k := range keys {
+		e.lists[k] = append(e.lists[k], v)
+	}
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}
+
+func expectMetrics(reps []*gen.Report, y int, rules *transform.RuleSet) *expectation {
+	e := &expectation{year: y, metrics: map[mkey]*frac{}, units: map[[2]string]string{}, lists: map[mkey][]float64{}, values: map[mkey]*float64{}}
 	yStart, yEnd, cutoff := day(y, 1, 1), day(y, 12, 31), day(y, 12, 15)
 	inYear := func(t time.Time) bool { return !t.Before(yStart) && !t.After(yEnd) }
 
@@ -217,15 +275,59 @@ func expectMetrics(reps []*gen.Report, y int) *expectation {
 		}
 	}
 
+	// M4: letters signed in the year that the residence cell received
+	for _, rep := range reps {
+		for _, l := range rep.Letters {
+			a, ok := memberAt[l.MemberCode]
+			if !inYear(l.Signed) || l.CellReceived == nil || !ok {
+				continue
+			}
+			days := l.CellReceived.Sub(l.Signed).Hours() / 24
+			e.add(a, "M4", "all", 1, 0)
+			e.addList(a, "M4", days)
+			e.add(a, "M4_on_time", "all", b2f(days <= float64(rules.LeadTimeDays)), 1)
+		}
+	}
+
+	// ratings of the year, by target
+	memberRating := map[string]string{}
+	orgRating := map[string]string{}
+	for _, rep := range reps {
+		for _, r := range rep.Ratings {
+			if r.Year != y {
+				continue
+			}
+			if r.TargetType == "Đảng viên" {
+				memberRating[r.Code] = ratingCode[r.Rating]
+			} else {
+				orgRating[r.Code] = ratingCode[r.Rating]
+			}
+		}
+	}
+	// M6: a Chưa tốt comment and a rating HTT or HTXS
+	for code, c := range comments {
+		if r := memberRating[code]; c.Conclusion == "Chưa tốt" && (r == "htt" || r == "htxs") {
+			e.add(memberAt[code], "M6", "all", 1, 0)
+		}
+	}
+
 	// meetings, per cell
 	type cellState struct {
 		months, quarters                map[int]bool
 		present, expected, above, count float64
+		longDue, longOK, graded         float64
+		grades                          map[string]float64
 	}
 	cs := map[string]*cellState{}
 	for _, c := range cells {
-		cs[c.cell] = &cellState{months: map[int]bool{}, quarters: map[int]bool{}}
+		cs[c.cell] = &cellState{months: map[int]bool{}, quarters: map[int]bool{}, grades: map[string]float64{}}
 	}
+	var durationFrom *time.Time
+	if rules.DurationRuleFrom != "" {
+		t, _ := time.Parse("2006-01-02", rules.DurationRuleFrom)
+		durationFrom = &t
+	}
+	gradeCode := map[string]string{"Tốt": "tot", "Khá": "kha", "Trung bình": "trung_binh", "Kém": "kem"}
 	for _, rep := range reps {
 		for _, mt := range rep.Meetings {
 			s := cs[mt.CellCode]
@@ -237,6 +339,20 @@ func expectMetrics(reps []*gen.Report, y int) *expectation {
 			}
 			if mt.Kind == "Chuyên đề" || mt.Kind == "Kết hợp" {
 				s.quarters[(int(mt.Date.Month())-1)/3] = true
+			}
+			if durationFrom != nil && !mt.Date.Before(*durationFrom) {
+				s.longDue++
+				need := rules.MinMinutes
+				if mt.Kind == "Kết hợp" {
+					need = rules.MinMinutesCombined
+				}
+				if mt.Minutes >= need {
+					s.longOK++
+				}
+			}
+			if g := gradeCode[mt.Grade]; g != "" {
+				s.graded++
+				s.grades[g]++
 			}
 			exp := mt.Members - mt.Exempt
 			s.present += float64(mt.Present)
@@ -256,6 +372,10 @@ func expectMetrics(reps []*gen.Report, y int) *expectation {
 		e.add(c, "M8", "all", float64(len(s.quarters)), 4)
 		e.add(c, "M9", "all", s.present, s.expected)
 		e.add(c, "M9_above85", "all", s.above, s.count)
+		e.add(c, "M10", "all", s.longOK, s.longDue)
+		for _, g := range []string{"tot", "kha", "trung_binh", "kem"} {
+			e.add(c, "M11_"+g, "all", s.grades[g], s.graded)
+		}
 	}
 
 	// inspections: the year of the start, or of the conclusion when the start is blank
@@ -300,12 +420,16 @@ func expectMetrics(reps []*gen.Report, y int) *expectation {
 
 	// discipline decided in the year; the rate counts each member once
 	disciplined := map[string]bool{}
+	disciplinedOrg := map[string]bool{}
 	for _, rep := range reps {
 		for _, d := range rep.Disciplines {
 			if !inYear(d.Decided) {
 				continue
 			}
 			a := targetAt(d.TargetType, d.TargetCode, rep.UnitCode)
+			if a.org != "" {
+				disciplinedOrg[a.org] = true
+			}
 			e.add(a, "M14_"+targetCode[d.TargetType]+"_"+disciplineCode[d.Form], "rollup", 1, 0)
 			if d.TargetType == "Đảng viên" && !disciplined[d.TargetCode] {
 				disciplined[d.TargetCode] = true
@@ -316,6 +440,37 @@ func expectMetrics(reps []*gen.Report, y int) *expectation {
 	for code, mi := range members {
 		if mi.counted {
 			e.add(memberAt[code], "M14_per1000", "rollup", 0, 1)
+		}
+	}
+
+	// M16: members HTXS over HTT per organization; a breach above the quota
+	type quota struct {
+		ru        string
+		htxs, htt float64
+	}
+	quotas := map[string]*quota{}
+	for code, r := range memberRating {
+		a := memberAt[code]
+		if a.org == "" {
+			continue
+		}
+		q := quotas[a.org]
+		if q == nil {
+			q = &quota{ru: a.ru}
+			quotas[a.org] = q
+		}
+		q.htxs += b2f(r == "htxs")
+		q.htt += b2f(r == "htt")
+	}
+	quotaBps := math.Round(rules.ExcellenceQuota * 10000)
+	for org, q := range quotas {
+		e.add(at{ru: q.ru, org: org}, "M16", "rollup", q.htxs, q.htt)
+		e.add(at{ru: q.ru, org: org}, "M16_breach", "rollup", b2f(q.htxs*10000 > quotaBps*q.htt), 0)
+	}
+	// M17: organizations rated HTXS with a discipline on them, below them or on a member
+	for _, o := range orgs {
+		if orgRating[o.org] == "htxs" {
+			e.add(at{ru: o.ru, org: o.org}, "M17", "rollup", b2f(disciplinedOrg[o.org]), 0)
 		}
 	}
 
@@ -334,7 +489,60 @@ func expectMetrics(reps []*gen.Report, y int) *expectation {
 			}
 		}
 	}
+	e.assess(orgs, disciplinedOrg, rules)
 	return e
+}
+
+// assess is M18: each graded metric of each organization on the value the
+// mart shows, and the highest rating the rules allow.
+func (e *expectation) assess(orgs []at, disciplinedOrg map[string]bool, rules *transform.RuleSet) {
+	for m := range rules.Thresholds {
+		e.graded = append(e.graded, m)
+	}
+	sort.Strings(e.graded)
+	level := map[string]float64{"kht": 1, "ht": 2, "htt": 3, "htxs": 4}
+	for _, o := range orgs {
+		red := false
+		for _, m := range e.graded {
+			f := frac{}
+			if w := e.metrics[mkey{"org", o.org, m}]; w != nil {
+				f = *w
+			}
+			k := mkey{"org", o.org, "M18_" + m}
+			v, ok := e.value(m, f)
+			if !ok {
+				e.values[k] = nil
+				continue
+			}
+			t := rules.Thresholds[m]
+			beyond := func(limit float64) bool {
+				if t.Better == "lower" {
+					return v <= limit
+				}
+				return v >= limit
+			}
+			g := 3.0
+			if beyond(t.Green) {
+				g = 1
+			} else if beyond(t.Amber) {
+				g = 2
+			}
+			red = red || g == 3
+			e.values[k] = &g
+		}
+		maxRating := 4.0
+		if disciplinedOrg[o.org] && rules.HTXSForbidsDiscipline {
+			maxRating = math.Min(maxRating, level[rules.MaxRatingWithDiscipline])
+		}
+		if red {
+			maxRating = math.Min(maxRating, level[rules.MaxRatingWithRed])
+		}
+		e.values[mkey{"org", o.org, "M18_max_rating"}] = &maxRating
+		for _, metric := range []string{"M18_red", "M18_capped"} {
+			hit := b2f(metric == "M18_red" && red || metric == "M18_capped" && maxRating < 4)
+			e.add(at{ru: o.ru}, metric, "rollup", hit, 0)
+		}
+	}
 }
 
 func b2f(b bool) float64 {
@@ -347,6 +555,8 @@ func b2f(b bool) float64 {
 // value is what the mart must hold for a metric with this numerator and denominator.
 func (e *expectation) value(metric string, f frac) (float64, bool) {
 	switch {
+	case metric == "M4":
+		return 0, false // a median: see valueAt
 	case countMetric(metric):
 		return f.num, true
 	case f.den == 0:
@@ -356,4 +566,21 @@ func (e *expectation) value(metric string, f frac) (float64, bool) {
 	default:
 		return math.Round(1000*f.num/f.den) / 1000, true
 	}
+}
+
+// valueAt is the value a unit's metric must have.
+func (e *expectation) valueAt(k mkey, f frac) (float64, bool) {
+	if v, set := e.values[k]; set {
+		if v == nil {
+			return 0, false
+		}
+		return *v, true
+	}
+	if k.metric == "M4" {
+		if xs := e.lists[k]; len(xs) > 0 {
+			return median(xs), true
+		}
+		return 0, false
+	}
+	return e.value(k.metric, f)
 }

@@ -1,0 +1,81 @@
+-- model: int_metrics
+-- depends: int_facts, int_units, int_member_at, int_letters_signed, metric_catalog, file_info, params
+-- The year's long metrics (output contract v1, domain.md §6) but M18: one row
+-- per level, unit and metric, for every unit of the level and every metric of
+-- the level, zero counts included. value is the ratio (rounded once, here, to
+-- the 0,1% the report shows), the count, the rate per 1.000 or the median.
+CREATE OR REPLACE TABLE int_metrics AS
+WITH
+facts AS (
+    -- M7 has one fact for cells and one above them
+    SELECT reporting_unit, org_code, cell_code, split_part(metric, '@', 1) AS metric,
+           CASE WHEN metric LIKE '%@cell' THEN 'cell' WHEN metric LIKE '%@rollup' THEN 'rollup' ELSE 'all' END AS scope,
+           numerator, denominator
+    FROM int_facts
+),
+ru_names AS (
+    SELECT reporting_unit, coalesce(any_value(declared_unit_name), any_value(reporting_unit)) AS unit_name
+    FROM file_info, params p WHERE report_year = p.year GROUP BY reporting_unit
+),
+-- M4: the median days from signing to receipt, over the year's letters received
+letters_at AS (
+    SELECT l.days, m.reporting_unit, m.org_code, m.cell_code
+    FROM int_letters_signed l JOIN int_member_at m USING (member_code) WHERE l.days IS NOT NULL
+),
+medians AS (
+    SELECT 'cell' AS level, cell_code AS unit_code, median(days) AS med, count(*) AS n
+    FROM letters_at WHERE cell_code IS NOT NULL GROUP BY ALL
+    UNION ALL
+    SELECT 'org', org_code, median(days), count(*) FROM letters_at WHERE org_code IS NOT NULL GROUP BY ALL
+    UNION ALL
+    SELECT 'reporting_unit', reporting_unit, median(days), count(*) FROM letters_at GROUP BY ALL
+    UNION ALL
+    SELECT 'province', (SELECT province_code FROM params), median(days), count(*) FROM letters_at
+),
+-- the metrics each kind of level carries: cells, or the levels above them
+-- (M18's are added by mart_metrics from the assessment)
+catalog AS (
+    SELECT metric, kind, 'cell' AS level_class FROM metric_catalog WHERE scope IN ('all', 'cell')
+    UNION ALL
+    SELECT metric, kind, 'rollup' FROM metric_catalog WHERE scope IN ('all', 'rollup')
+),
+units AS (
+    SELECT 'cell' AS level, unit_code, unit_name,
+           CASE WHEN org_code = unit_code OR org_code IS NULL THEN reporting_unit ELSE org_code END AS parent_code
+    FROM int_units WHERE is_cell
+    UNION ALL
+    SELECT 'org', unit_code, unit_name, reporting_unit FROM int_units WHERE unit_level = 'co_so'
+    UNION ALL
+    SELECT 'reporting_unit', r.reporting_unit, coalesce(n.unit_name, r.reporting_unit), p.province_code
+    FROM (SELECT DISTINCT reporting_unit FROM int_units) r LEFT JOIN ru_names n USING (reporting_unit), params p
+    UNION ALL
+    SELECT 'province', province_code, province_name, NULL FROM params
+),
+sums AS (
+    -- each level takes the facts of its scope, so a metric name is unique per level
+    SELECT 'cell' AS level, cell_code AS unit_code, metric, sum(numerator) AS num, sum(denominator) AS den
+    FROM facts WHERE cell_code IS NOT NULL AND scope IN ('all', 'cell') GROUP BY ALL
+    UNION ALL
+    SELECT 'org', org_code, metric, sum(numerator), sum(denominator)
+    FROM facts WHERE org_code IS NOT NULL AND scope IN ('all', 'rollup') GROUP BY ALL
+    UNION ALL
+    SELECT 'reporting_unit', reporting_unit, metric, sum(numerator), sum(denominator)
+    FROM facts WHERE scope IN ('all', 'rollup') GROUP BY ALL
+    UNION ALL
+    SELECT 'province', p.province_code, metric, sum(numerator), sum(denominator)
+    FROM facts, params p WHERE scope IN ('all', 'rollup') GROUP BY ALL
+)
+SELECT p.year::INTEGER AS year, u.level, u.unit_code, u.unit_name, u.parent_code, c.metric,
+       CASE c.kind WHEN 'median' THEN coalesce(md.n, 0) ELSE coalesce(s.num, 0) END::DOUBLE AS numerator,
+       CASE WHEN c.kind IN ('count', 'median') THEN NULL ELSE coalesce(s.den, 0)::DOUBLE END AS denominator,
+       CASE c.kind
+           WHEN 'count' THEN coalesce(s.num, 0)::DOUBLE
+           WHEN 'median' THEN md.med::DOUBLE
+           WHEN 'per1000' THEN CASE WHEN s.den > 0 THEN round(1000.0 * s.num / s.den, 2) END
+           ELSE CASE WHEN s.den > 0 THEN round(s.num / s.den, 3) END
+       END AS value
+FROM units u
+CROSS JOIN params p
+JOIN catalog c ON c.level_class = CASE WHEN u.level = 'cell' THEN 'cell' ELSE 'rollup' END
+LEFT JOIN sums s ON s.level = u.level AND s.unit_code = u.unit_code AND s.metric = c.metric
+LEFT JOIN medians md ON c.kind = 'median' AND md.level = u.level AND md.unit_code = u.unit_code;
