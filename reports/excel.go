@@ -13,6 +13,8 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
+
+	"orgqa/transform"
 )
 
 // cellFormat is how a column's numbers are shown.
@@ -225,7 +227,11 @@ func WriteExcel(ctx context.Context, db *sql.DB, year int, path string, now time
 	if err := ow.write(fmt.Sprintf("TỔ CHỨC CƠ SỞ ĐẢNG NĂM %d", year), subtitle, rows, nil); err != nil {
 		return nil, fmt.Errorf("excel %s: %w", orgSheet, err)
 	}
-	if err := writeNotes(f, notes, st, year); err != nil {
+	applied, err := appliedRules(ctx, db, year)
+	if err != nil {
+		return nil, fmt.Errorf("excel: %w", err)
+	}
+	if err := writeNotes(f, notes, st, year, applied); err != nil {
 		return nil, fmt.Errorf("excel %s: %w", notes, err)
 	}
 	if err := f.SetDocProps(&excelize.DocProperties{
@@ -273,4 +279,29 @@ func viInt(n int) string {
 		s = s[:i] + "." + s[i:]
 	}
 	return s
+}
+
+// rulesApplied is the rule set the year's metrics were computed with, as the
+// last transform of the year recorded it.
+type rulesApplied struct {
+	set    *transform.RuleSet
+	sha256 string
+}
+
+func appliedRules(ctx context.Context, db *sql.DB, year int) (*rulesApplied, error) {
+	var setID, sha, cfg string
+	err := db.QueryRowContext(ctx, `SELECT rule_set, config_sha256, config_json FROM transform_runs
+		WHERE year = ? ORDER BY run_at DESC LIMIT 1`, year).Scan(&setID, &sha, &cfg)
+	if err != nil {
+		return nil, fmt.Errorf("the rules used for %d: %w", year, err)
+	}
+	r, err := transform.ParseRules([]byte(cfg), "transform_runs")
+	if err != nil {
+		return nil, err
+	}
+	set, err := r.ForYear(year)
+	if err != nil {
+		return nil, err
+	}
+	return &rulesApplied{set: set, sha256: sha}, nil
 }

@@ -3,6 +3,11 @@ package reports
 import (
 	"database/sql"
 	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -248,7 +253,7 @@ func printSetup(f *excelize.File, sh, titleRows string) error {
 }
 
 // writeNotes is the sheet that says what every column means.
-func writeNotes(f *excelize.File, sh string, st *styles, year int) error {
+func writeNotes(f *excelize.File, sh string, st *styles, year int, applied *rulesApplied) error {
 	if _, err := f.NewSheet(sh); err != nil {
 		return err
 	}
@@ -281,6 +286,9 @@ func writeNotes(f *excelize.File, sh string, st *styles, year int) error {
 		if err := f.SetCellStyle(sh, fmt.Sprintf("A%d", r), fmt.Sprintf("C%d", r), st.noteText); err != nil {
 			return err
 		}
+		if err := fitRow(f, sh, r, c.group, c.header, c.note); err != nil {
+			return err
+		}
 		r++
 	}
 	rules := []string{
@@ -306,10 +314,12 @@ func writeNotes(f *excelize.File, sh string, st *styles, year int) error {
 		}
 		r++
 	}
+	r = writeRules(f, sh, st, r+1, applied)
 	if err := f.SetSheetDimension(sh, fmt.Sprintf("A1:C%d", r-1)); err != nil {
 		return err
 	}
-	for col, w := range map[string]float64{"A": 26, "B": 34, "C": 90} {
+	for i, w := range notesWidths {
+		col, _ := excelize.ColumnNumberToName(i + 1)
 		if err := f.SetColWidth(sh, col, col, w); err != nil {
 			return err
 		}
@@ -318,4 +328,74 @@ func writeNotes(f *excelize.File, sh string, st *styles, year int) error {
 		return err
 	}
 	return printSetup(f, sh, "")
+}
+
+// writeRules lists the rules in force for the year from row r on and returns the
+// next free row: the rule set, its thresholds and the configuration's hash.
+func writeRules(f *excelize.File, sh string, st *styles, r int, a *rulesApplied) int {
+	s := a.set
+	pct := func(x float64) string { return strings.Replace(fmt.Sprintf("%.1f%%", 100*x), ".", ",", 1) }
+	put := func(style int, vals ...string) {
+		cell, _ := excelize.CoordinatesToCellName(1, r)
+		row := []any{vals[0], vals[1], vals[2]}
+		f.SetSheetRow(sh, cell, &row)
+		f.SetCellStyle(sh, cell, fmt.Sprintf("C%d", r), style)
+		fitRow(f, sh, r, vals...)
+		r++
+	}
+	put(st.noteHead, "Quy định áp dụng", s.ID, s.Title)
+	duration := "Không áp dụng"
+	if s.DurationRuleFrom != "" {
+		if d, err := time.Parse("2006-01-02", s.DurationRuleFrom); err == nil {
+			duration = fmt.Sprintf("Từ %s: tối thiểu %d phút, %d phút nếu kết hợp thường kỳ và chuyên đề", d.Format("02/01/2006"), s.MinMinutes, s.MinMinutesCombined)
+		}
+	}
+	cut, _ := time.Parse("01-02", s.CommentCutoff)
+	for _, row := range [][3]string{
+		{"Tham số", "Hạn nơi công tác nhận phiếu nhận xét (M3)", cut.Format("02/01") + " của năm"},
+		{"Tham số", "Thời hạn chi bộ nơi cư trú nhận giấy giới thiệu (M4)", fmt.Sprintf("%d ngày", s.LeadTimeDays)},
+		{"Tham số", "Buổi sinh hoạt có đông đảng viên dự (M9)", fmt.Sprintf("trên %d%%", s.AttendanceGoodPct)},
+		{"Tham số", "Thời lượng buổi sinh hoạt (M10)", duration},
+		{"Tham số", "Tỷ lệ HTXS tối đa so với HTT (M16)", pct(s.ExcellenceQuota)},
+		{"Tham số", "Có tổ chức trực thuộc hoặc đảng viên bị kỷ luật", "Tối đa " + strings.ToUpper(s.MaxRatingWithDiscipline)},
+		{"Tham số", "Có chỉ tiêu ở mức đỏ", "Tối đa " + strings.ToUpper(s.MaxRatingWithRed)},
+	} {
+		put(st.noteText, row[:]...)
+	}
+	var metrics []string
+	for m := range s.Thresholds {
+		metrics = append(metrics, m)
+	}
+	sort.Slice(metrics, func(i, j int) bool {
+		return len(metrics[i]) < len(metrics[j]) || len(metrics[i]) == len(metrics[j]) && metrics[i] < metrics[j]
+	})
+	for _, m := range metrics {
+		t := s.Thresholds[m]
+		rule := fmt.Sprintf("Xanh khi từ %s trở lên, vàng khi từ %s, còn lại đỏ", pct(t.Green), pct(t.Amber))
+		if t.Better == "lower" {
+			rule = fmt.Sprintf("Xanh khi không quá %s, vàng khi không quá %s, còn lại đỏ", pct(t.Green), pct(t.Amber))
+		}
+		put(st.noteText, "Ngưỡng đánh giá (M18)", m, rule)
+	}
+	put(st.noteText, "Cấu hình", "Mã SHA-256 của tệp quy định", a.sha256)
+	return r
+}
+
+// notesWidths are the Giải thích sheet's column widths, in characters.
+var notesWidths = []float64{26, 34, 90}
+
+// fitRow sets a notes row tall enough for its longest wrapped cell: LibreOffice
+// does not grow rows of a workbook it opens, so wrapped text would overlap.
+func fitRow(f *excelize.File, sh string, r int, texts ...string) error {
+	lines := 1.0
+	for i, t := range texts {
+		if i >= len(notesWidths) {
+			break
+		}
+		perLine := notesWidths[i] * 1.1 // characters of Times New Roman 11 per unit of width, measured by eye
+		if n := math.Ceil(float64(utf8.RuneCountInString(t)) / perLine); n > lines {
+			lines = n
+		}
+	}
+	return f.SetRowHeight(sh, r, 15*lines+2)
 }

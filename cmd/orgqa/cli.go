@@ -101,7 +101,7 @@ an Excel workbook for leadership and Parquet files for analysts.`,
 	root.PersistentFlags().StringVar(&e.warehousePath, "warehouse", "data/orgqa.duckdb", "the DuckDB warehouse file")
 	root.PersistentFlags().StringVar(&e.memoryLimit, "memory-limit", "2GB", "DuckDB memory limit")
 	root.PersistentFlags().StringVar(&e.configPath, "config", "", "rules of the assessment (JSON, see transform/rules.json); default: the embedded rules")
-	root.AddCommand(newGenCmd(e), newIngestCmd(e), newTransformCmd(e), newReportCmd(e), newRunCmd(e), newQueryCmd(e), newFilesCmd(e))
+	root.AddCommand(newGenCmd(e), newIngestCmd(e), newTransformCmd(e), newReportCmd(e), newRunCmd(e), newQueryCmd(e), newFilesCmd(e), newModelsCmd(e))
 	return root
 }
 

@@ -1,0 +1,26 @@
+-- model: mart_comment_rating_conflicts
+-- depends: int_comment_rating_conflicts, members, int_units, params
+-- M6's members, listed for review: a Chưa tốt comment from the place of
+-- residence for the year, and a rating HTT or HTXS for it. A flag to look at,
+-- not a breach of a rule. Other years' rows are kept; the year's are replaced.
+CREATE TABLE IF NOT EXISTS mart_comment_rating_conflicts (
+    year INTEGER NOT NULL,
+    reporting_unit VARCHAR,
+    org_code VARCHAR,
+    org_name VARCHAR,
+    cell_code VARCHAR,
+    member_code VARCHAR NOT NULL,
+    full_name VARCHAR,
+    rating VARCHAR NOT NULL,
+    comment VARCHAR
+);
+
+DELETE FROM mart_comment_rating_conflicts WHERE year = (SELECT year FROM params);
+
+INSERT INTO mart_comment_rating_conflicts
+SELECT p.year, c.reporting_unit, c.org_code, o.unit_name, c.cell_code, c.member_code,
+       (SELECT any_value(m.full_name) FROM members m WHERE m.member_code = c.member_code AND m.report_year = p.year),
+       c.rating, c.content
+FROM int_comment_rating_conflicts c
+CROSS JOIN params p
+LEFT JOIN int_units o ON o.unit_code = c.org_code AND o.reporting_unit = c.reporting_unit;
