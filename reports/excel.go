@@ -227,6 +227,9 @@ func WriteExcel(ctx context.Context, db *sql.DB, year int, path string, now time
 	if err := ow.write(fmt.Sprintf("TỔ CHỨC CƠ SỞ ĐẢNG NĂM %d", year), subtitle, rows, nil); err != nil {
 		return nil, fmt.Errorf("excel %s: %w", orgSheet, err)
 	}
+	if err := writeDataTests(ctx, db, f, "Kiểm tra dữ liệu", st, year); err != nil {
+		return nil, fmt.Errorf("excel: %w", err)
+	}
 	applied, err := appliedRules(ctx, db, year)
 	if err != nil {
 		return nil, fmt.Errorf("excel: %w", err)
@@ -304,4 +307,60 @@ func appliedRules(ctx context.Context, db *sql.DB, year int) (*rulesApplied, err
 		return nil, err
 	}
 	return &rulesApplied{set: set, sha256: sha}, nil
+}
+
+// writeDataTests is the sheet of the data tests' warnings for the year: what
+// each found, how often, and an example, or a line saying there were none.
+func writeDataTests(ctx context.Context, db *sql.DB, f *excelize.File, sh string, st *styles, year int) error {
+	rows, err := db.QueryContext(ctx, `SELECT coalesce(title, test), failures, coalesce(split_part(sample, chr(10), 1), ''), test
+		FROM data_test_results WHERE year = ? ORDER BY failures DESC, test`, year)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if _, err := f.NewSheet(sh); err != nil {
+		return err
+	}
+	put := func(r int, style int, vals ...any) error {
+		cell, _ := excelize.CoordinatesToCellName(1, r)
+		if err := f.SetSheetRow(sh, cell, &vals); err != nil {
+			return err
+		}
+		return f.SetCellStyle(sh, cell, fmt.Sprintf("D%d", r), style)
+	}
+	if err := f.SetCellStr(sh, "A1", fmt.Sprintf("KIỂM TRA DỮ LIỆU NĂM %d", year)); err != nil {
+		return err
+	}
+	f.MergeCell(sh, "A1", "D1")
+	f.SetCellStyle(sh, "A1", "D1", st.title)
+	if err := put(3, st.noteHead, "Nội dung cảnh báo", "Số trường hợp", "Ví dụ", "Mã kiểm tra"); err != nil {
+		return err
+	}
+	r := 4
+	for rows.Next() {
+		var title, sample, test string
+		var n int64
+		if err := rows.Scan(&title, &n, &sample, &test); err != nil {
+			return err
+		}
+		if err := put(r, st.noteText, title, n, sample, test); err != nil {
+			return err
+		}
+		f.SetCellStyle(sh, fmt.Sprintf("B%d", r), fmt.Sprintf("B%d", r), st.byFormat[fmtCount])
+		r++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if r == 4 {
+		if err := put(r, st.noteText, "Không có cảnh báo: mọi kiểm tra dữ liệu đều đạt.", nil, nil, nil); err != nil {
+			return err
+		}
+		r++
+	}
+	for col, w := range map[string]float64{"A": 60, "B": 14, "C": 70, "D": 30} {
+		f.SetColWidth(sh, col, col, w)
+	}
+	f.SetSheetDimension(sh, fmt.Sprintf("A1:D%d", r-1))
+	return printSetup(f, sh, "$3:$3")
 }

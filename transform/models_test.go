@@ -101,7 +101,7 @@ func TestFailingModelLeavesPreviousMarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Run(ctx, w.DB, models, p2024, log); err != nil {
+	if err := Run(ctx, w.DB, models, nil, p2024, log); err != nil {
 		t.Fatal(err)
 	}
 	broken := files(
@@ -116,7 +116,7 @@ func TestFailingModelLeavesPreviousMarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = Run(ctx, w.DB, models, p2025, log)
+	err = Run(ctx, w.DB, models, nil, p2025, log)
 	if err == nil || !strings.Contains(err.Error(), "model mart_b (mart_b.sql)") {
 		t.Fatalf("Run: %v, want an error naming mart_b", err)
 	}

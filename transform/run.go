@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -35,9 +36,11 @@ func Defaults(year int) (Params, error) {
 	return r.Params(year)
 }
 
-// Run builds every model for p.Year in one transaction: if a model fails, the
-// marts stay as they were and the error names the model.
-func Run(ctx context.Context, db *sql.DB, models []Model, p Params, log *slog.Logger) error {
+// Run builds every model for p.Year and checks the data tests, in one
+// transaction: if a model or an error-severity test fails, the marts stay as
+// they were and the error names the model or the test (with sample rows).
+// Warnings are recorded in data_test_results with the run.
+func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Params, log *slog.Logger) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -61,6 +64,16 @@ func Run(ctx context.Context, db *sql.DB, models []Model, p Params, log *slog.Lo
 			return rollback(fmt.Errorf("model %s (%s): %w", m.Name, m.File, err))
 		}
 		log.Debug("model built", "model", m.Name, "seconds", time.Since(start).Seconds())
+	}
+	warnings, err := runTests(ctx, conn, tests)
+	if err != nil {
+		return rollback(err)
+	}
+	if err := recordWarnings(ctx, conn, p.Year, warnings); err != nil {
+		return rollback(err)
+	}
+	for _, w := range warnings {
+		log.Warn("data test", "test", w.Test.Name, "failures", w.Failures, "title", w.Test.Title)
 	}
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS transform_runs (
 			run_at TIMESTAMP NOT NULL, year INTEGER NOT NULL, rule_set VARCHAR NOT NULL,
@@ -112,6 +125,25 @@ func writeParams(ctx context.Context, conn *sql.Conn, p Params) error {
 	for metric, t := range rs.Thresholds {
 		if _, err := conn.ExecContext(ctx, `INSERT INTO rule_thresholds VALUES (?, ?, ?, ?)`, metric, t.Better, t.Green, t.Amber); err != nil {
 			return fmt.Errorf("params: %w", err)
+		}
+	}
+	return nil
+}
+
+// recordWarnings replaces the year's data-test warnings.
+func recordWarnings(ctx context.Context, conn *sql.Conn, year int, warnings []TestResult) error {
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS data_test_results (
+			year INTEGER NOT NULL, test VARCHAR NOT NULL, severity VARCHAR NOT NULL, title VARCHAR,
+			failures BIGINT NOT NULL, sample VARCHAR)`); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, `DELETE FROM data_test_results WHERE year = ?`, year); err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO data_test_results VALUES (?, ?, ?, ?, ?, ?)`,
+			year, w.Test.Name, w.Test.Severity, w.Test.Title, w.Failures, strings.Join(w.Sample, "\n")); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -24,7 +24,7 @@ func BenchmarkTransform(b *testing.B) {
 			}
 			ctx := context.Background()
 			e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-				models: orgsql.Models, warehousePath: filepath.Join(dir, "w.duckdb")}
+				models: orgsql.Models, tests: orgsql.Tests, warehousePath: filepath.Join(dir, "w.duckdb")}
 			err := e.withWarehouse(ctx, true, func(w *warehouse.Warehouse) error {
 				if _, err := ingestRun(ctx, e, w, &ingestOptions{input: filepath.Join(dir, "in")}); err != nil {
 					return err

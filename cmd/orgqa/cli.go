@@ -39,6 +39,7 @@ type env struct {
 	log            *slog.Logger
 	now            func() time.Time
 	models         fs.FS // the SQL models
+	tests          fs.FS // the data tests (tests/ in it)
 	warehousePath  string
 	memoryLimit    string
 	configPath     string // rules of the assessment; "" for the embedded defaults
@@ -56,7 +57,7 @@ func (e *env) rules() (*transform.Rules, error) {
 func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &env{stdout: stdout, stderr: stderr, now: time.Now, models: orgsql.Models}
+	e := &env{stdout: stdout, stderr: stderr, now: time.Now, models: orgsql.Models, tests: orgsql.Tests}
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	root.SetOut(stdout)

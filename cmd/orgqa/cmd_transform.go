@@ -79,7 +79,11 @@ func transformRun(ctx context.Context, e *env, w *warehouse.Warehouse, o *transf
 	if err != nil {
 		return year, err
 	}
-	if err := transform.Run(ctx, w.DB, models, params, e.log); err != nil {
+	tests, err := transform.LoadTests(e.tests)
+	if err != nil {
+		return year, err
+	}
+	if err := transform.Run(ctx, w.DB, models, tests, params, e.log); err != nil {
 		return year, fmt.Errorf("transform %d: %w", year, err)
 	}
 	var rows int

@@ -51,7 +51,7 @@ func TestWorkbookContents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := strings.Join(f.GetSheetList(), "|"); got != "Tổng hợp|Tổ chức cơ sở đảng|Giải thích" {
+	if got := strings.Join(f.GetSheetList(), "|"); got != "Tổng hợp|Tổ chức cơ sở đảng|Kiểm tra dữ liệu|Giải thích" {
 		t.Errorf("sheets %q", got)
 	}
 	title, _ := f.GetCellValue("Tổng hợp", "A1")

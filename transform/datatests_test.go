@@ -1,0 +1,90 @@
+package transform
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"orgqa/internal/warehouse"
+	orgsql "orgqa/sql"
+)
+
+func TestEmbeddedDataTestsLoad(t *testing.T) {
+	tests, err := LoadTests(orgsql.Tests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for _, d := range tests {
+		kinds[strings.SplitN(d.Name, "_", 2)[0]] = true
+		if d.Title == "" {
+			t.Errorf("%s has no title", d.Name)
+		}
+	}
+	for _, k := range []string{"unique", "not", "accepted", "relationships", "shares", "province"} {
+		if !kinds[k] {
+			t.Errorf("no %s test among %d", k, len(tests))
+		}
+	}
+}
+
+func TestDataTestDeclarations(t *testing.T) {
+	for name, tc := range map[string]struct {
+		files fstest.MapFS
+		want  string
+	}{
+		"bad generic":  {files("tests/tests.txt", "error unique mart_metrics | t"), "tests/tests.txt:1"},
+		"bad severity": {files("tests/x.sql", "-- test: x\n-- severity: fatal\n-- title: t\nSELECT 1"), "must be error or warn"},
+		"no title":     {files("tests/x.sql", "-- test: x\n-- severity: warn\nSELECT 1"), "no \"-- title:\""},
+		"wrong name":   {files("tests/x.sql", "-- test: y\n-- severity: warn\n-- title: t\nSELECT 1"), `want a "-- test: x" header`},
+		"twice":        {files("tests/tests.txt", "warn unique t(a) | t\nwarn unique t(a) | u"), "also declared"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := LoadTests(tc.files); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("LoadTests: %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// An error-severity test that fails stops the transform: the marts stay as
+// they were, and the error names the test and shows rows. A warning is kept.
+func TestDataTestsGateTheRun(t *testing.T) {
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(ctx, false)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	p, _ := Defaults(2025)
+	models, err := Load(files("mart_x.sql", "-- model: mart_x\n-- depends: params\nCREATE OR REPLACE TABLE mart_x AS SELECT * FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) t(k, v);"), []string{"params"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	warnOnly, _ := LoadTests(files("tests/tests.txt", "warn unique mart_x(k) | Khoá trùng"))
+	if err := Run(ctx, w.DB, models, warnOnly, p, log); err != nil {
+		t.Fatalf("a warning failed the run: %v", err)
+	}
+	var n int
+	var sample string
+	if err := w.DB.QueryRow(`SELECT failures, sample FROM data_test_results WHERE test = 'unique_mart_x_k'`).Scan(&n, &sample); err != nil || n != 1 || !strings.Contains(sample, "k=2") {
+		t.Errorf("warning recorded as %d, %q, %v", n, sample, err)
+	}
+
+	models2, _ := Load(files("mart_x.sql", "-- model: mart_x\n-- depends: params\nCREATE OR REPLACE TABLE mart_x AS SELECT * FROM (VALUES (3, 'd'), (3, 'e')) t(k, v);"), []string{"params"})
+	strict, _ := LoadTests(files("tests/tests.txt", "error unique mart_x(k) | Khoá trùng"))
+	err = Run(ctx, w.DB, models2, strict, p, log)
+	var dte *DataTestError
+	if !errors.As(err, &dte) || !strings.Contains(err.Error(), "data test unique_mart_x_k (tests/tests.txt:1) failed on 1 rows, e.g. k=3 copies=2") {
+		t.Fatalf("Run: %v, want the failing test named with its rows", err)
+	}
+	if err := w.DB.QueryRow(`SELECT count(*) FROM mart_x WHERE k = 3`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the failed run's rows are in the mart (%d, %v)", n, err)
+	}
+}
