@@ -7,7 +7,7 @@
 CREATE OR REPLACE TABLE int_units AS
 WITH RECURSIVE
 valid AS (
-    SELECT u.reporting_unit, u.unit_code, u.unit_name, u.unit_level, u.unit_type, u.parent_code
+    SELECT u.reporting_unit, u.unit_code, u.unit_name, u.unit_level, u.unit_type, u.parent_code, u.old_code
     FROM units u, params p
     WHERE u.report_year = p.year
       AND (u.valid_from IS NULL OR u.valid_from <= p.year_end)

@@ -75,8 +75,16 @@ func TestEmbeddedModelsLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(models) == 0 || models[len(models)-1].Name != "mart_metrics" {
-		t.Errorf("the metrics mart should be built last, order: %v", models)
+	pos := map[string]int{}
+	var names []string
+	for i, m := range models {
+		pos[m.Name] = i
+		names = append(names, m.Name)
+	}
+	for _, edge := range [][2]string{{"int_metrics", "mart_org_assessment"}, {"mart_org_assessment", "mart_metrics"}, {"mart_metrics", "mart_trend"}} {
+		if pos[edge[0]] >= pos[edge[1]] {
+			t.Errorf("%s must run before %s; order: %v", edge[0], edge[1], names)
+		}
 	}
 }
 

@@ -127,7 +127,10 @@ func (g *unitGen) report(i int) *Report {
 	rep := g.rep
 	root := Unit{Code: code, Name: name, Level: LevelAbove, ValidFrom: ptr(date(2020, 1, 1))}
 	if y >= 2025 {
+		// a commune committee since the reform: every three communes of the
+		// generated set come from one district of the year before
 		root.ValidFrom = ptr(date(2025, 7, 1))
+		root.OldCode = fmt.Sprintf("%04d", 100+i/3)
 	}
 	rep.Units = append(rep.Units, root)
 
