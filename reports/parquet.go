@@ -31,6 +31,15 @@ var parquetMarts = []parquetMart{
 	{dir: "metrics", query: `SELECT year::INTEGER AS year, level, unit_code, unit_name, parent_code, metric,
 		numerator::DOUBLE AS numerator, denominator::DOUBLE AS denominator, value::DOUBLE AS value
 		FROM mart_metrics WHERE year = $year ORDER BY level, unit_code, metric`},
+	{dir: "org_assessment", query: `SELECT year::INTEGER AS year, reporting_unit, org_code, org_name, rule_set, red_metrics,
+		amber_metrics, disciplined, quota_breach, max_rating, reasons
+		FROM mart_org_assessment WHERE year = $year ORDER BY reporting_unit, org_code`},
+	{dir: "trend", query: `SELECT year::INTEGER AS year, level, unit_code, unit_name, current_units, metric,
+		previous_value, current_value, change
+		FROM mart_trend WHERE year = $year ORDER BY level, unit_code, metric`},
+	{dir: "comment_rating_conflicts", query: `SELECT year::INTEGER AS year, reporting_unit, org_code, org_name, cell_code,
+		member_code, full_name, rating, comment
+		FROM mart_comment_rating_conflicts WHERE year = $year ORDER BY reporting_unit, org_code, member_code`},
 	{dir: "rejects", query: `SELECT report_year::INTEGER AS year, reporting_unit, source_file, source_sha256, sheet, source_sheet,
 		source_row::INTEGER AS source_row, column_letter, column_header, value, reason, load_id
 		FROM rejects WHERE report_year = $year ORDER BY reporting_unit, sheet, source_row, column_letter`},
