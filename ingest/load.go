@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/marcboeker/go-duckdb"
+
+	"orgqa/internal/vnfmt"
 )
 
 // Outcome is what happened to one report.
@@ -315,7 +317,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			rowNum++
 			if rowNum > maxRows {
 				return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: fmt.Sprintf("more than %d rows", maxRows),
-					Reason: fmt.Sprintf("Sheet có hơn %s dòng", viCount(maxRows))}
+					Reason: fmt.Sprintf("Sheet có hơn %s dòng", vnfmt.Int(int64(maxRows)))}
 			}
 			cells, err := it.Cells()
 			if err != nil {
@@ -398,15 +400,6 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			Reason: "Sheet ThongTin không có mã đơn vị báo cáo và năm báo cáo hợp lệ"}
 	}
 	return hm, nil
-}
-
-// viCount writes a count the Vietnamese way (1.048.576).
-func viCount(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "." + s[i:]
-	}
-	return s
 }
 
 // rowKey is a rejected row's own code (for a sheet keyed by one column), so that

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
 
+	"orgqa/internal/vnfmt"
 	"orgqa/transform"
 )
 
@@ -201,7 +202,7 @@ func WriteExcel(ctx context.Context, db *sql.DB, year int, path string, now time
 	}
 	title := fmt.Sprintf("TỔNG HỢP CHẤT LƯỢNG TỔ CHỨC CƠ SỞ ĐẢNG NĂM %d", year)
 	subtitle := fmt.Sprintf("%s: %s đơn vị báo cáo, %s tổ chức cơ sở đảng. Số liệu lập ngày %s.",
-		province[0].name, viInt(len(units)), viInt(len(orgs)), now.Format("02/01/2006"))
+		province[0].name, vnfmt.Int(int64(len(units))), vnfmt.Int(int64(len(orgs))), vnfmt.Date(now))
 
 	const summary, orgSheet, notes = "Tổng hợp", "Tổ chức cơ sở đảng", "Giải thích"
 	if err := f.SetSheetName("Sheet1", summary); err != nil {
@@ -270,18 +271,6 @@ func saveAtomic(f *excelize.File, path string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-// viInt writes a whole number the Vietnamese way: 1.296.
-func viInt(n int) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + viInt(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "." + s[i:]
-	}
-	return s
 }
 
 // rulesApplied is the rule set the year's metrics were computed with, as the

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+
+	"orgqa/internal/vnfmt"
 )
 
 // Number formats carry the Vietnamese locale ([$-42A]) so that LibreOffice and
@@ -334,7 +336,7 @@ func writeNotes(f *excelize.File, sh string, st *styles, year int, applied *rule
 // next free row: the rule set, its thresholds and the configuration's hash.
 func writeRules(f *excelize.File, sh string, st *styles, r int, a *rulesApplied) int {
 	s := a.set
-	pct := func(x float64) string { return strings.Replace(fmt.Sprintf("%.1f%%", 100*x), ".", ",", 1) }
+	pct := vnfmt.Percent
 	put := func(style int, vals ...string) {
 		cell, _ := excelize.CoordinatesToCellName(1, r)
 		row := []any{vals[0], vals[1], vals[2]}
@@ -347,7 +349,7 @@ func writeRules(f *excelize.File, sh string, st *styles, r int, a *rulesApplied)
 	duration := "Không áp dụng"
 	if s.DurationRuleFrom != "" {
 		if d, err := time.Parse("2006-01-02", s.DurationRuleFrom); err == nil {
-			duration = fmt.Sprintf("Từ %s: tối thiểu %d phút, %d phút nếu kết hợp thường kỳ và chuyên đề", d.Format("02/01/2006"), s.MinMinutes, s.MinMinutesCombined)
+			duration = fmt.Sprintf("Từ %s: tối thiểu %d phút, %d phút nếu kết hợp thường kỳ và chuyên đề", vnfmt.Date(d), s.MinMinutes, s.MinMinutesCombined)
 		}
 	}
 	cut, _ := time.Parse("01-02", s.CommentCutoff)

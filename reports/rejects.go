@@ -12,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"orgqa/ingest"
+	"orgqa/internal/vnfmt"
 )
 
 // RejectsWorkbook is one reporting unit's list of rejected rows, to send back.
@@ -158,7 +159,7 @@ func writeRejectsBook(path, unit, unitName string, year int, lines []rejectLine,
 	}
 	title := fmt.Sprintf("DANH SÁCH DỮ LIỆU BỊ TỪ CHỐI NĂM %d", year)
 	sub := fmt.Sprintf("%s (mã %s): %s lỗi trong %s tệp. Đề nghị đơn vị sửa các ô dưới đây và gửi lại báo cáo. Lập ngày %s.",
-		unitName, unit, viInt(len(lines)), viInt(len(files)), now.Format("02/01/2006"))
+		unitName, unit, vnfmt.Int(int64(len(lines))), vnfmt.Int(int64(len(files))), vnfmt.Date(now))
 	if err := f.SetCellStr(sh, "A1", title); err != nil {
 		return err
 	}
