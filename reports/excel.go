@@ -22,70 +22,124 @@ import (
 type cellFormat int
 
 const (
-	fmtText  cellFormat = iota
-	fmtCount            // 1.296
-	fmtPct              // 85,5%
-	fmtRate             // 4,22
-	fmtYesNo            // 1 -> Có, 0 -> Chưa
+	fmtText   cellFormat = iota
+	fmtCount             // 1.296
+	fmtPct               // 85,5%
+	fmtRate              // 4,22
+	fmtYesNo             // 1 -> Có, 0 -> Chưa
+	fmtDays              // 12,5 (a median of days)
+	fmtRating            // 4 -> HTXS … 1 -> KHT
 )
 
 // column is one column of a report sheet: an identity column (metric == ""),
 // or one part of one metric of mart_metrics.
 type column struct {
-	group  string // header above a group of columns
-	header string
-	metric string
-	part   string // value, numerator or denominator
-	format cellFormat
-	width  float64
-	note   string // what the column means, for the Giải thích sheet
+	key     string // how theme sheets name it: the metric, or metric.num / metric.den
+	group   string // header above a group of columns
+	header  string
+	worse   bool // lower values are better: colour scales run the other way
+	neutral bool // neither higher nor lower is better: no colour scale
+	metric  string
+	part    string // value, numerator or denominator
+	format  cellFormat
+	width   float64
+	note    string // what the column means, for the Giải thích sheet
 }
 
 var metricColumns = []column{
-	{group: "Quy định 213-QĐ/TW", header: "Đảng viên đang công tác thuộc diện giới thiệu", metric: "M1", part: "denominator", format: fmtCount, width: 13,
+	{key: "M1.den", group: "Quy định 213-QĐ/TW", header: "Đảng viên đang công tác thuộc diện giới thiệu", metric: "M1", part: "denominator", format: fmtCount, width: 13,
 		note: "Đảng viên đang công tác, đang sinh hoạt trong năm, diện Giới thiệu hoặc Miễn sinh hoạt nơi cư trú"},
-	{group: "Quy định 213-QĐ/TW", header: "Đã có giấy giới thiệu (1-213)", metric: "M1", part: "numerator", format: fmtCount, width: 12,
+	{key: "M1.num", group: "Quy định 213-QĐ/TW", header: "Đã có giấy giới thiệu (1-213)", metric: "M1", part: "numerator", format: fmtCount, width: 12,
 		note: "Số đảng viên trên có giấy giới thiệu (mẫu 1-213) ký đến 31/12 của năm"},
-	{group: "Quy định 213-QĐ/TW", header: "Tỷ lệ có giấy giới thiệu", metric: "M1", part: "value", format: fmtPct, width: 11,
+	{key: "M1", group: "Quy định 213-QĐ/TW", header: "Tỷ lệ có giấy giới thiệu", metric: "M1", part: "value", format: fmtPct, width: 11,
 		note: "M1 = đã có giấy giới thiệu / thuộc diện giới thiệu"},
-	{group: "Quy định 213-QĐ/TW", header: "Giấy được xã xác nhận", metric: "M2", part: "value", format: fmtPct, width: 11,
+	{key: "M2", group: "Quy định 213-QĐ/TW", header: "Giấy được xã xác nhận", metric: "M2", part: "value", format: fmtPct, width: 11,
 		note: "M2 = giấy giới thiệu gần nhất có ngày đảng ủy xã xác nhận / đảng viên có giấy giới thiệu"},
-	{group: "Quy định 213-QĐ/TW", header: "Phiếu nhận xét (3-213) về đúng hạn", metric: "M3", part: "value", format: fmtPct, width: 13,
+	{key: "M3", group: "Quy định 213-QĐ/TW", header: "Phiếu nhận xét (3-213) về đúng hạn", metric: "M3", part: "value", format: fmtPct, width: 13,
 		note: "M3 = đảng viên diện Giới thiệu (không tính diện Miễn) có phiếu nhận xét của năm về nơi công tác đến hạn (mặc định 15/12) / đảng viên diện Giới thiệu có giấy"},
-	{group: "Quy định 213-QĐ/TW", header: "Nhận xét \"Chưa tốt\"", metric: "M5", part: "value", format: fmtPct, width: 11,
+	{key: "M5", worse: true, group: "Quy định 213-QĐ/TW", header: "Nhận xét \"Chưa tốt\"", metric: "M5", part: "value", format: fmtPct, width: 11,
 		note: "M5 = phiếu nhận xét của năm kết luận Chưa tốt / phiếu có kết luận"},
-	{group: "Sinh hoạt chi bộ", header: "Số chi bộ", metric: "M7", part: "denominator", format: fmtCount, width: 9,
+	{key: "M7.den", group: "Sinh hoạt chi bộ", header: "Số chi bộ", metric: "M7", part: "denominator", format: fmtCount, width: 9,
 		note: "Chi bộ có hiệu lực trong năm (kể cả chi bộ cơ sở)"},
-	{group: "Sinh hoạt chi bộ", header: "Chi bộ sinh hoạt đủ 12 tháng", metric: "M7", part: "value", format: fmtPct, width: 12,
+	{key: "M7", group: "Sinh hoạt chi bộ", header: "Chi bộ sinh hoạt đủ 12 tháng", metric: "M7", part: "value", format: fmtPct, width: 12,
 		note: "M7 = chi bộ có sinh hoạt thường kỳ (hoặc kết hợp) trong cả 12 tháng / số chi bộ"},
-	{group: "Sinh hoạt chi bộ", header: "Quý có sinh hoạt chuyên đề", metric: "M8", part: "value", format: fmtPct, width: 12,
+	{key: "M8", group: "Sinh hoạt chi bộ", header: "Quý có sinh hoạt chuyên đề", metric: "M8", part: "value", format: fmtPct, width: 12,
 		note: "M8 = tổng số quý có sinh hoạt chuyên đề (hoặc kết hợp) của các chi bộ / (4 × số chi bộ)"},
-	{group: "Sinh hoạt chi bộ", header: "Tỷ lệ đảng viên dự sinh hoạt", metric: "M9", part: "value", format: fmtPct, width: 12,
+	{key: "M9", group: "Sinh hoạt chi bộ", header: "Tỷ lệ đảng viên dự sinh hoạt", metric: "M9", part: "value", format: fmtPct, width: 12,
 		note: "M9 = Σ có mặt / Σ (số đảng viên − số miễn sinh hoạt) của các buổi sinh hoạt trong năm"},
-	{group: "Sinh hoạt chi bộ", header: "Buổi có trên 85% đảng viên dự", metric: "M9_above85", part: "value", format: fmtPct, width: 12,
+	{key: "M9_above85", group: "Sinh hoạt chi bộ", header: "Buổi có trên 85% đảng viên dự", metric: "M9_above85", part: "value", format: fmtPct, width: 12,
 		note: "Số buổi sinh hoạt có trên 85% đảng viên phải dự có mặt / số buổi"},
-	{group: "Kiểm tra, giám sát, kỷ luật", header: "TCCS đảng được kiểm tra, giám sát", metric: "M12", part: "value", format: fmtPct, width: 12,
+	{key: "M12", group: "Kiểm tra, giám sát, kỷ luật", header: "TCCS đảng được kiểm tra, giám sát", metric: "M12", part: "value", format: fmtPct, width: 12,
 		note: "M12 = tổ chức cơ sở đảng được kiểm tra hoặc giám sát ít nhất một lần trong năm (trực tiếp hoặc qua đơn vị trực thuộc) / số tổ chức cơ sở đảng"},
-	{group: "Kiểm tra, giám sát, kỷ luật", header: "Lượt kiểm tra", metric: "M13_kiem_tra", part: "value", format: fmtCount, width: 9,
+	{key: "M13_kiem_tra", group: "Kiểm tra, giám sát, kỷ luật", header: "Lượt kiểm tra", metric: "M13_kiem_tra", part: "value", format: fmtCount, width: 9,
 		note: "M13: số lượt kiểm tra tổ chức đảng và đảng viên bắt đầu trong năm (hoặc kết luận trong năm khi không ghi ngày bắt đầu)"},
-	{group: "Kiểm tra, giám sát, kỷ luật", header: "Lượt giám sát", metric: "M13_giam_sat", part: "value", format: fmtCount, width: 9,
+	{key: "M13_giam_sat", group: "Kiểm tra, giám sát, kỷ luật", header: "Lượt giám sát", metric: "M13_giam_sat", part: "value", format: fmtCount, width: 9,
 		note: "M13: số lượt giám sát tổ chức đảng và đảng viên trong năm"},
-	{group: "Kiểm tra, giám sát, kỷ luật", header: "Cuộc đã kết luận có vi phạm", metric: "M13_vi_pham", part: "value", format: fmtPct, width: 11,
+	{key: "M13_vi_pham", worse: true, group: "Kiểm tra, giám sát, kỷ luật", header: "Cuộc đã kết luận có vi phạm", metric: "M13_vi_pham", part: "value", format: fmtPct, width: 11,
 		note: "M13: cuộc kiểm tra, giám sát đã kết luận có vi phạm / cuộc đã kết luận"},
-	{group: "Kiểm tra, giám sát, kỷ luật", header: "Đảng viên bị kỷ luật", metric: "M14_per1000", part: "numerator", format: fmtCount, width: 10,
+	{key: "M14.num", group: "Kiểm tra, giám sát, kỷ luật", header: "Đảng viên bị kỷ luật", metric: "M14_per1000", part: "numerator", format: fmtCount, width: 10,
 		note: "M14: số đảng viên bị kỷ luật (quyết định trong năm), mỗi người tính một lần"},
-	{group: "Kiểm tra, giám sát, kỷ luật", header: "Bị kỷ luật trên 1.000 đảng viên", metric: "M14_per1000", part: "value", format: fmtRate, width: 11,
+	{key: "M14_per1000", worse: true, group: "Kiểm tra, giám sát, kỷ luật", header: "Bị kỷ luật trên 1.000 đảng viên", metric: "M14_per1000", part: "value", format: fmtRate, width: 11,
 		note: "M14 = đảng viên bị kỷ luật × 1.000 / đảng viên đang sinh hoạt trong năm"},
-	{group: "Xếp loại chất lượng", header: "Đảng viên HTXS", metric: "M15_dang_vien_htxs", part: "value", format: fmtPct, width: 10,
+	{key: "M15_dang_vien_htxs", group: "Xếp loại chất lượng", header: "Đảng viên HTXS", metric: "M15_dang_vien_htxs", part: "value", format: fmtPct, width: 10,
 		note: "M15: đảng viên xếp loại Hoàn thành xuất sắc nhiệm vụ / đảng viên được xếp loại"},
-	{group: "Xếp loại chất lượng", header: "Đảng viên HTT", metric: "M15_dang_vien_htt", part: "value", format: fmtPct, width: 10,
+	{key: "M15_dang_vien_htt", group: "Xếp loại chất lượng", header: "Đảng viên HTT", metric: "M15_dang_vien_htt", part: "value", format: fmtPct, width: 10,
 		note: "M15: đảng viên xếp loại Hoàn thành tốt nhiệm vụ / đảng viên được xếp loại"},
-	{group: "Xếp loại chất lượng", header: "Đảng viên KHT", metric: "M15_dang_vien_kht", part: "value", format: fmtPct, width: 10,
+	{key: "M15_dang_vien_kht", worse: true, group: "Xếp loại chất lượng", header: "Đảng viên KHT", metric: "M15_dang_vien_kht", part: "value", format: fmtPct, width: 10,
 		note: "M15: đảng viên xếp loại Không hoàn thành nhiệm vụ / đảng viên được xếp loại"},
-	{group: "Xếp loại chất lượng", header: "Tổ chức đảng HTXS", metric: "M15_to_chuc_htxs", part: "value", format: fmtPct, width: 10,
+	{key: "M15_to_chuc_htxs", group: "Xếp loại chất lượng", header: "Tổ chức đảng HTXS", metric: "M15_to_chuc_htxs", part: "value", format: fmtPct, width: 10,
 		note: "M15: tổ chức đảng (tổ chức cơ sở và chi bộ) xếp loại Hoàn thành xuất sắc nhiệm vụ / tổ chức được xếp loại"},
-	{group: "Xếp loại chất lượng", header: "Tổ chức đảng KHT", metric: "M15_to_chuc_kht", part: "value", format: fmtPct, width: 10,
+	{key: "M15_to_chuc_kht", worse: true, group: "Xếp loại chất lượng", header: "Tổ chức đảng KHT", metric: "M15_to_chuc_kht", part: "value", format: fmtPct, width: 10,
 		note: "M15: tổ chức đảng xếp loại Không hoàn thành nhiệm vụ / tổ chức được xếp loại"},
+}
+
+// moreColumns appear on the theme and organization sheets but not on the
+// short summary: M4, M6, M10, M11, M15's middle levels, M16–M18.
+var moreColumns = []column{
+	{key: "M12.den", group: "Kiểm tra, giám sát, kỷ luật", header: "Số tổ chức cơ sở đảng", metric: "M12", part: "denominator", format: fmtCount, width: 10,
+		note: "Tổ chức cơ sở đảng (đảng bộ cơ sở, chi bộ cơ sở) có hiệu lực trong năm"},
+	{key: "M4", worse: true, group: "Quy định 213-QĐ/TW", header: "Số ngày chi bộ nơi cư trú nhận giấy (trung vị)", metric: "M4", part: "value", format: fmtDays, width: 12,
+		note: "M4: trung vị số ngày từ khi ký giấy giới thiệu đến khi chi bộ nơi cư trú nhận, các giấy ký trong năm đã được nhận"},
+	{key: "M4_on_time", group: "Quy định 213-QĐ/TW", header: "Giấy được nhận đúng hạn", metric: "M4_on_time", part: "value", format: fmtPct, width: 11,
+		note: "M4: giấy ký trong năm được chi bộ nơi cư trú nhận trong thời hạn quy định / giấy đã được nhận"},
+	{key: "M6", worse: true, group: "Quy định 213-QĐ/TW", header: "Nhận xét \"Chưa tốt\" nhưng xếp HTT/HTXS", metric: "M6", part: "value", format: fmtCount, width: 12,
+		note: "M6: đảng viên bị nhận xét Chưa tốt nhưng xếp loại Hoàn thành tốt hoặc xuất sắc trong năm (cần xem lại, không phải vi phạm)"},
+	{key: "M10", group: "Sinh hoạt chi bộ", header: "Buổi đủ thời lượng", metric: "M10", part: "value", format: fmtPct, width: 10,
+		note: "M10: buổi sinh hoạt từ ngày quy định về thời lượng có hiệu lực đạt tối thiểu 90 phút (120 phút nếu kết hợp) / số buổi đó"},
+	{key: "M11_tot", group: "Sinh hoạt chi bộ", header: "Buổi xếp loại Tốt", metric: "M11_tot", part: "value", format: fmtPct, width: 10,
+		note: "M11: buổi sinh hoạt xếp loại Tốt / buổi được xếp loại (tương tự Khá, Trung bình, Kém)"},
+	{key: "M11_kem", worse: true, group: "Sinh hoạt chi bộ", header: "Buổi xếp loại Kém", metric: "M11_kem", part: "value", format: fmtPct, width: 10,
+		note: "M11: buổi sinh hoạt xếp loại Kém / buổi được xếp loại"},
+	{key: "M15_dang_vien_ht", neutral: true, group: "Xếp loại chất lượng", header: "Đảng viên HT", metric: "M15_dang_vien_ht", part: "value", format: fmtPct, width: 10,
+		note: "M15: đảng viên xếp loại Hoàn thành nhiệm vụ / đảng viên được xếp loại"},
+	{key: "M16", worse: true, group: "Xếp loại chất lượng", header: "Đảng viên HTXS so với HTT", metric: "M16", part: "value", format: fmtPct, width: 11,
+		note: "M16: số đảng viên HTXS / số đảng viên HTT trong tổ chức cơ sở đảng; vượt mức quy định (mặc định 20%) là vi phạm"},
+	{key: "M16_breach", worse: true, group: "Xếp loại chất lượng", header: "TCCS vượt tỷ lệ HTXS", metric: "M16_breach", part: "value", format: fmtCount, width: 10,
+		note: "M16: số tổ chức cơ sở đảng có tỷ lệ đảng viên HTXS vượt mức quy định"},
+	{key: "M17", worse: true, group: "Xếp loại chất lượng", header: "TCCS xếp HTXS có kỷ luật", metric: "M17", part: "value", format: fmtCount, width: 10,
+		note: "M17: tổ chức cơ sở đảng xếp loại HTXS nhưng có tổ chức trực thuộc hoặc đảng viên bị kỷ luật trong năm"},
+	{key: "M18_red", worse: true, group: "Xếp loại chất lượng", header: "TCCS có chỉ tiêu mức đỏ", metric: "M18_red", part: "value", format: fmtCount, width: 10,
+		note: "M18: số tổ chức cơ sở đảng có ít nhất một chỉ tiêu ở mức đỏ theo ngưỡng quy định"},
+	{key: "M18_max_rating", group: "Xếp loại chất lượng", header: "Mức xếp loại cao nhất được phép", metric: "M18_max_rating", part: "value", format: fmtRating, width: 12,
+		note: "M18: mức xếp loại cao nhất quy định cho phép, xét các chỉ tiêu ở mức đỏ và kỷ luật trong năm (xem sheet Cần chú ý)"},
+}
+
+// columnsByKey finds column definitions by their keys.
+func columnsByKey(keys ...string) ([]column, error) {
+	var out []column
+	for _, k := range keys {
+		found := false
+		for _, c := range append(append([]column(nil), metricColumns...), moreColumns...) {
+			if c.key == k {
+				out, found = append(out, c), true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("reports: no column %q", k)
+		}
+	}
+	return out, nil
 }
 
 // summaryColumns are the province summary's columns, one row per reporting unit.
@@ -99,21 +153,29 @@ func summaryColumns() []column {
 	}, metricColumns...)
 }
 
+// orgKeys are the organizations sheet's indicators.
+var orgKeys = []string{"M1.den", "M1", "M2", "M3", "M4", "M5", "M7.den", "M7", "M8", "M9", "M10", "M12",
+	"M13_kiem_tra", "M13_giam_sat", "M14.num", "M15_dang_vien_htxs", "M15_dang_vien_kht", "M16", "M18_max_rating"}
+
 // orgColumns are the organizations sheet's columns, one row per grassroots organization.
-func orgColumns() []column {
+func orgColumns() ([]column, error) {
 	cols := []column{
 		{header: "STT", width: 6},
 		{header: "Đơn vị báo cáo", width: 24},
 		{header: "Mã tổ chức", width: 10},
 		{header: "Tổ chức cơ sở đảng", width: 52},
 	}
-	for _, c := range metricColumns {
+	more, err := columnsByKey(orgKeys...)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range more {
 		if c.metric == "M12" {
 			c.header, c.format, c.width = "Được kiểm tra, giám sát", fmtYesNo, 11
 		}
 		cols = append(cols, c)
 	}
-	return cols
+	return cols, nil
 }
 
 // unitRow is one unit's values for the metric columns of a sheet.
@@ -163,80 +225,66 @@ type ExcelReport struct {
 }
 
 // WriteExcel writes the year's leadership workbook to path (a temp file first,
-// then renamed): the province summary, one row per grassroots organization, and
-// what every column means.
+// then renamed): a cover, one sheet per theme with a chart, the grassroots
+// organizations, those needing attention, data quality and the methodology.
 func WriteExcel(ctx context.Context, db *sql.DB, year int, path string, now time.Time) (*ExcelReport, error) {
-	province, err := queryRows(ctx, db, year, "province", summaryColumns())
+	province, err := queryRows(ctx, db, year, "province", []column{{metric: "M1", part: "value"}})
 	if err != nil {
 		return nil, fmt.Errorf("excel: %w", err)
 	}
 	if len(province) == 0 {
 		return nil, fmt.Errorf("excel: no metrics for %d: run transform first", year)
 	}
-	units, err := queryRows(ctx, db, year, "reporting_unit", summaryColumns())
-	if err != nil {
-		return nil, fmt.Errorf("excel: %w", err)
-	}
-	orgs, err := queryRows(ctx, db, year, "org", orgColumns())
-	if err != nil {
-		return nil, fmt.Errorf("excel: %w", err)
-	}
 	col := collate.New(language.Vietnamese)
-	unitName := map[string]string{}
-	for _, u := range units {
-		unitName[u.code] = u.name
+	applied, err := appliedRules(ctx, db, year)
+	if err != nil {
+		return nil, fmt.Errorf("excel: %w", err)
 	}
-	sort.SliceStable(units, func(i, j int) bool { return col.CompareString(units[i].name, units[j].name) < 0 })
-	sort.SliceStable(orgs, func(i, j int) bool {
-		if c := col.CompareString(unitName[orgs[i].parent], unitName[orgs[j].parent]); c != 0 {
-			return c < 0
-		}
-		return col.CompareString(orgs[i].name, orgs[j].name) < 0
-	})
-
+	cover, err := loadCover(ctx, db, year)
+	if err != nil {
+		return nil, fmt.Errorf("excel: cover: %w", err)
+	}
 	f := excelize.NewFile()
 	defer f.Close()
 	st, err := newStyles(f)
 	if err != nil {
 		return nil, err
 	}
-	title := fmt.Sprintf("TỔNG HỢP CHẤT LƯỢNG TỔ CHỨC CƠ SỞ ĐẢNG NĂM %d", year)
+	title := fmt.Sprintf("BÁO CÁO CHẤT LƯỢNG TỔ CHỨC CƠ SỞ ĐẢNG NĂM %d", year)
 	subtitle := fmt.Sprintf("%s: %s đơn vị báo cáo, %s tổ chức cơ sở đảng. Số liệu lập ngày %s.",
-		province[0].name, vnfmt.Int(int64(len(units))), vnfmt.Int(int64(len(orgs))), vnfmt.Date(now))
+		province[0].name, vnfmt.Int(int64(cover.units)), vnfmt.Int(int64(cover.orgs)), vnfmt.Date(now))
 
-	const summary, orgSheet, notes = "Tổng hợp", "Tổ chức cơ sở đảng", "Giải thích"
-	if err := f.SetSheetName("Sheet1", summary); err != nil {
-		return nil, err
+	steps := []struct {
+		sheet string
+		write func() error
+	}{
+		{"Tổng quan", func() error { return writeCover(f, "Tổng quan", st, year, province[0].name, cover, now, applied) }},
 	}
-	sw := &sheetWriter{f: f, sheet: summary, st: st, cols: summaryColumns()}
-	rows := make([][]any, 0, len(units)+1)
-	for i, u := range units {
-		rows = append(rows, sw.values([]any{i + 1, u.code, u.name}, u.vals))
+	for _, t := range themes {
+		t := t
+		steps = append(steps, struct {
+			sheet string
+			write func() error
+		}{t.sheet, func() error { return writeTheme(ctx, db, f, st, year, t, subtitle, col) }})
 	}
-	if err := sw.write(title, subtitle, rows, sw.values([]any{nil, nil, "Toàn tỉnh"}, province[0].vals)); err != nil {
-		return nil, fmt.Errorf("excel %s: %w", summary, err)
-	}
-
-	if _, err := f.NewSheet(orgSheet); err != nil {
-		return nil, err
-	}
-	ow := &sheetWriter{f: f, sheet: orgSheet, st: st, cols: orgColumns()}
-	rows = rows[:0]
-	for i, o := range orgs {
-		rows = append(rows, ow.values([]any{i + 1, unitName[o.parent], o.code, o.name}, o.vals))
-	}
-	if err := ow.write(fmt.Sprintf("TỔ CHỨC CƠ SỞ ĐẢNG NĂM %d", year), subtitle, rows, nil); err != nil {
-		return nil, fmt.Errorf("excel %s: %w", orgSheet, err)
-	}
-	if err := writeDataTests(ctx, db, f, "Kiểm tra dữ liệu", st, year); err != nil {
-		return nil, fmt.Errorf("excel: %w", err)
-	}
-	applied, err := appliedRules(ctx, db, year)
-	if err != nil {
-		return nil, fmt.Errorf("excel: %w", err)
-	}
-	if err := writeNotes(f, notes, st, year, applied); err != nil {
-		return nil, fmt.Errorf("excel %s: %w", notes, err)
+	steps = append(steps, []struct {
+		sheet string
+		write func() error
+	}{
+		{"Tổ chức cơ sở đảng", func() error { return writeOrgs(ctx, db, f, st, year, subtitle, col, "") }},
+		{"Cần chú ý", func() error { return writeAttention(ctx, db, f, st, year, col, "") }},
+		{"Chất lượng dữ liệu", func() error { return writeDataQuality(ctx, db, f, st, year, col) }},
+		{"Phương pháp", func() error { return writeNotes(ctx, db, f, "Phương pháp", st, year, applied) }},
+	}...)
+	for i, s := range steps {
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", s.sheet); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.write(); err != nil {
+			return nil, fmt.Errorf("excel %s: %w", s.sheet, err)
+		}
 	}
 	if err := f.SetDocProps(&excelize.DocProperties{
 		Title:   title,
@@ -250,7 +298,51 @@ func WriteExcel(ctx context.Context, db *sql.DB, year int, path string, now time
 	if err := saveAtomic(f, path); err != nil {
 		return nil, err
 	}
-	return &ExcelReport{Path: path, ReportingUnits: len(units), Organizations: len(orgs)}, nil
+	return &ExcelReport{Path: path, ReportingUnits: cover.units, Organizations: cover.orgs}, nil
+}
+
+// writeOrgs is the sheet with one row per grassroots organization, sorted by
+// reporting unit and name; unit, when set, keeps that reporting unit's only.
+func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, subtitle string, col *collate.Collator, unit string) error {
+	cols, err := orgColumns()
+	if err != nil {
+		return err
+	}
+	orgs, err := queryRows(ctx, db, year, "org", cols)
+	if err != nil {
+		return err
+	}
+	units, err := queryRows(ctx, db, year, "reporting_unit", []column{{metric: "M1", part: "value"}})
+	if err != nil {
+		return err
+	}
+	unitName := map[string]string{}
+	for _, u := range units {
+		unitName[u.code] = u.name
+	}
+	kept := orgs[:0]
+	for _, o := range orgs {
+		if unit == "" || o.parent == unit {
+			kept = append(kept, o)
+		}
+	}
+	orgs = kept
+	sort.SliceStable(orgs, func(i, j int) bool {
+		if c := col.CompareString(unitName[orgs[i].parent], unitName[orgs[j].parent]); c != 0 {
+			return c < 0
+		}
+		return col.CompareString(orgs[i].name, orgs[j].name) < 0
+	})
+	const sh = "Tổ chức cơ sở đảng"
+	if _, err := f.NewSheet(sh); err != nil {
+		return err
+	}
+	w := &sheetWriter{f: f, sheet: sh, st: st, cols: cols}
+	rows := make([][]any, 0, len(orgs))
+	for i, o := range orgs {
+		rows = append(rows, w.values([]any{i + 1, unitName[o.parent], o.code, o.name}, o.vals))
+	}
+	return w.write(fmt.Sprintf("TỔ CHỨC CƠ SỞ ĐẢNG NĂM %d", year), subtitle, rows, nil)
 }
 
 // saveAtomic writes the workbook beside path and renames it into place.
@@ -296,60 +388,4 @@ func appliedRules(ctx context.Context, db *sql.DB, year int) (*rulesApplied, err
 		return nil, err
 	}
 	return &rulesApplied{set: set, sha256: sha}, nil
-}
-
-// writeDataTests is the sheet of the data tests' warnings for the year: what
-// each found, how often, and an example, or a line saying there were none.
-func writeDataTests(ctx context.Context, db *sql.DB, f *excelize.File, sh string, st *styles, year int) error {
-	rows, err := db.QueryContext(ctx, `SELECT coalesce(title, test), failures, coalesce(split_part(sample, chr(10), 1), ''), test
-		FROM data_test_results WHERE year = ? ORDER BY failures DESC, test`, year)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if _, err := f.NewSheet(sh); err != nil {
-		return err
-	}
-	put := func(r int, style int, vals ...any) error {
-		cell, _ := excelize.CoordinatesToCellName(1, r)
-		if err := f.SetSheetRow(sh, cell, &vals); err != nil {
-			return err
-		}
-		return f.SetCellStyle(sh, cell, fmt.Sprintf("D%d", r), style)
-	}
-	if err := f.SetCellStr(sh, "A1", fmt.Sprintf("KIỂM TRA DỮ LIỆU NĂM %d", year)); err != nil {
-		return err
-	}
-	f.MergeCell(sh, "A1", "D1")
-	f.SetCellStyle(sh, "A1", "D1", st.title)
-	if err := put(3, st.noteHead, "Nội dung cảnh báo", "Số trường hợp", "Ví dụ", "Mã kiểm tra"); err != nil {
-		return err
-	}
-	r := 4
-	for rows.Next() {
-		var title, sample, test string
-		var n int64
-		if err := rows.Scan(&title, &n, &sample, &test); err != nil {
-			return err
-		}
-		if err := put(r, st.noteText, title, n, sample, test); err != nil {
-			return err
-		}
-		f.SetCellStyle(sh, fmt.Sprintf("B%d", r), fmt.Sprintf("B%d", r), st.byFormat[fmtCount])
-		r++
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if r == 4 {
-		if err := put(r, st.noteText, "Không có cảnh báo: mọi kiểm tra dữ liệu đều đạt.", nil, nil, nil); err != nil {
-			return err
-		}
-		r++
-	}
-	for col, w := range map[string]float64{"A": 60, "B": 14, "C": 70, "D": 30} {
-		f.SetColWidth(sh, col, col, w)
-	}
-	f.SetSheetDimension(sh, fmt.Sprintf("A1:D%d", r-1))
-	return printSetup(f, sh, "$3:$3")
 }

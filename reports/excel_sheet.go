@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"math"
@@ -20,6 +21,7 @@ const (
 	numFmtCount = "[$-42A]#,##0"
 	numFmtPct   = "[$-42A]0.0%"
 	numFmtRate  = "[$-42A]#,##0.00"
+	numFmtDays  = "[$-42A]#,##0.0"
 )
 
 // styles are the workbook's cell styles, made once.
@@ -60,7 +62,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}})
 	s.text = mk(&excelize.Style{Font: font(false, 11, ""), Border: border, Alignment: &excelize.Alignment{Vertical: "center"}})
 	s.center = mk(&excelize.Style{Font: font(false, 11, ""), Border: border, Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center"}})
-	numFmts := map[cellFormat]string{fmtCount: numFmtCount, fmtPct: numFmtPct, fmtRate: numFmtRate}
+	numFmts := map[cellFormat]string{fmtCount: numFmtCount, fmtPct: numFmtPct, fmtRate: numFmtRate, fmtDays: numFmtDays}
 	for cf, nf := range numFmts {
 		nf := nf
 		s.byFormat[cf] = mk(&excelize.Style{Font: font(false, 11, ""), Border: border, CustomNumFmt: &nf, Alignment: &excelize.Alignment{Vertical: "center"}})
@@ -69,9 +71,11 @@ func newStyles(f *excelize.File) (*styles, error) {
 	}
 	s.byFormat[fmtText] = s.text
 	s.byFormat[fmtYesNo] = s.center
+	s.byFormat[fmtRating] = s.center
 	s.totalText = mk(&excelize.Style{Font: font(true, 11, ""), Border: border, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2DCDB"}}})
 	s.totalByFormat[fmtText] = s.totalText
 	s.totalByFormat[fmtYesNo] = s.totalText
+	s.totalByFormat[fmtRating] = s.totalText
 	s.noteHead = mk(&excelize.Style{Font: font(true, 11, "FFFFFF"), Fill: headFill, Border: border, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
 	s.noteText = mk(&excelize.Style{Font: font(false, 11, ""), Border: border, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
 	return s, err
@@ -104,6 +108,8 @@ func (w *sheetWriter) values(ident []any, vals []sql.NullFloat64) []any {
 			out = append(out, "Có")
 		case c.format == fmtYesNo:
 			out = append(out, "Chưa")
+		case c.format == fmtRating:
+			out = append(out, map[float64]string{4: "HTXS", 3: "HTT", 2: "HT", 1: "KHT"}[v.Float64])
 		default:
 			out = append(out, v.Float64)
 		}
@@ -219,6 +225,12 @@ func (w *sheetWriter) write(title, subtitle string, rows [][]any, total []any) e
 	if err := f.SetSheetDimension(sh, fmt.Sprintf("A1:%s%d", last, max(lastRow, headerRow))); err != nil {
 		return err
 	}
+	if err := colourScales(f, sh, w.cols, firstData, firstData+len(rows)-1); err != nil {
+		return err
+	}
+	if err := ratingColours(f, sh, w.cols, firstData, firstData+len(rows)-1); err != nil {
+		return err
+	}
 	frozenCols := 0
 	for frozenCols < len(w.cols) && w.cols[frozenCols].metric == "" {
 		frozenCols++
@@ -255,11 +267,11 @@ func printSetup(f *excelize.File, sh, titleRows string) error {
 }
 
 // writeNotes is the sheet that says what every column means.
-func writeNotes(f *excelize.File, sh string, st *styles, year int, applied *rulesApplied) error {
+func writeNotes(ctx context.Context, db *sql.DB, f *excelize.File, sh string, st *styles, year int, applied *rulesApplied) error {
 	if _, err := f.NewSheet(sh); err != nil {
 		return err
 	}
-	if err := f.SetCellStr(sh, "A1", fmt.Sprintf("GIẢI THÍCH CÁC CHỈ TIÊU NĂM %d", year)); err != nil {
+	if err := f.SetCellStr(sh, "A1", fmt.Sprintf("PHƯƠNG PHÁP TÍNH CÁC CHỈ TIÊU NĂM %d", year)); err != nil {
 		return err
 	}
 	if err := f.MergeCell(sh, "A1", "C1"); err != nil {
@@ -276,7 +288,7 @@ func writeNotes(f *excelize.File, sh string, st *styles, year int, applied *rule
 		return err
 	}
 	r := 4
-	for _, c := range summaryColumns() {
+	for _, c := range append(append([]column(nil), metricColumns...), moreColumns...) {
 		if c.note == "" {
 			continue
 		}
@@ -317,6 +329,10 @@ func writeNotes(f *excelize.File, sh string, st *styles, year int, applied *rule
 		r++
 	}
 	r = writeRules(f, sh, st, r+1, applied)
+	r, err := writeInputFiles(ctx, db, f, sh, st, r+1, year)
+	if err != nil {
+		return err
+	}
 	if err := f.SetSheetDimension(sh, fmt.Sprintf("A1:C%d", r-1)); err != nil {
 		return err
 	}

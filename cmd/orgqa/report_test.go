@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,20 +52,27 @@ func TestWorkbookContents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if got := strings.Join(f.GetSheetList(), "|"); got != "Tổng hợp|Tổ chức cơ sở đảng|Kiểm tra dữ liệu|Giải thích" {
+	if got := strings.Join(f.GetSheetList(), "|"); got != "Tổng quan|Quy định 213|Sinh hoạt chi bộ|Kiểm tra, kỷ luật|Xếp loại|Tổ chức cơ sở đảng|Cần chú ý|Chất lượng dữ liệu|Phương pháp" {
 		t.Errorf("sheets %q", got)
 	}
-	title, _ := f.GetCellValue("Tổng hợp", "A1")
-	if title != "TỔNG HỢP CHẤT LƯỢNG TỔ CHỨC CƠ SỞ ĐẢNG NĂM 2025" {
+	title, _ := f.GetCellValue("Tổng quan", "A3")
+	if title != "BÁO CÁO CHẤT LƯỢNG TỔ CHỨC CƠ SỞ ĐẢNG NĂM 2025" {
 		t.Errorf("title %q", title)
 	}
-	for _, sh := range []string{"Tổng hợp", "Tổ chức cơ sở đảng"} {
+	for _, sh := range []string{"Quy định 213", "Tổ chức cơ sở đảng"} {
 		panes, err := f.GetPanes(sh)
 		if err != nil || !panes.Freeze || panes.YSplit != 5 || panes.XSplit < 3 {
 			t.Errorf("%s: panes %+v, %v; want headers and names frozen", sh, panes, err)
 		}
-		if dim, err := f.GetSheetDimension(sh); err != nil || dim == "A1" || !strings.HasPrefix(dim, "A1:Z") {
-			t.Errorf("%s: declared dimension %q, %v; readers that trust it would truncate the sheet", sh, dim, err)
+		// the declared dimension covers the cells: readers that trust it would truncate otherwise
+		all, _ := f.GetRows(sh)
+		width := 0
+		for _, r := range all {
+			width = max(width, len(r))
+		}
+		lastCol, _ := excelize.ColumnNumberToName(width)
+		if dim, err := f.GetSheetDimension(sh); err != nil || dim != fmt.Sprintf("A1:%s%d", lastCol, len(all)) {
+			t.Errorf("%s: declared dimension %q, %v; the cells span A1:%s%d", sh, dim, err, lastCol, len(all))
 		}
 		if ws, _ := f.GetColWidth(sh, "C"); ws < 9 {
 			t.Errorf("%s: column C width %v, not sized", sh, ws)
@@ -79,7 +87,7 @@ func TestWorkbookContents(t *testing.T) {
 		max(value) FILTER (WHERE metric = 'M13_kiem_tra') FROM mart_metrics WHERE level = 'province' AND year = 2025`).Scan(&m1, &d1, &n3); err != nil {
 		t.Fatal(err)
 	}
-	rows, _ := f.GetRows("Tổng hợp", excelize.Options{RawCellValue: true})
+	rows, _ := f.GetRows("Quy định 213", excelize.Options{RawCellValue: true})
 	var total []string
 	for _, r := range rows {
 		if len(r) > 2 && r[2] == "Toàn tỉnh" {
@@ -89,7 +97,7 @@ func TestWorkbookContents(t *testing.T) {
 	if total == nil {
 		t.Fatal("no Toàn tỉnh row")
 	}
-	header, _ := f.GetRows("Tổng hợp")
+	header, _ := f.GetRows("Quy định 213")
 	col := func(name string) int {
 		for i, h := range header[4] {
 			if h == name {
@@ -107,7 +115,7 @@ func TestWorkbookContents(t *testing.T) {
 	}
 	// Vietnamese formats: 85,5% and 1.296 whatever the reader's locale
 	pctCell, _ := excelize.CoordinatesToCellName(col("Tỷ lệ có giấy giới thiệu")+1, 6)
-	styleID, _ := f.GetCellStyle("Tổng hợp", pctCell)
+	styleID, _ := f.GetCellStyle("Quy định 213", pctCell)
 	st, _ := f.GetStyle(styleID)
 	if st.CustomNumFmt == nil || *st.CustomNumFmt != "[$-42A]0.0%" {
 		t.Errorf("percent cell %s format %v", pctCell, st.CustomNumFmt)
@@ -195,7 +203,8 @@ func TestWorkbookOpensInLibreOffice(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(b)
-	for _, want := range []string{"TỔNG HỢP CHẤT LƯỢNG TỔ CHỨC CƠ SỞ ĐẢNG NĂM 2025", "Toàn tỉnh", "Quy định 213-QĐ/TW", "Đơn vị báo cáo"} {
+	// the first sheet, the cover, as LibreOffice reads it
+	for _, want := range []string{"BÁO CÁO CHẤT LƯỢNG TỔ CHỨC CƠ SỞ ĐẢNG NĂM 2025", "Toàn tỉnh", "Chỉ tiêu chính toàn tỉnh", "Quy định áp dụng", "366-QĐ/TW"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("LibreOffice's reading lacks %q:\n%s", want, text)
 		}

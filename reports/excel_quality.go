@@ -1,0 +1,272 @@
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/collate"
+)
+
+// table writes a plain table from row r: a header row and data rows, returning
+// the next free row. Values from input are written as text cells.
+func table(f *excelize.File, sh string, st *styles, r int, header []string, rows [][]any, formats []cellFormat) (int, error) {
+	hdr := make([]any, len(header))
+	for i, h := range header {
+		hdr[i] = h
+	}
+	last, _ := excelize.ColumnNumberToName(len(header))
+	cell, _ := excelize.CoordinatesToCellName(1, r)
+	if err := f.SetSheetRow(sh, cell, &hdr); err != nil {
+		return r, err
+	}
+	if err := f.SetCellStyle(sh, cell, fmt.Sprintf("%s%d", last, r), st.header); err != nil {
+		return r, err
+	}
+	if err := f.SetRowHeight(sh, r, 32); err != nil {
+		return r, err
+	}
+	r++
+	for _, row := range rows {
+		row := row
+		cell, _ := excelize.CoordinatesToCellName(1, r)
+		if err := f.SetSheetRow(sh, cell, &row); err != nil {
+			return r, err
+		}
+		for i := range header {
+			cf := fmtText
+			if i < len(formats) {
+				cf = formats[i]
+			}
+			c, _ := excelize.CoordinatesToCellName(i+1, r)
+			if err := f.SetCellStyle(sh, c, c, st.byFormat[cf]); err != nil {
+				return r, err
+			}
+		}
+		r++
+	}
+	return r, nil
+}
+
+func sheetTitle(f *excelize.File, sh string, st *styles, title, lastCol string) {
+	f.SetCellStr(sh, "A1", title)
+	f.MergeCell(sh, "A1", lastCol+"1")
+	f.SetCellStyle(sh, "A1", lastCol+"1", st.title)
+	f.SetRowHeight(sh, 1, 24)
+}
+
+// writeAttention lists the grassroots organizations with a metric at red or a
+// capped rating, with the reasons, sorted by reporting unit and name.
+func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, col *collate.Collator, unit string) error {
+	rows, err := db.QueryContext(ctx, `SELECT a.reporting_unit, coalesce(fi.unit_name, a.reporting_unit), a.org_code, a.org_name,
+			coalesce(a.red_metrics, ''), upper(a.max_rating), coalesce(a.reasons, '')
+		FROM mart_org_assessment a
+		LEFT JOIN (SELECT unit_code, any_value(unit_name) AS unit_name FROM mart_metrics
+		           WHERE year = ? AND level = 'reporting_unit' GROUP BY unit_code) fi ON fi.unit_code = a.reporting_unit
+		WHERE a.year = ? AND (a.red_metrics IS NOT NULL OR a.max_rating <> 'htxs') AND (? = '' OR a.reporting_unit = ?)`,
+		year, year, unit, unit)
+	if err != nil {
+		return err
+	}
+	type line struct{ unit, unitName, code, name, red, max, reasons string }
+	var lines []line
+	for rows.Next() {
+		var l line
+		if err := rows.Scan(&l.unit, &l.unitName, &l.code, &l.name, &l.red, &l.max, &l.reasons); err != nil {
+			rows.Close()
+			return err
+		}
+		lines = append(lines, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	sort.SliceStable(lines, func(i, j int) bool {
+		if c := col.CompareString(lines[i].unitName, lines[j].unitName); c != 0 {
+			return c < 0
+		}
+		return col.CompareString(lines[i].name, lines[j].name) < 0
+	})
+	const sh = "Cần chú ý"
+	if _, err := f.NewSheet(sh); err != nil {
+		return err
+	}
+	sheetTitle(f, sh, st, fmt.Sprintf("TỔ CHỨC CƠ SỞ ĐẢNG CẦN CHÚ Ý NĂM %d", year), "G")
+	f.SetCellStr(sh, "A2", fmt.Sprintf("%d tổ chức có chỉ tiêu ở mức đỏ hoặc không được xếp loại HTXS theo quy định. Cấp ủy quyết định xếp loại; đây là căn cứ để xem xét.", len(lines)))
+	f.MergeCell(sh, "A2", "G2")
+	f.SetCellStyle(sh, "A2", "G2", st.subtitle)
+	data := make([][]any, len(lines))
+	for i, l := range lines {
+		data[i] = []any{i + 1, l.unitName, l.code, l.name, l.red, l.max, l.reasons}
+	}
+	end, err := table(f, sh, st, 4, []string{"STT", "Đơn vị báo cáo", "Mã tổ chức", "Tổ chức cơ sở đảng", "Chỉ tiêu mức đỏ", "Xếp loại tối đa", "Lý do"},
+		data, []cellFormat{fmtYesNo, fmtText, fmtText, fmtText, fmtText, fmtRating, fmtText})
+	if err != nil {
+		return err
+	}
+	for col, w := range map[string]float64{"A": 6, "B": 24, "C": 10, "D": 40, "E": 16, "F": 10, "G": 90} {
+		f.SetColWidth(sh, col, col, w)
+	}
+	// the reasons wrap, and each row is as tall as its reasons
+	for i, l := range lines {
+		r := 5 + i
+		f.SetCellStyle(sh, fmt.Sprintf("D%d", r), fmt.Sprintf("D%d", r), st.noteText)
+		f.SetCellStyle(sh, fmt.Sprintf("G%d", r), fmt.Sprintf("G%d", r), st.noteText)
+		n := max(1, (utf8.RuneCountInString(l.reasons)+99)/100, (utf8.RuneCountInString(l.name)+43)/44)
+		f.SetRowHeight(sh, r, float64(15*n+2))
+	}
+	if err := ratingColours(f, sh, []column{{}, {}, {}, {}, {}, {format: fmtRating}}, 5, end-1); err != nil {
+		return err
+	}
+	f.SetSheetDimension(sh, fmt.Sprintf("A1:G%d", max(end-1, 4)))
+	f.SetPanes(sh, &excelize.Panes{Freeze: true, YSplit: 4, TopLeftCell: "A5", ActivePane: "bottomLeft"})
+	if end > 5 {
+		f.AutoFilter(sh, fmt.Sprintf("A4:G%d", end-1), nil)
+	}
+	return printSetup(f, sh, "$4:$4")
+}
+
+// writeDataQuality is what came in: per reporting unit the files and rows
+// received and rejected, files that could not be loaded, units that did not
+// report, and the data tests' warnings.
+func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, col *collate.Collator) error {
+	const sh = "Chất lượng dữ liệu"
+	if _, err := f.NewSheet(sh); err != nil {
+		return err
+	}
+	sheetTitle(f, sh, st, fmt.Sprintf("CHẤT LƯỢNG DỮ LIỆU NĂM %d", year), "G")
+	rows, err := db.QueryContext(ctx, `SELECT m.reporting_unit, coalesce(any_value(fi.declared_unit_name), m.reporting_unit),
+			sum(len(m.files)) FILTER (WHERE m.outcome = 'loaded'), sum(m.rows_read) FILTER (WHERE m.outcome = 'loaded'),
+			sum(m.rows_accepted) FILTER (WHERE m.outcome = 'loaded'), sum(m.rows_rejected) FILTER (WHERE m.outcome = 'loaded'),
+			count(*) FILTER (WHERE m.outcome = 'failed')
+		FROM load_manifest m LEFT JOIN file_info fi ON fi.load_id = m.load_id
+		WHERE m.report_year = ? AND m.reporting_unit IS NOT NULL AND m.outcome IN ('loaded', 'failed')
+		GROUP BY m.reporting_unit`, year)
+	if err != nil {
+		return err
+	}
+	type unitLine struct {
+		code, name                            string
+		files, read, accepted, rejected, fail sql.NullInt64
+	}
+	var units []unitLine
+	for rows.Next() {
+		var u unitLine
+		if err := rows.Scan(&u.code, &u.name, &u.files, &u.read, &u.accepted, &u.rejected, &u.fail); err != nil {
+			rows.Close()
+			return err
+		}
+		units = append(units, u)
+	}
+	rows.Close()
+	sort.SliceStable(units, func(i, j int) bool { return col.CompareString(units[i].name, units[j].name) < 0 })
+	data := make([][]any, len(units))
+	for i, u := range units {
+		data[i] = []any{u.code, u.name, u.files.Int64, u.read.Int64, u.accepted.Int64, u.rejected.Int64, u.fail.Int64}
+	}
+	r, err := table(f, sh, st, 3, []string{"Mã đơn vị", "Đơn vị báo cáo", "Số tệp", "Dòng đã đọc", "Dòng nhận", "Dòng bị từ chối", "Tệp không nạp được"},
+		data, []cellFormat{fmtText, fmtText, fmtCount, fmtCount, fmtCount, fmtCount, fmtCount})
+	if err != nil {
+		return err
+	}
+
+	// files that could not be loaded, whoever sent them
+	rows, err = db.QueryContext(ctx, `SELECT source_path, coalesce(reporting_unit, ''), coalesce(message, '')
+		FROM load_manifest WHERE outcome = 'failed' AND (report_year = ? OR report_year IS NULL) ORDER BY source_path`, year)
+	if err != nil {
+		return err
+	}
+	var failed [][]any
+	for rows.Next() {
+		var p, u, m string
+		if err := rows.Scan(&p, &u, &m); err != nil {
+			rows.Close()
+			return err
+		}
+		failed = append(failed, []any{filepath.Base(p), u, m})
+	}
+	rows.Close()
+	r++
+	if len(failed) == 0 {
+		failed = [][]any{{"Không có", "", ""}}
+	}
+	if r, err = table(f, sh, st, r, []string{"Tệp không nạp được", "Đơn vị", "Lý do"}, failed, nil); err != nil {
+		return err
+	}
+
+	// units of last year that have not reported
+	cover, err := loadCover(ctx, db, year)
+	if err != nil {
+		return err
+	}
+	missing := [][]any{{"Không có", "", ""}}
+	if len(cover.missing) > 0 {
+		missing = missing[:0]
+		for _, m := range cover.missing {
+			missing = append(missing, []any{m, "", ""})
+		}
+	}
+	r++
+	if r, err = table(f, sh, st, r, []string{"Đơn vị đã báo cáo năm trước nhưng chưa gửi năm nay", "", ""}, missing, nil); err != nil {
+		return err
+	}
+
+	// the data tests' warnings
+	rows, err = db.QueryContext(ctx, `SELECT coalesce(title, test), failures, coalesce(split_part(sample, chr(10), 1), '')
+		FROM data_test_results WHERE year = ? ORDER BY failures DESC, test`, year)
+	if err != nil {
+		return err
+	}
+	var warns [][]any
+	for rows.Next() {
+		var title, sample string
+		var n int64
+		if err := rows.Scan(&title, &n, &sample); err != nil {
+			rows.Close()
+			return err
+		}
+		warns = append(warns, []any{title, n, sample})
+	}
+	rows.Close()
+	if len(warns) == 0 {
+		warns = [][]any{{"Không có cảnh báo: mọi kiểm tra dữ liệu đều đạt.", nil, ""}}
+	}
+	r++
+	if r, err = table(f, sh, st, r, []string{"Kiểm tra dữ liệu: cảnh báo", "Số trường hợp", "Ví dụ"}, warns, []cellFormat{fmtText, fmtCount, fmtText}); err != nil {
+		return err
+	}
+	for col, w := range map[string]float64{"A": 44, "B": 30, "C": 12, "D": 13, "E": 13, "F": 14, "G": 16} {
+		f.SetColWidth(sh, col, col, w)
+	}
+	f.SetSheetDimension(sh, fmt.Sprintf("A1:G%d", r-1))
+	return printSetup(f, sh, "")
+}
+
+// writeInputFiles lists, from row r of the methodology sheet, the files the
+// year's figures come from, with their sha256.
+func writeInputFiles(ctx context.Context, db *sql.DB, f *excelize.File, sh string, st *styles, r, year int) (int, error) {
+	rows, err := db.QueryContext(ctx, `SELECT reporting_unit, source_path, sha256, rows_accepted
+		FROM load_manifest WHERE report_year = ? AND outcome = 'loaded' ORDER BY reporting_unit, source_path`, year)
+	if err != nil {
+		return r, err
+	}
+	defer rows.Close()
+	var data [][]any
+	for rows.Next() {
+		var unit, path, sha string
+		var n int64
+		if err := rows.Scan(&unit, &path, &sha, &n); err != nil {
+			return r, err
+		}
+		data = append(data, []any{unit, filepath.Base(path) + " (" + fmt.Sprint(n) + " dòng)", sha})
+	}
+	if err := rows.Err(); err != nil {
+		return r, err
+	}
+	return table(f, sh, st, r, []string{"Đơn vị", "Tệp dữ liệu đầu vào", "SHA-256"}, data, nil)
+}
