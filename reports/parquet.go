@@ -31,6 +31,15 @@ var parquetMarts = []parquetMart{
 	{dir: "metrics", query: `SELECT year::INTEGER AS year, level, unit_code, unit_name, parent_code, metric,
 		numerator::DOUBLE AS numerator, denominator::DOUBLE AS denominator, value::DOUBLE AS value
 		FROM mart_metrics WHERE year = $year ORDER BY level, unit_code, metric`},
+	// one wide row per grassroots organization: every metric's value as a column
+	// named for the metric, then the assessment
+	{dir: "orgs", query: `SELECT $year::INTEGER AS year, o.parent_code AS reporting_unit, o.unit_code AS org_code, o.unit_name AS org_name,
+		w.* EXCLUDE (unit_code), a.red_metrics, a.amber_metrics, a.disciplined, a.quota_breach, a.max_rating, a.reasons
+		FROM (SELECT DISTINCT unit_code, unit_name, parent_code FROM mart_metrics WHERE year = $year AND level = 'org') o
+		JOIN (PIVOT (SELECT unit_code, metric, value FROM mart_metrics WHERE year = $year AND level = 'org')
+		      ON metric USING first(value)) w USING (unit_code)
+		LEFT JOIN mart_org_assessment a ON a.year = $year AND a.org_code = o.unit_code
+		ORDER BY reporting_unit, org_code`},
 	{dir: "org_assessment", query: `SELECT year::INTEGER AS year, reporting_unit, org_code, org_name, rule_set, red_metrics,
 		amber_metrics, disciplined, quota_breach, max_rating, reasons
 		FROM mart_org_assessment WHERE year = $year ORDER BY reporting_unit, org_code`},

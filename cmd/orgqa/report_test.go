@@ -213,3 +213,49 @@ func TestWorkbookOpensInLibreOffice(t *testing.T) {
 		t.Errorf("no Vietnamese percentage such as 85,5%% in LibreOffice's reading:\n%s", text)
 	}
 }
+
+// TestReadmeAnalystQuery runs the README's "missed more than two monthly
+// meetings" query on the Parquet files a run wrote, so the documentation stays true.
+func TestReadmeAnalystQuery(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	i := strings.Index(text, "Which organizations missed more than two monthly meetings?")
+	if i < 0 {
+		t.Fatal("README lost the analyst query")
+	}
+	block := text[i:]
+	block = block[strings.Index(block, "```sql")+len("```sql"):]
+	query := strings.TrimSpace(block[:strings.Index(block, "```")])
+
+	out, wh := runSmall(t)
+	db := openWarehouse(t, wh)
+	query = strings.ReplaceAll(query, "out/parquet", filepath.Join(out, "parquet"))
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatalf("the README query fails: %v\n%s", err, query)
+	}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	rows.Close()
+	var want int
+	db.QueryRow(`SELECT count(*) FROM mart_metrics WHERE year = 2025 AND level = 'cell' AND metric = 'M7' AND numerator < 10`).Scan(&want)
+	if n != want || want == 0 {
+		t.Errorf("the README query found %d cells, the mart %d", n, want)
+	}
+	// the wide file: one row per organization, a column per metric
+	var orgs, withM18 int
+	if err := db.QueryRow(`SELECT count(*), count("M18_max_rating") FROM read_parquet(?)`,
+		filepath.Join(out, "parquet", "orgs", "year=2025", "orgs.parquet")).Scan(&orgs, &withM18); err != nil {
+		t.Fatal(err)
+	}
+	var martOrgs int
+	db.QueryRow(`SELECT count(DISTINCT unit_code) FROM mart_metrics WHERE year = 2025 AND level = 'org'`).Scan(&martOrgs)
+	if orgs != martOrgs || withM18 != orgs {
+		t.Errorf("orgs.parquet has %d rows (%d with M18_max_rating), the mart %d organizations", orgs, withM18, martOrgs)
+	}
+}
