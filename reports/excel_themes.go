@@ -207,27 +207,11 @@ func loadCover(ctx context.Context, db *sql.DB, year int) (*coverFacts, error) {
 		FROM mart_metrics WHERE year = ? AND level = 'province'`, year).Scan(&c.orgs, &c.cells, &c.members); err != nil {
 		return nil, err
 	}
-	for _, h := range []struct {
-		label, metric string
-		kind          cellFormat
-	}{
-		{"Đảng viên đang công tác có giấy giới thiệu về nơi cư trú (M1)", "M1", fmtPct},
-		{"Phiếu nhận xét của nơi cư trú về đúng hạn (M3)", "M3", fmtPct},
-		{"Chi bộ sinh hoạt thường kỳ đủ 12 tháng (M7)", "M7", fmtPct},
-		{"Tỷ lệ đảng viên dự sinh hoạt chi bộ (M9)", "M9", fmtPct},
-		{"Tổ chức cơ sở đảng được kiểm tra, giám sát (M12)", "M12", fmtPct},
-		{"Đảng viên bị kỷ luật trên 1.000 đảng viên (M14)", "M14_per1000", fmtRate},
-		{"Đảng viên hoàn thành xuất sắc nhiệm vụ (M15)", "M15_dang_vien_htxs", fmtPct},
-		{"Tổ chức cơ sở đảng có chỉ tiêu ở mức đỏ (M18)", "M18_red", fmtCount},
-		{"Tổ chức cơ sở đảng không được xếp HTXS theo quy định (M18)", "M18_capped", fmtCount},
-	} {
-		hl := headline{label: h.label, kind: h.kind}
-		err := db.QueryRowContext(ctx, `SELECT value FROM mart_metrics WHERE year = ? AND level = 'province' AND metric = ?`, year, h.metric).Scan(&hl.value)
-		if err != nil && err != sql.ErrNoRows {
-			return nil, err
-		}
-		c.headline = append(c.headline, hl)
+	hl, err := loadHeadline(ctx, db, year, "province", "")
+	if err != nil {
+		return nil, err
 	}
+	c.headline = hl
 	// units of last year that no unit of this year stands for (by its code or old code)
 	rows, err := db.QueryContext(ctx, `
 		WITH claimed AS (
@@ -250,6 +234,34 @@ func loadCover(ctx context.Context, db *sql.DB, year int) (*coverFacts, error) {
 		c.missing = append(c.missing, strings.TrimSpace(s))
 	}
 	return c, rows.Err()
+}
+
+// loadHeadline is the headline figures of one unit of a level ("" for the province).
+func loadHeadline(ctx context.Context, db *sql.DB, year int, level, unit string) ([]headline, error) {
+	var out []headline
+	for _, h := range []struct {
+		label, metric string
+		kind          cellFormat
+	}{
+		{"Đảng viên đang công tác có giấy giới thiệu về nơi cư trú (M1)", "M1", fmtPct},
+		{"Phiếu nhận xét của nơi cư trú về đúng hạn (M3)", "M3", fmtPct},
+		{"Chi bộ sinh hoạt thường kỳ đủ 12 tháng (M7)", "M7", fmtPct},
+		{"Tỷ lệ đảng viên dự sinh hoạt chi bộ (M9)", "M9", fmtPct},
+		{"Tổ chức cơ sở đảng được kiểm tra, giám sát (M12)", "M12", fmtPct},
+		{"Đảng viên bị kỷ luật trên 1.000 đảng viên (M14)", "M14_per1000", fmtRate},
+		{"Đảng viên hoàn thành xuất sắc nhiệm vụ (M15)", "M15_dang_vien_htxs", fmtPct},
+		{"Tổ chức cơ sở đảng có chỉ tiêu ở mức đỏ (M18)", "M18_red", fmtCount},
+		{"Tổ chức cơ sở đảng không được xếp HTXS theo quy định (M18)", "M18_capped", fmtCount},
+	} {
+		hl := headline{label: h.label, kind: h.kind}
+		err := db.QueryRowContext(ctx, `SELECT value FROM mart_metrics WHERE year = ? AND level = ? AND (? = '' OR unit_code = ?) AND metric = ?`,
+			year, level, unit, unit, h.metric).Scan(&hl.value)
+		if err != nil && err != sql.ErrNoRows {
+			return nil, err
+		}
+		out = append(out, hl)
+	}
+	return out, nil
 }
 
 // writeCover is the first sheet: what the report is, when the data were cut,

@@ -12,8 +12,9 @@ import (
 )
 
 type reportOptions struct {
-	year   int
-	output string
+	year    int
+	output  string
+	perUnit bool // also one workbook per reporting unit, to send down
 }
 
 func newReportCmd(e *env) *cobra.Command {
@@ -35,6 +36,7 @@ func newReportCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().IntVar(&o.year, "year", 0, "report year (default: the latest year loaded)")
 	cmd.Flags().StringVar(&o.output, "output", "out", "folder for the excel/ and parquet/ outputs")
+	cmd.Flags().BoolVar(&o.perUnit, "per-unit", false, "also write one workbook per reporting unit (excel/don-vi/<year>/)")
 	return cmd
 }
 
@@ -55,6 +57,13 @@ func reportRun(ctx context.Context, e *env, w *warehouse.Warehouse, o *reportOpt
 	back, err := reports.WriteRejects(ctx, w.DB, o.year, o.output, e.now())
 	if err != nil {
 		return err
+	}
+	if o.perUnit {
+		paths, err := reports.WriteUnitWorkbooks(ctx, w.DB, o.year, o.output, e.now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Units:   %d workbooks in %s\n", len(paths), reports.UnitWorkbooksDir(o.output, o.year))
 	}
 	e.log.Info("report done", "year", o.year, "workbook", xr.Path, "reporting_units", xr.ReportingUnits, "organizations", xr.Organizations)
 	fmt.Fprintf(e.stdout, "Excel:   %s\n", xr.Path)

@@ -13,6 +13,7 @@ import (
 type runOptions struct {
 	input, output string
 	year          int
+	perUnit       bool
 }
 
 func newRunCmd(e *env) *cobra.Command {
@@ -29,6 +30,7 @@ Exit codes: 0 done; 1 failed; 2 usage; 3 done, but some rows or files were rejec
 	cmd.Flags().StringVar(&o.input, "input", "input", "folder holding the reporting units' files")
 	cmd.Flags().StringVar(&o.output, "output", "out", "folder for the excel/ and parquet/ outputs")
 	cmd.Flags().IntVar(&o.year, "year", 0, "report year (default: the latest year found in the input)")
+	cmd.Flags().BoolVar(&o.perUnit, "per-unit", false, "also write one workbook per reporting unit (excel/don-vi/<year>/)")
 	return cmd
 }
 
@@ -56,7 +58,7 @@ func runSteps(ctx context.Context, e *env, w *warehouse.Warehouse, o *runOptions
 	if _, err := transformRun(ctx, e, w, &transformOptions{year: year}); err != nil {
 		return err
 	}
-	if err := reportRun(ctx, e, w, &reportOptions{year: year, output: o.output}); err != nil {
+	if err := reportRun(ctx, e, w, &reportOptions{year: year, output: o.output, perUnit: o.perUnit}); err != nil {
 		return err
 	}
 	return rejectedErr(sum)

@@ -259,3 +259,35 @@ func TestReadmeAnalystQuery(t *testing.T) {
 		t.Errorf("orgs.parquet has %d rows (%d with M18_max_rating), the mart %d organizations", orgs, withM18, martOrgs)
 	}
 }
+
+// TestPerUnitWorkbooks writes one workbook per reporting unit: each lists only
+// that unit's organizations, and all of them.
+func TestPerUnitWorkbooks(t *testing.T) {
+	out, wh := runSmall(t)
+	if code, stdout, stderr := runCLI(t, "report", "--warehouse", wh, "--output", out, "--per-unit"); code != exitOK || !strings.Contains(stdout, "3 workbooks") {
+		t.Fatalf("report --per-unit: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	db := openWarehouse(t, wh)
+	for _, unit := range []string{"0100", "0101", "0102"} {
+		f, err := excelize.OpenFile(filepath.Join(out, "excel", "don-vi", "2025", "tccs-"+unit+"-2025.xlsx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := f.GetRows("Tổ chức cơ sở đảng")
+		f.Close()
+		got := map[string]bool{}
+		for _, r := range rows[5:] {
+			got[r[2]] = true
+		}
+		var want int
+		db.QueryRow(`SELECT count(*) FROM mart_metrics WHERE year = 2025 AND level = 'org' AND metric = 'M1' AND parent_code = ?`, unit).Scan(&want)
+		for code := range got {
+			if !strings.HasPrefix(code, unit) {
+				t.Errorf("unit %s's workbook lists organization %s of another unit", unit, code)
+			}
+		}
+		if len(got) != want || want == 0 {
+			t.Errorf("unit %s's workbook lists %d organizations, the mart %d", unit, len(got), want)
+		}
+	}
+}
