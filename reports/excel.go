@@ -334,16 +334,36 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 		return col.CompareString(orgs[i].name, orgs[j].name) < 0
 	})
 	const sh = "Tổ chức cơ sở đảng"
-	if _, err := f.NewSheet(sh); err != nil {
-		return err
-	}
-	w := &sheetWriter{f: f, sheet: sh, st: st, cols: cols}
+	values := &sheetWriter{cols: cols}
 	rows := make([][]any, 0, len(orgs))
 	for i, o := range orgs {
-		rows = append(rows, w.values([]any{i + 1, unitName[o.parent], o.code, o.name}, o.vals))
+		rows = append(rows, values.values([]any{i + 1, unitName[o.parent], o.code, o.name}, o.vals))
 	}
-	return w.write(fmt.Sprintf("TỔ CHỨC CƠ SỞ ĐẢNG NĂM %d", year), subtitle, rows, nil)
+	// a sheet holds at most maxSheetRows rows: more organizations continue on
+	// "Tổ chức cơ sở đảng (2)" and so on, never cut off
+	for part, start := 1, 0; start < len(rows) || part == 1; part, start = part+1, start+maxDataRows() {
+		name, title := sh, fmt.Sprintf("TỔ CHỨC CƠ SỞ ĐẢNG NĂM %d", year)
+		if part > 1 {
+			name, title = fmt.Sprintf("%s (%d)", sh, part), fmt.Sprintf("%s (TIẾP THEO, PHẦN %d)", title, part)
+		}
+		if _, err := f.NewSheet(name); err != nil {
+			return err
+		}
+		end := min(len(rows), start+maxDataRows())
+		w := &sheetWriter{f: f, sheet: name, st: st, cols: cols}
+		if err := w.write(title, subtitle, rows[start:end], nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// maxSheetRows is Excel's limit of rows in a sheet; a variable so that a test
+// can split a small sheet.
+var maxSheetRows = 1_048_576
+
+// maxDataRows is how many data rows fit under a sheet's title and header rows.
+func maxDataRows() int { return maxSheetRows - firstData + 1 }
 
 // saveAtomic writes the workbook beside path and renames it into place.
 func saveAtomic(f *excelize.File, path string) error {
