@@ -95,10 +95,11 @@ func addChart(f *excelize.File, sh string, cols []column, spec chartSpec, n int)
 	last := firstData + n - 1
 	catCol, _ := excelize.ColumnNumberToName(3) // Đơn vị báo cáo
 	chart := &excelize.Chart{
-		Type:      excelize.Bar,
-		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: spec.title, Font: &excelize.Font{Family: "Times New Roman", Size: 12, Bold: true}}}},
-		Legend:    excelize.ChartLegend{Position: "bottom"},
-		Dimension: excelize.ChartDimension{Width: 900, Height: uint(160 + 22*n*max(1, len(spec.series)*2/3))},
+		Type:   excelize.Bar,
+		Title:  excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: spec.title, Font: &excelize.Font{Family: "Times New Roman", Size: 12, Bold: true}}}},
+		Legend: excelize.ChartLegend{Position: "bottom"},
+		// at most one A4 landscape page tall
+		Dimension: excelize.ChartDimension{Width: 900, Height: uint(min(620, 160+22*n*max(1, len(spec.series)*2/3)))},
 		XAxis:     excelize.ChartAxis{ReverseOrder: true, Font: excelize.Font{Family: "Times New Roman", Size: 9, Color: "000000"}},
 		YAxis:     excelize.ChartAxis{MajorGridLines: true, NumFmt: excelize.ChartNumFmt{CustomNumFmt: "0%"}, Font: excelize.Font{Family: "Times New Roman", Size: 9, Color: "000000"}},
 		PlotArea:  excelize.ChartPlotArea{ShowVal: false},
@@ -122,6 +123,10 @@ func addChart(f *excelize.File, sh string, cols []column, spec chartSpec, n int)
 				Values:     fmt.Sprintf("'%s'!$%s$%d:$%s$%d", sh, colName, firstData, colName, last),
 			})
 		}
+	}
+	// the chart starts a printed page of its own, so a page break never cuts it
+	if err := f.InsertPageBreak(sh, fmt.Sprintf("A%d", last+3)); err != nil {
+		return err
 	}
 	anchor := fmt.Sprintf("B%d", last+4)
 	return f.AddChart(sh, anchor, chart)
