@@ -46,7 +46,9 @@ type column struct {
 	note    string // what the column means, for the Giải thích sheet
 }
 
-var metricColumns = []column{
+// columns are every column a sheet can show, keyed; the methodology sheet lists
+// them in this order.
+var columns = []column{
 	{key: "M1.den", group: "Quy định 213-QĐ/TW", header: "Đảng viên đang công tác thuộc diện giới thiệu", metric: "M1", part: "denominator", format: fmtCount, width: 13,
 		note: "Đảng viên đang công tác, đang sinh hoạt trong năm, diện Giới thiệu hoặc Miễn sinh hoạt nơi cư trú"},
 	{key: "M1.num", group: "Quy định 213-QĐ/TW", header: "Đã có giấy giới thiệu (1-213)", metric: "M1", part: "numerator", format: fmtCount, width: 12,
@@ -91,11 +93,7 @@ var metricColumns = []column{
 		note: "M15: tổ chức đảng (tổ chức cơ sở và chi bộ) xếp loại Hoàn thành xuất sắc nhiệm vụ / tổ chức được xếp loại"},
 	{key: "M15_to_chuc_kht", worse: true, group: "Xếp loại chất lượng", header: "Tổ chức đảng KHT", metric: "M15_to_chuc_kht", part: "value", format: fmtPct, width: 10,
 		note: "M15: tổ chức đảng xếp loại Không hoàn thành nhiệm vụ / tổ chức được xếp loại"},
-}
-
-// moreColumns appear on the theme and organization sheets but not on the
-// short summary: M4, M6, M10, M11, M15's middle levels, M16–M18.
-var moreColumns = []column{
+	// and those the organization sheet, the theme sheets and the methodology add
 	{key: "M12.den", group: "Kiểm tra, giám sát, kỷ luật", header: "Số tổ chức cơ sở đảng", metric: "M12", part: "denominator", format: fmtCount, width: 10,
 		note: "Tổ chức cơ sở đảng (đảng bộ cơ sở, chi bộ cơ sở) có hiệu lực trong năm"},
 	{key: "M4", worse: true, group: "Quy định 213-QĐ/TW", header: "Số ngày chi bộ nơi cư trú nhận giấy (trung vị)", metric: "M4", part: "value", format: fmtDays, width: 12,
@@ -129,7 +127,7 @@ func columnsByKey(keys ...string) ([]column, error) {
 	var out []column
 	for _, k := range keys {
 		found := false
-		for _, c := range append(append([]column(nil), metricColumns...), moreColumns...) {
+		for _, c := range columns {
 			if c.key == k {
 				out, found = append(out, c), true
 				break
@@ -140,17 +138,6 @@ func columnsByKey(keys ...string) ([]column, error) {
 		}
 	}
 	return out, nil
-}
-
-// summaryColumns are the province summary's columns, one row per reporting unit.
-func summaryColumns() []column {
-	return append([]column{
-		{header: "STT", width: 5},
-		{header: "Mã đơn vị", width: 9},
-		{header: "Đơn vị báo cáo", width: 30},
-		{group: "Tổ chức", header: "Số tổ chức cơ sở đảng", metric: "M12", part: "denominator", format: fmtCount, width: 10,
-			note: "Tổ chức cơ sở đảng (đảng bộ cơ sở, chi bộ cơ sở) có hiệu lực trong năm"},
-	}, metricColumns...)
 }
 
 // orgKeys are the organizations sheet's indicators.
@@ -273,7 +260,7 @@ func WriteExcel(ctx context.Context, db *sql.DB, year int, path string, now time
 	}{
 		{"Tổ chức cơ sở đảng", func() error { return writeOrgs(ctx, db, f, st, year, subtitle, col, "") }},
 		{"Cần chú ý", func() error { return writeAttention(ctx, db, f, st, year, col, "") }},
-		{"Chất lượng dữ liệu", func() error { return writeDataQuality(ctx, db, f, st, year, col) }},
+		{"Chất lượng dữ liệu", func() error { return writeDataQuality(ctx, db, f, st, year, col, cover.missing) }},
 		{"Phương pháp", func() error { return writeNotes(ctx, db, f, "Phương pháp", st, year, applied) }},
 	}...)
 	for i, s := range steps {

@@ -52,11 +52,18 @@ func table(f *excelize.File, sh string, st *styles, r int, header []string, rows
 	return r, nil
 }
 
-func sheetTitle(f *excelize.File, sh string, st *styles, title, lastCol string) {
-	f.SetCellStr(sh, "A1", title)
-	f.MergeCell(sh, "A1", lastCol+"1")
-	f.SetCellStyle(sh, "A1", lastCol+"1", st.title)
-	f.SetRowHeight(sh, 1, 24)
+// sheetTitle writes a sheet's title in row 1, merged across to lastCol.
+func sheetTitle(f *excelize.File, sh string, st *styles, title, lastCol string) error {
+	if err := f.SetCellStr(sh, "A1", title); err != nil {
+		return err
+	}
+	if err := f.MergeCell(sh, "A1", lastCol+"1"); err != nil {
+		return err
+	}
+	if err := f.SetCellStyle(sh, "A1", lastCol+"1", st.title); err != nil {
+		return err
+	}
+	return f.SetRowHeight(sh, 1, 24)
 }
 
 // writeAttention lists the grassroots organizations with a metric at red or a
@@ -96,7 +103,9 @@ func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *style
 	if _, err := f.NewSheet(sh); err != nil {
 		return err
 	}
-	sheetTitle(f, sh, st, fmt.Sprintf("TỔ CHỨC CƠ SỞ ĐẢNG CẦN CHÚ Ý NĂM %d", year), "G")
+	if err := sheetTitle(f, sh, st, fmt.Sprintf("TỔ CHỨC CƠ SỞ ĐẢNG CẦN CHÚ Ý NĂM %d", year), "G"); err != nil {
+		return err
+	}
 	f.SetCellStr(sh, "A2", fmt.Sprintf("%d tổ chức có chỉ tiêu ở mức đỏ hoặc không được xếp loại HTXS theo quy định. Cấp ủy quyết định xếp loại; đây là căn cứ để xem xét.", len(lines)))
 	f.MergeCell(sh, "A2", "G2")
 	f.SetCellStyle(sh, "A2", "G2", st.subtitle)
@@ -132,14 +141,16 @@ func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *style
 }
 
 // writeDataQuality is what came in: per reporting unit the files and rows
-// received and rejected, files that could not be loaded, units that did not
-// report, and the data tests' warnings.
-func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, col *collate.Collator) error {
+// received and rejected, files that could not be loaded, the units that did not
+// report (notReported, as the cover found them), and the data tests' warnings.
+func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, col *collate.Collator, notReported []string) error {
 	const sh = "Chất lượng dữ liệu"
 	if _, err := f.NewSheet(sh); err != nil {
 		return err
 	}
-	sheetTitle(f, sh, st, fmt.Sprintf("CHẤT LƯỢNG DỮ LIỆU NĂM %d", year), "G")
+	if err := sheetTitle(f, sh, st, fmt.Sprintf("CHẤT LƯỢNG DỮ LIỆU NĂM %d", year), "G"); err != nil {
+		return err
+	}
 	rows, err := db.QueryContext(ctx, `SELECT m.reporting_unit, coalesce(any_value(fi.declared_unit_name), m.reporting_unit),
 			sum(len(m.files)) FILTER (WHERE m.outcome = 'loaded'), sum(m.rows_read) FILTER (WHERE m.outcome = 'loaded'),
 			sum(m.rows_accepted) FILTER (WHERE m.outcome = 'loaded'), sum(m.rows_rejected) FILTER (WHERE m.outcome = 'loaded'),
@@ -200,14 +211,10 @@ func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *sty
 	}
 
 	// units of last year that have not reported
-	cover, err := loadCover(ctx, db, year)
-	if err != nil {
-		return err
-	}
 	missing := [][]any{{"Không có", "", ""}}
-	if len(cover.missing) > 0 {
+	if len(notReported) > 0 {
 		missing = missing[:0]
-		for _, m := range cover.missing {
+		for _, m := range notReported {
 			missing = append(missing, []any{m, "", ""})
 		}
 	}

@@ -271,13 +271,7 @@ func writeNotes(ctx context.Context, db *sql.DB, f *excelize.File, sh string, st
 	if _, err := f.NewSheet(sh); err != nil {
 		return err
 	}
-	if err := f.SetCellStr(sh, "A1", fmt.Sprintf("PHƯƠNG PHÁP TÍNH CÁC CHỈ TIÊU NĂM %d", year)); err != nil {
-		return err
-	}
-	if err := f.MergeCell(sh, "A1", "C1"); err != nil {
-		return err
-	}
-	if err := f.SetCellStyle(sh, "A1", "C1", st.title); err != nil {
+	if err := sheetTitle(f, sh, st, fmt.Sprintf("PHƯƠNG PHÁP TÍNH CÁC CHỈ TIÊU NĂM %d", year), "C"); err != nil {
 		return err
 	}
 	head := []any{"Nhóm", "Cột", "Cách tính"}
@@ -288,7 +282,7 @@ func writeNotes(ctx context.Context, db *sql.DB, f *excelize.File, sh string, st
 		return err
 	}
 	r := 4
-	for _, c := range append(append([]column(nil), metricColumns...), moreColumns...) {
+	for _, c := range columns {
 		if c.note == "" {
 			continue
 		}

@@ -59,7 +59,9 @@ func writeUnitWorkbook(ctx context.Context, db *sql.DB, year int, u unitRow, pat
 		return err
 	}
 	title := fmt.Sprintf("CHẤT LƯỢNG TỔ CHỨC CƠ SỞ ĐẢNG NĂM %d", year)
-	sheetTitle(f, cover, st, title, "B")
+	if err := sheetTitle(f, cover, st, title, "B"); err != nil {
+		return err
+	}
 	f.SetCellStr(cover, "A2", fmt.Sprintf("%s (mã %s). Số liệu lập ngày %s.", u.name, u.code, vnfmt.Date(now)))
 	f.MergeCell(cover, "A2", "B2")
 	f.SetCellStyle(cover, "A2", "B2", st.subtitle)

@@ -160,13 +160,7 @@ func writeRejectsBook(path, unit, unitName string, year int, lines []rejectLine,
 	title := fmt.Sprintf("DANH SÁCH DỮ LIỆU BỊ TỪ CHỐI NĂM %d", year)
 	sub := fmt.Sprintf("%s (mã %s): %s lỗi trong %s tệp. Đề nghị đơn vị sửa các ô dưới đây và gửi lại báo cáo. Lập ngày %s.",
 		unitName, unit, vnfmt.Int(int64(len(lines))), vnfmt.Int(int64(len(files))), vnfmt.Date(now))
-	if err := f.SetCellStr(sh, "A1", title); err != nil {
-		return err
-	}
-	if err := f.MergeCell(sh, "A1", "H1"); err != nil {
-		return err
-	}
-	if err := f.SetCellStyle(sh, "A1", "H1", st.title); err != nil {
+	if err := sheetTitle(f, sh, st, title, "H"); err != nil {
 		return err
 	}
 	if err := f.SetCellStr(sh, "A2", sub); err != nil {
