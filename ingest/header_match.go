@@ -214,8 +214,11 @@ func nonEmpty(cells []string) []string {
 // isTotalRow reports a trailing "Tổng cộng" row: its first non-empty cell says total.
 func isTotalRow(cells []string) bool {
 	for _, c := range cells {
-		if strings.TrimSpace(c) == "" {
+		if c = strings.TrimSpace(c); c == "" {
 			continue
+		}
+		if c[0] >= '0' && c[0] <= '9' {
+			return false // an STT number or a code: a data row, decided without folding (this runs on every row)
 		}
 		f := Fold(c)
 		return f == "tongcong" || f == "tong" || f == "cong" || f == "tongso"
