@@ -140,23 +140,14 @@ func parseGeneric(line string) (DataTest, error) {
 
 func parseCustom(file, text string) (DataTest, error) {
 	t := DataTest{Source: file, SQL: text}
-	for _, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
-		if !strings.HasPrefix(line, "--") {
-			break
-		}
-		key, val, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "--")), ":")
-		if !ok {
-			continue
-		}
-		val = strings.TrimSpace(val)
-		switch strings.TrimSpace(key) {
+	for _, h := range readHeader(text, "test", "severity", "title") {
+		switch h.key {
 		case "test":
-			t.Name = val
+			t.Name = h.value
 		case "severity":
-			t.Severity = val
+			t.Severity = h.value
 		case "title":
-			t.Title = val
+			t.Title = h.value
 		}
 	}
 	if want := strings.TrimSuffix(path.Base(file), ".sql"); t.Name != want {

@@ -77,31 +77,22 @@ func Load(fsys fs.FS, sources []string) ([]Model, error) {
 func parseModel(file, text string) (Model, error) {
 	m := Model{File: file, SQL: text}
 	seen := map[string]bool{}
-	for i, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
-		if !strings.HasPrefix(line, "--") {
-			break
-		}
-		body := strings.TrimSpace(strings.TrimPrefix(line, "--"))
-		key, val, ok := strings.Cut(body, ":")
-		key = strings.TrimSpace(key)
-		if !ok || (key != "model" && key != "builds" && key != "depends") {
-			continue // a description line
-		}
+	for _, h := range readHeader(text, "model", "builds", "depends") {
+		key := h.key
 		if seen[key] {
-			return m, &ModelError{file, i + 1, fmt.Sprintf("%q given twice", key)}
+			return m, &ModelError{file, h.line, fmt.Sprintf("%q given twice", key)}
 		}
 		seen[key] = true
-		names := splitNames(val)
+		names := splitNames(h.value)
 		for _, n := range names {
 			if !isIdent(n) {
-				return m, &ModelError{file, i + 1, fmt.Sprintf("%s: %q is not a table name", key, n)}
+				return m, &ModelError{file, h.line, fmt.Sprintf("%s: %q is not a table name", key, n)}
 			}
 		}
 		switch key {
 		case "model":
 			if len(names) != 1 {
-				return m, &ModelError{file, i + 1, "model: want exactly one name"}
+				return m, &ModelError{file, h.line, "model: want exactly one name"}
 			}
 			m.Name = names[0]
 		case "builds":
