@@ -113,6 +113,25 @@ func TestWorkbookContents(t *testing.T) {
 	if got := total[col("Đảng viên đang công tác thuộc diện giới thiệu")]; got != trimFloat(d1) {
 		t.Errorf("province M1 denominator cell %q, warehouse %v", got, d1)
 	}
+	// the province's inspections, on the theme sheet that shows them
+	kt, _ := f.GetRows("Kiểm tra, kỷ luật", excelize.Options{RawCellValue: true})
+	ktHeader, _ := f.GetRows("Kiểm tra, kỷ luật")
+	sawKT := false
+	for _, r := range kt {
+		if len(r) > 2 && r[2] == "Toàn tỉnh" {
+			for i, h := range ktHeader[4] {
+				if h == "Lượt kiểm tra" {
+					sawKT = true
+					if r[i] != trimFloat(n3) {
+						t.Errorf("province Lượt kiểm tra cell %q, warehouse %v", r[i], n3)
+					}
+				}
+			}
+		}
+	}
+	if !sawKT || n3 == 0 {
+		t.Errorf("no province Lượt kiểm tra to compare (warehouse %v)", n3)
+	}
 	// Vietnamese formats: 85,5% and 1.296 whatever the reader's locale
 	pctCell, _ := excelize.CoordinatesToCellName(col("Tỷ lệ có giấy giới thiệu")+1, 6)
 	styleID, _ := f.GetCellStyle("Quy định 213", pctCell)
