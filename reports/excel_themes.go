@@ -285,7 +285,8 @@ func writeCover(f *excelize.File, sh string, st *styles, year int, province stri
 	f.SetRowHeight(sh, 3, 26)
 	cut := "chưa có"
 	if c.cutOff.Valid {
-		cut = vnfmt.Date(c.cutOff.Time)
+		// an instant (stored in UTC): the reader's day is the local one, as for "now"
+		cut = vnfmt.Date(c.cutOff.Time.Local())
 	}
 	r := 5
 	put(r, st.noteHead, "Thông tin chung", "")
