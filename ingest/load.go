@@ -17,6 +17,7 @@ import (
 
 	"github.com/marcboeker/go-duckdb"
 
+	"orgqa/internal/faults"
 	"orgqa/internal/vnfmt"
 )
 
@@ -89,6 +90,11 @@ type Loader struct {
 	Log    *slog.Logger
 	Now    func() time.Time
 	Limits Limits // zero fields take DefaultLimits
+	// Force reloads reports whose content was loaded before (the new load
+	// replaces the old one), for a rebuild after orgqa itself changed.
+	Force bool
+	// Progress, when set, is told after each report.
+	Progress func(done, total int, path string)
 }
 
 // LoadDir loads every report found in dir. A broken report is recorded and the
@@ -119,6 +125,10 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 			return sum, err
 		}
 		sum.Files = append(sum.Files, res)
+		if l.Progress != nil {
+			l.Progress(len(sum.Files), len(sources), src.Path)
+		}
+		faults.Point("ingest.report")
 	}
 	return sum, nil
 }
@@ -148,7 +158,7 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source) (Fi
 		res.SHA256).Scan(&seen, &unit, &year); err != nil {
 		return res, fmt.Errorf("manifest: %w", err)
 	}
-	if seen > 0 {
+	if seen > 0 && !l.Force {
 		if _, err := conn.ExecContext(ctx, `UPDATE load_manifest SET last_seen_at = ? WHERE sha256 = ? AND outcome IN ('loaded', 'replaced')`,
 			l.now(), res.SHA256); err != nil {
 			return res, fmt.Errorf("manifest: %w", err)

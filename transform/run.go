@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"orgqa/internal/faults"
 )
 
 // Params are the values the models read from the params and rule_thresholds
@@ -64,6 +66,7 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 			return rollback(fmt.Errorf("model %s (%s): %w", m.Name, m.File, err))
 		}
 		log.Debug("model built", "model", m.Name, "seconds", time.Since(start).Seconds())
+		faults.Point("transform.model")
 	}
 	warnings, err := runTests(ctx, conn, tests)
 	if err != nil {

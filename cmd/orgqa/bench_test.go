@@ -31,7 +31,7 @@ func BenchmarkTransform(b *testing.B) {
 				}
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					if _, err := transformRun(ctx, e, w, &transformOptions{year: 2025}); err != nil {
+					if _, _, err := transformRun(ctx, e, w, &transformOptions{year: 2025}); err != nil {
 						return err
 					}
 				}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"orgqa/internal/config"
 	"orgqa/internal/warehouse"
 	orgsql "orgqa/sql"
 	"orgqa/transform"
@@ -26,10 +27,16 @@ const (
 	exitFailed   = 1
 	exitUsage    = 2
 	exitRejected = 3 // finished, but some rows or files were rejected
+	exitLocked   = 4 // another run holds the warehouse's lock
 )
 
 // errRejected marks a run that finished with rejected input.
 var errRejected = errors.New("some input was rejected")
+
+// signalError is the cause of a context cancelled by SIGINT or SIGTERM.
+type signalError struct{ sig os.Signal }
+
+func (e signalError) Error() string { return "stopped by " + e.sig.String() }
 
 type usageError struct{ error }
 
@@ -42,33 +49,75 @@ type env struct {
 	tests          fs.FS // the data tests (tests/ in it)
 	warehousePath  string
 	memoryLimit    string
-	configPath     string // rules of the assessment; "" for the embedded defaults
+	configPath     string // rules of the assessment and delivery; "" for the defaults
+	cfg            *config.File
+	progress       *progressBar // nil unless stderr is a terminal
 }
 
-// rules returns the assessment rules: --config FILE, or the embedded defaults.
-func (e *env) rules() (*transform.Rules, error) {
-	if e.configPath == "" {
-		return transform.DefaultRules()
+// config returns the configuration: --config FILE, or the defaults.
+func (e *env) config() (*config.File, error) {
+	if e.cfg != nil {
+		return e.cfg, nil
 	}
-	return transform.LoadRules(e.configPath)
+	var err error
+	if e.configPath == "" {
+		e.cfg, err = config.Default()
+	} else {
+		e.cfg, err = config.Load(e.configPath)
+	}
+	return e.cfg, err
+}
+
+// rules returns the assessment rules in force.
+func (e *env) rules() (*transform.Rules, error) {
+	cfg, err := e.config()
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Rules, nil
 }
 
 // Main runs the orgqa command line and returns the process exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	// The first SIGINT/SIGTERM stops the run at its next safe point; after it the
+	// default action is back, so a second one ends the process at once (which
+	// the working copy of the warehouse makes safe too).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case sig := <-sigs:
+			signal.Stop(sigs)
+			fmt.Fprintf(stderr, "orgqa: %v received: stopping at the next safe point (send it again to stop at once)\n", sig)
+			cancel(signalError{sig})
+		case <-ctx.Done():
+		}
+	}()
 	e := &env{stdout: stdout, stderr: stderr, now: time.Now, models: orgsql.Models, tests: orgsql.Tests}
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if e.progress != nil {
+		e.progress.clear()
+	}
+	var le lockedError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errRejected):
 		fmt.Fprintln(stderr, "orgqa: finished, but", err)
 		return exitRejected
+	case errors.As(err, &le):
+		fmt.Fprintln(stderr, "orgqa:", err)
+		return exitLocked
+	}
+	if cause := context.Cause(ctx); cause != nil && errors.Is(err, context.Canceled) {
+		err = fmt.Errorf("%w; %v", cause, err)
 	}
 	fmt.Fprintln(stderr, "orgqa:", err)
 	var ue usageError
@@ -79,7 +128,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 }
 
 func newRootCmd(e *env) *cobra.Command {
-	var logLevel string
+	var logLevel, logFormat string
 	root := &cobra.Command{
 		Use:   "orgqa",
 		Short: "Grassroots party organization quality reporting: ingest, transform, report",
@@ -93,16 +142,38 @@ an Excel workbook for leadership and Parquet files for analysts.`,
 			if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
 				return usageError{fmt.Errorf("--log-level: %w", err)}
 			}
-			e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
+			if now := os.Getenv("ORGQA_NOW"); now != "" {
+				t, err := time.Parse(time.RFC3339, now)
+				if err != nil {
+					return usageError{fmt.Errorf("ORGQA_NOW: %w", err)}
+				}
+				e.now = func() time.Time { return t }
+			}
+			var logOut io.Writer = e.stderr
+			if f, ok := e.stderr.(*os.File); ok && isTerminal(f) {
+				e.progress = &progressBar{w: f}
+				logOut = e.progress
+			}
+			opts := &slog.HandlerOptions{Level: lvl}
+			switch logFormat {
+			case "text":
+				e.log = slog.New(slog.NewTextHandler(logOut, opts))
+			case "json":
+				e.log = slog.New(slog.NewJSONHandler(logOut, opts))
+			default:
+				return usageError{fmt.Errorf("--log-format %q: want text or json", logFormat)}
+			}
 			return nil
 		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format: text or json (log/slog, on stderr)")
 	root.PersistentFlags().StringVar(&e.warehousePath, "warehouse", "data/orgqa.duckdb", "the DuckDB warehouse file")
 	root.PersistentFlags().StringVar(&e.memoryLimit, "memory-limit", "2GB", "DuckDB memory limit")
-	root.PersistentFlags().StringVar(&e.configPath, "config", "", "rules of the assessment (JSON, see transform/rules.json); default: the embedded rules")
-	root.AddCommand(newGenCmd(e), newIngestCmd(e), newTransformCmd(e), newReportCmd(e), newRunCmd(e), newQueryCmd(e), newFilesCmd(e), newModelsCmd(e))
+	root.PersistentFlags().StringVar(&e.configPath, "config", "", "configuration (JSON: the rules of transform/rules.json, plus optional delivery and email sections); default: the embedded rules")
+	root.AddCommand(newGenCmd(e), newIngestCmd(e), newTransformCmd(e), newReportCmd(e), newRunCmd(e), newQueryCmd(e), newFilesCmd(e),
+		newModelsCmd(e), newHistoryCmd(e), newStatusCmd(e))
 	return root
 }
 

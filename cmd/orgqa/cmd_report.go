@@ -4,9 +4,14 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"orgqa/internal/delivery"
+	"orgqa/internal/faults"
+	"orgqa/internal/history"
+	"orgqa/internal/vnfmt"
 	"orgqa/internal/warehouse"
 	"orgqa/reports"
 )
@@ -22,56 +27,175 @@ func newReportCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Write the leadership workbook and the analysts' Parquet files for a year",
-		Args:  exactArgs(0),
+		Long: `report writes the year's workbooks into a new dated folder under <output>/excel/,
+points <output>/excel/latest at it, and replaces the year's Parquet files under
+<output>/parquet/.`,
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return e.withWarehouse(cmd.Context(), false, func(w *warehouse.Warehouse) (err error) {
+			return e.session(cmd.Context(), "report", o.output, func(s *session) (err error) {
 				if o.year == 0 {
-					if o.year, err = latestYear(cmd.Context(), w.DB); err != nil {
+					if o.year, err = latestYear(s.ctx, s.w.DB); err != nil {
 						return err
 					}
 				}
-				return reportRun(cmd.Context(), e, w, o)
+				s.run.Year = o.year
+				fp, err := s.fingerprint(o.year)
+				if err != nil {
+					return err
+				}
+				res, err := s.report(o)
+				if err != nil {
+					return err
+				}
+				return s.publish(o, fp, res)
 			})
 		},
 	}
 	cmd.Flags().IntVar(&o.year, "year", 0, "report year (default: the latest year loaded)")
 	cmd.Flags().StringVar(&o.output, "output", "out", "folder for the excel/ and parquet/ outputs")
-	cmd.Flags().BoolVar(&o.perUnit, "per-unit", false, "also write one workbook per reporting unit (excel/don-vi/<year>/)")
+	cmd.Flags().BoolVar(&o.perUnit, "per-unit", false, "also write one workbook per reporting unit (don-vi/<year>/ in the run's folder)")
 	return cmd
 }
 
-// workbookPath is where the year's province workbook goes.
+// workbookPath is where the year's province workbook is read: the latest run's folder.
 func workbookPath(output string, year int) string {
-	return filepath.Join(output, "excel", fmt.Sprintf("tong-hop-tccs-%d.xlsx", year))
+	return filepath.Join(output, "excel", delivery.Latest, workbookName(year))
 }
 
-func reportRun(ctx context.Context, e *env, w *warehouse.Warehouse, o *reportOptions) error {
-	xr, err := reports.WriteExcel(ctx, w.DB, o.year, workbookPath(o.output, o.year), e.now())
-	if err != nil {
-		return err
-	}
-	files, err := reports.WriteParquet(ctx, w.DB, o.year, o.output)
-	if err != nil {
-		return err
-	}
-	back, err := reports.WriteRejects(ctx, w.DB, o.year, o.output, e.now())
-	if err != nil {
-		return err
-	}
-	if o.perUnit {
-		paths, err := reports.WriteUnitWorkbooks(ctx, w.DB, o.year, o.output, e.now())
-		if err != nil {
-			return err
+func workbookName(year int) string { return fmt.Sprintf("tong-hop-tccs-%d.xlsx", year) }
+
+// reportResult is what the report step wrote into the staging folder.
+type reportResult struct {
+	excel   *reports.ExcelReport
+	parquet []reports.ParquetFile
+	rejects []reports.RejectsWorkbook
+	units   []string
+}
+
+// report is the session's report step: everything into the staging folder.
+func (s *session) report(o *reportOptions) (*reportResult, error) {
+	var res *reportResult
+	err := s.step("report", func() (map[string]any, error) {
+		var err error
+		res, err = reportRun(s.ctx, s.e, s.w, o.year, s.staging, o.perUnit)
+		if res == nil || res.excel == nil {
+			return nil, err
 		}
-		fmt.Fprintf(e.stdout, "Units:   %d workbooks in %s\n", len(paths), reports.UnitWorkbooksDir(o.output, o.year))
+		var rows int64
+		for _, f := range res.parquet {
+			rows += f.Rows
+		}
+		return map[string]any{"year": o.year, "reporting_units": res.excel.ReportingUnits, "organizations": res.excel.Organizations,
+			"parquet_files": len(res.parquet), "parquet_rows": rows, "rejects_workbooks": len(res.rejects), "unit_workbooks": len(res.units)}, err
+	})
+	return res, err
+}
+
+// reportRun writes the year's workbooks and Parquet files under root.
+func reportRun(ctx context.Context, e *env, w *warehouse.Warehouse, year int, root string, perUnit bool) (*reportResult, error) {
+	res := &reportResult{}
+	var err error
+	if res.excel, err = reports.WriteExcel(ctx, w.DB, year, filepath.Join(root, "excel", workbookName(year)), e.now()); err != nil {
+		return res, err
 	}
-	e.log.Info("report done", "year", o.year, "workbook", xr.Path, "reporting_units", xr.ReportingUnits, "organizations", xr.Organizations)
-	fmt.Fprintf(e.stdout, "Excel:   %s\n", xr.Path)
-	for _, f := range files {
-		fmt.Fprintf(e.stdout, "Parquet: %s (%s rows)\n", f.Path, fmt.Sprint(f.Rows))
+	faults.Point("report.excel")
+	if err := ctx.Err(); err != nil {
+		return res, err
 	}
-	for _, b := range back {
-		fmt.Fprintf(e.stdout, "Rejects: %s (%d problems, to send back to unit %s)\n", b.Path, b.Problems, b.Unit)
+	if res.parquet, err = reports.WriteParquet(ctx, w.DB, year, root); err != nil {
+		return res, err
 	}
+	if res.rejects, err = reports.WriteRejects(ctx, w.DB, year, root, e.now()); err != nil {
+		return res, err
+	}
+	if perUnit {
+		if res.units, err = reports.WriteUnitWorkbooks(ctx, w.DB, year, root, e.now()); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// publish puts the staged outputs in place (at a safe point: a stop before it
+// leaves the outputs of the last run), then sends the email.
+func (s *session) publish(o *reportOptions, fingerprint string, res *reportResult) error {
+	var pub *delivery.Published
+	err := s.step("publish", func() (map[string]any, error) {
+		var err error
+		pub, err = delivery.Publish(s.staging, s.output, s.folder, o.year, s.cfg.Delivery.KeepRuns)
+		if pub == nil {
+			return nil, err
+		}
+		return map[string]any{"folder": pub.Folder, "parquet_files": len(pub.Parquet), "carried_over": len(pub.Carried),
+			"pruned": len(pub.Pruned)}, err
+	})
+	if err != nil {
+		return err
+	}
+	s.run.Published, s.run.Fingerprint = filepath.Base(pub.Folder), fingerprint
+	s.marker = &delivery.Marker{RunID: s.run.ID, Year: o.year, PerUnit: o.perUnit, Fingerprint: fingerprint,
+		Folder: filepath.Base(pub.Folder), Published: s.e.now().UTC()}
+	latest := filepath.Join(s.output, "excel", delivery.Latest)
+	fmt.Fprintf(s.e.stdout, "Excel:   %s (this run: %s)\n", filepath.Join(latest, workbookName(o.year)), pub.Folder)
+	for _, f := range pub.Parquet {
+		fmt.Fprintf(s.e.stdout, "Parquet: %s\n", f)
+	}
+	for _, b := range res.rejects {
+		rel, _ := filepath.Rel(filepath.Join(s.staging, "excel"), b.Path)
+		fmt.Fprintf(s.e.stdout, "Rejects: %s (%d problems, to send back to unit %s)\n", filepath.Join(latest, rel), b.Problems, b.Unit)
+	}
+	if len(res.units) > 0 {
+		fmt.Fprintf(s.e.stdout, "Units:   %d workbooks in %s\n", len(res.units), filepath.Join(latest, "don-vi", fmt.Sprint(o.year)))
+	}
+	s.email(o.year, pub, res)
 	return nil
+}
+
+// email sends the province workbook when the config asks for it. A refused or
+// unreachable server does not fail the run: the delivery is recorded as failed.
+func (s *session) email(year int, pub *delivery.Published, res *reportResult) {
+	cfg := s.cfg.Email
+	if cfg == nil {
+		return
+	}
+	d := history.Delivery{Kind: "email", To: cfg.To}
+	s.step("email", func() (map[string]any, error) {
+		if pub.Workbook == "" {
+			d.Skipped = delivery.ErrNoWorkbook.Error()
+		} else if err := delivery.Send(cfg, s.emailMessage(year, pub, res)); err != nil {
+			d.Error = err.Error()
+			s.e.log.Warn("email not delivered; the run goes on", "error", err)
+		} else {
+			d.OK = true
+		}
+		return map[string]any{"to": strings.Join(cfg.To, ", "), "ok": d.OK, "error": d.Error}, nil
+	})
+	if !d.OK {
+		s.run.Steps[len(s.run.Steps)-1].Outcome = "failed"
+	}
+	s.run.Deliveries = append(s.run.Deliveries, d)
+}
+
+// emailMessage is the email leadership gets: in Vietnamese, with the run's summary.
+func (s *session) emailMessage(year int, pub *delivery.Published, res *reportResult) delivery.Message {
+	r := s.run
+	now := s.e.now()
+	var b strings.Builder
+	fmt.Fprintf(&b, "Kính gửi các đồng chí,\n\nBáo cáo tổng hợp chất lượng tổ chức cơ sở đảng năm %d (lần chạy %d, lập lúc %s ngày %s) đính kèm thư này.\n\n",
+		year, r.ID, now.Format("15:04"), vnfmt.Date(now))
+	fmt.Fprintf(&b, "- Đơn vị báo cáo có số liệu: %s\n", vnfmt.Int(int64(res.excel.ReportingUnits)))
+	fmt.Fprintf(&b, "- Tổ chức cơ sở đảng: %s\n", vnfmt.Int(int64(res.excel.Organizations)))
+	fmt.Fprintf(&b, "- Tệp nhận được đêm nay: %s (nạp mới %s, không đổi %s, không nạp được %s)\n",
+		vnfmt.Int(int64(r.Files.Seen)), vnfmt.Int(int64(r.Files.Loaded)), vnfmt.Int(int64(r.Files.Skipped)), vnfmt.Int(int64(r.Files.Failed)))
+	fmt.Fprintf(&b, "- Dòng dữ liệu mới: %s, trong đó bị từ chối %s\n", vnfmt.Int(int64(r.Rows.Read)), vnfmt.Int(int64(r.Rows.Rejected)))
+	if len(res.rejects) > 0 {
+		fmt.Fprintf(&b, "- %s đơn vị có dữ liệu bị trả lại (xem thư mục tra-lai)\n", vnfmt.Int(int64(len(res.rejects))))
+	}
+	fmt.Fprintf(&b, "\nBản mới nhất luôn ở: %s\n\nThư này do orgqa gửi tự động; xin đừng trả lời.\n", pub.Workbook)
+	return delivery.Message{
+		Subject:    fmt.Sprintf("Báo cáo tổng hợp chất lượng tổ chức cơ sở đảng năm %d (%s)", year, vnfmt.Date(now)),
+		Body:       b.String(),
+		Attachment: pub.Workbook,
+		Date:       now,
+	}
 }

@@ -24,14 +24,27 @@ func newTransformCmd(e *env) *cobra.Command {
 		Short: "Build the year's metrics from the loaded reports (runs the SQL models)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return e.withWarehouse(cmd.Context(), true, func(w *warehouse.Warehouse) error {
-				_, err := transformRun(cmd.Context(), e, w, o)
+			return e.session(cmd.Context(), "transform", "", func(s *session) error {
+				_, err := s.transform(o)
 				return err
 			})
 		},
 	}
 	cmd.Flags().IntVar(&o.year, "year", 0, "report year (default: the latest year loaded)")
 	return cmd
+}
+
+// transform is the session's transform step.
+func (s *session) transform(o *transformOptions) (int, error) {
+	var year int
+	err := s.step("transform", func() (map[string]any, error) {
+		var err error
+		var rows int
+		year, rows, err = transformRun(s.ctx, s.e, s.w, o)
+		s.run.Year = year
+		return map[string]any{"year": year, "metric_rows": rows}, err
+	})
+	return year, err
 }
 
 // sourceTables are the tables that exist before any model runs.
@@ -55,42 +68,39 @@ func latestYear(ctx context.Context, db *sql.DB) (int, error) {
 	return int(y.Int64), nil
 }
 
-func transformRun(ctx context.Context, e *env, w *warehouse.Warehouse, o *transformOptions) (int, error) {
+// transformRun builds the year's marts and returns the year and its metric rows.
+func transformRun(ctx context.Context, e *env, w *warehouse.Warehouse, o *transformOptions) (year, rows int, err error) {
 	if err := ingest.EnsureSchema(ctx, w.DB); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	year := o.year
+	year = o.year
 	if year == 0 {
-		y, err := latestYear(ctx, w.DB)
-		if err != nil {
-			return 0, err
+		if year, err = latestYear(ctx, w.DB); err != nil {
+			return 0, 0, err
 		}
-		year = y
 	}
 	models, err := transform.Load(e.models, sourceTables())
 	if err != nil {
-		return year, err
+		return year, 0, err
 	}
 	rules, err := e.rules()
 	if err != nil {
-		return year, err
+		return year, 0, err
 	}
 	params, err := rules.Params(year)
 	if err != nil {
-		return year, err
+		return year, 0, err
 	}
 	tests, err := transform.LoadTests(e.tests)
 	if err != nil {
-		return year, err
+		return year, 0, err
 	}
 	if err := transform.Run(ctx, w.DB, models, tests, params, e.log); err != nil {
-		return year, fmt.Errorf("transform %d: %w", year, err)
+		return year, 0, fmt.Errorf("transform %d: %w", year, err)
 	}
-	var rows int
 	if err := w.DB.QueryRowContext(ctx, `SELECT count(*) FROM mart_metrics WHERE year = ?`, year).Scan(&rows); err != nil {
-		return year, err
+		return year, 0, err
 	}
-	e.log.Info("transform done", "year", year, "rule_set", params.RuleSet.ID, "config_sha256", params.ConfigSHA256[:12],
-		"models", len(models), "metric_rows", rows)
-	return year, nil
+	e.log.Debug("transform", "year", year, "rule_set", params.RuleSet.ID, "config_sha256", params.ConfigSHA256[:12], "models", len(models))
+	return year, rows, nil
 }

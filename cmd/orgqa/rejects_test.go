@@ -35,8 +35,8 @@ func TestRejectsGoBackToTheirUnit(t *testing.T) {
 	if code != exitRejected {
 		t.Fatalf("run: exit %d, want %d (rows rejected)\n%s", code, exitRejected, stderr)
 	}
-	books, _ := filepath.Glob(filepath.Join(out, "excel", "tra-lai", "2025", "*.xlsx"))
-	want := filepath.Join(out, "excel", "tra-lai", "2025", "loi-du-lieu-"+bad.UnitCode+"-2025.xlsx")
+	books, _ := filepath.Glob(filepath.Join(out, "excel", "latest", "tra-lai", "2025", "*.xlsx"))
+	want := filepath.Join(out, "excel", "latest", "tra-lai", "2025", "loi-du-lieu-"+bad.UnitCode+"-2025.xlsx")
 	if len(books) != 1 || books[0] != want || !strings.Contains(stdout, want) {
 		t.Fatalf("rejects workbooks %v, want only %s\nstdout:\n%s", books, want, stdout)
 	}
@@ -96,7 +96,7 @@ func TestRejectsGoBackToTheirUnit(t *testing.T) {
 	if code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh); code != exitOK {
 		t.Fatalf("run after the correction: exit %d\n%s", code, stderr)
 	}
-	if books, _ := filepath.Glob(filepath.Join(out, "excel", "tra-lai", "2025", "*.xlsx")); len(books) != 0 {
+	if books, _ := filepath.Glob(filepath.Join(out, "excel", "latest", "tra-lai", "2025", "*.xlsx")); len(books) != 0 {
 		t.Errorf("stale rejects workbooks left: %v", books)
 	}
 }
@@ -177,7 +177,7 @@ func TestBrokenFileExitCode(t *testing.T) {
 	if code != exitRejected || !strings.Contains(stderr, "0199-2025.xlsx") || !strings.Contains(stderr, "1 files not loaded") {
 		t.Fatalf("exit %d, want %d naming the file\n%s", code, exitRejected, stderr)
 	}
-	if _, err := os.Stat(filepath.Join(out, "excel", "tong-hop-tccs-2025.xlsx")); err != nil {
+	if _, err := os.Stat(filepath.Join(out, "excel", "latest", "tong-hop-tccs-2025.xlsx")); err != nil {
 		t.Errorf("the workbook was not written for the good reports: %v", err)
 	}
 }

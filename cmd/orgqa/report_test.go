@@ -46,7 +46,7 @@ func runSmall(t *testing.T) (out, wh string) {
 
 func TestWorkbookContents(t *testing.T) {
 	out, wh := runSmall(t)
-	path := filepath.Join(out, "excel", "tong-hop-tccs-2025.xlsx")
+	path := filepath.Join(out, "excel", "latest", "tong-hop-tccs-2025.xlsx")
 	f, err := excelize.OpenFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +213,7 @@ func TestWorkbookOpensInLibreOffice(t *testing.T) {
 	out, _ := runSmall(t)
 	conv := t.TempDir()
 	cmd := exec.Command(soffice, "--headless", "-env:UserInstallation=file://"+filepath.Join(conv, "profile"),
-		"--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", conv, filepath.Join(out, "excel", "tong-hop-tccs-2025.xlsx"))
+		"--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", conv, filepath.Join(out, "excel", "latest", "tong-hop-tccs-2025.xlsx"))
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("soffice: %v\n%s", err, b)
 	}
@@ -288,7 +288,7 @@ func TestPerUnitWorkbooks(t *testing.T) {
 	}
 	db := openWarehouse(t, wh)
 	for _, unit := range []string{"0100", "0101", "0102"} {
-		f, err := excelize.OpenFile(filepath.Join(out, "excel", "don-vi", "2025", "tccs-"+unit+"-2025.xlsx"))
+		f, err := excelize.OpenFile(filepath.Join(out, "excel", "latest", "don-vi", "2025", "tccs-"+unit+"-2025.xlsx"))
 		if err != nil {
 			t.Fatal(err)
 		}

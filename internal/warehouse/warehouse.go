@@ -5,7 +5,9 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -17,7 +19,8 @@ import (
 // open it once per process and share this value.
 type Warehouse struct {
 	DB   *sql.DB
-	Path string
+	Path string // the file open
+	live string // for a working copy (Begin): the file it replaces on Commit
 }
 
 // Options tune DuckDB; zero values keep the defaults.
@@ -77,4 +80,121 @@ func (w *Warehouse) Close(ctx context.Context, checkpoint bool) error {
 		err = fmt.Errorf("warehouse %s: close: %w", w.Path, e)
 	}
 	return err
+}
+
+// A writer never opens the live file for writing. Begin copies it to a working
+// file beside it, the run writes there, and Commit checkpoints the copy and
+// renames it over the live file. So readers (orgqa query, DuckDB itself) can open
+// the live file read-only all through a run, and a process killed at any moment
+// leaves the live file exactly as the last finished run left it.
+
+// WorkPath is the working copy of the warehouse at path.
+func WorkPath(path string) string { return path + ".next" }
+
+// Begin opens a working copy of the warehouse at path (an empty one when path
+// does not exist yet). The caller must hold the run lock: a working copy left by
+// a killed run is thrown away here.
+func Begin(ctx context.Context, path string, opt Options) (*Warehouse, error) {
+	if opt.ReadOnly {
+		return nil, errors.New("warehouse: a working copy is for writing")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("warehouse %s: %w", path, err)
+	}
+	work := WorkPath(path)
+	if err := removeDB(work); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path + ".wal"); err == nil {
+		// the live file was written in place and not checkpointed (an older
+		// orgqa, or DuckDB used directly): fold its log in before copying
+		w, err := Open(ctx, path, opt)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.Close(ctx, true); err != nil {
+			return nil, err
+		}
+	}
+	if err := copyFile(path, work); err != nil && !errors.Is(err, os.ErrNotExist) {
+		removeDB(work)
+		return nil, fmt.Errorf("warehouse %s: copy: %w", path, err)
+	}
+	w, err := Open(ctx, work, opt)
+	if err != nil {
+		removeDB(work)
+		return nil, err
+	}
+	w.live = path
+	return w, nil
+}
+
+// Commit checkpoints and closes the working copy and puts it in place of the
+// live file, durably. After an error the live file is the one before Begin.
+func (w *Warehouse) Commit(ctx context.Context) error {
+	if w.live == "" {
+		return errors.New("warehouse: Commit on a warehouse not opened by Begin")
+	}
+	if err := w.Close(ctx, true); err != nil {
+		removeDB(w.Path)
+		return err
+	}
+	if _, err := os.Stat(w.Path + ".wal"); err == nil {
+		removeDB(w.Path)
+		return fmt.Errorf("warehouse %s: the checkpoint left a write-ahead log; the run's changes are not kept", w.Path)
+	}
+	if err := syncFile(w.Path); err != nil {
+		return err
+	}
+	if err := os.Rename(w.Path, w.live); err != nil {
+		return fmt.Errorf("warehouse %s: %w", w.live, err)
+	}
+	return syncFile(filepath.Dir(w.live))
+}
+
+// Discard closes the working copy and throws it away: the live file stays as it was.
+func (w *Warehouse) Discard() error {
+	w.DB.Close()
+	if w.live == "" {
+		return nil
+	}
+	return removeDB(w.Path)
+}
+
+func removeDB(path string) error {
+	for _, p := range []string{path, path + ".wal"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("warehouse: %w", err)
+		}
+	}
+	return os.RemoveAll(path + ".tmp")
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil { // copy_file_range on Linux
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	return nil
 }

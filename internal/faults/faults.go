@@ -1,0 +1,64 @@
+// Package faults lets the crash tests stop a real orgqa process at a named point
+// of a run, the way failpoints do in databases' own tests. It does nothing unless
+// ORGQA_FAULT is set in the environment, which no deployment does:
+//
+//	ORGQA_FAULT=crash:POINT[:N]   the process kills itself (SIGKILL) the N-th time (default 1) it reaches POINT
+//	ORGQA_FAULT=hold:POINT:FILE   at POINT, wait until FILE exists (a second process can then be tried against it)
+package faults
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+var (
+	once        sync.Once
+	kind, point string
+	arg         string
+	mu          sync.Mutex
+	hits        int
+)
+
+func load() {
+	parts := strings.SplitN(os.Getenv("ORGQA_FAULT"), ":", 3)
+	if len(parts) < 2 {
+		return
+	}
+	kind, point = parts[0], parts[1]
+	if len(parts) == 3 {
+		arg = parts[2]
+	}
+}
+
+// Point marks a place in a run where a test may crash or hold the process.
+func Point(name string) {
+	once.Do(load)
+	if point != name {
+		return
+	}
+	switch kind {
+	case "crash":
+		mu.Lock()
+		hits++
+		n := hits
+		mu.Unlock()
+		want, err := strconv.Atoi(arg)
+		if err != nil || want < 1 {
+			want = 1
+		}
+		if n == want {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			time.Sleep(time.Minute) // the signal is on its way
+		}
+	case "hold":
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if _, err := os.Stat(arg); err == nil {
+				return
+			}
+		}
+	}
+}
