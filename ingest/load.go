@@ -116,11 +116,14 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 		return nil, err
 	}
 	defer conn.Close()
+	// A report, once begun, is loaded to its end: a cancelled ctx (SIGINT,
+	// SIGTERM) stops the loop between reports, never inside one.
+	work := context.WithoutCancel(ctx)
 	for _, src := range sources {
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
-		res, err := l.loadSource(ctx, conn, src)
+		res, err := l.loadSource(work, conn, src)
 		if err != nil {
 			return sum, err
 		}

@@ -19,7 +19,7 @@ DELETE FROM mart_comment_rating_conflicts WHERE year = (SELECT year FROM params)
 
 INSERT INTO mart_comment_rating_conflicts
 SELECT p.year, c.reporting_unit, c.org_code, o.unit_name, c.cell_code, c.member_code,
-       (SELECT any_value(m.full_name) FROM members m WHERE m.member_code = c.member_code AND m.report_year = p.year),
+       (SELECT min(m.full_name) FROM members m WHERE m.member_code = c.member_code AND m.report_year = p.year),
        c.rating, c.content
 FROM int_comment_rating_conflicts c
 CROSS JOIN params p

@@ -51,7 +51,7 @@ pct AS (
     FROM int_org_grades
 ),
 per_org AS (
-    SELECT reporting_unit, org_code, any_value(org_name) AS org_name,
+    SELECT reporting_unit, org_code, min(org_name) AS org_name,
            string_agg(metric, ', ' ORDER BY length(metric), metric) FILTER (WHERE grade = 3) AS red_metrics,
            string_agg(metric, ', ' ORDER BY length(metric), metric) FILTER (WHERE grade = 2) AS amber_metrics,
            string_agg(metric || ' ở mức đỏ: ' || shown || ' (ngưỡng ' ||

@@ -32,7 +32,8 @@ lineage AS (
 ),
 current AS (
     SELECT 'reporting_unit' AS level, l.lineage AS unit_code, string_agg(DISTINCT m.unit_code, ', ' ORDER BY m.unit_code) AS current_units,
-           any_value(m.unit_name) AS current_name, m.metric, sum(m.numerator) AS num, sum(m.denominator) AS den
+           -- a new lineage is named after its unit of the same code, else its first unit (never any_value: outputs must repeat)
+           coalesce(min(m.unit_name) FILTER (WHERE m.unit_code = l.lineage), arg_min(m.unit_name, m.unit_code)) AS current_name, m.metric, sum(m.numerator) AS num, sum(m.denominator) AS den
     FROM mart_metrics m JOIN lineage l ON l.unit_code = m.unit_code
     WHERE m.year = (SELECT year FROM params) AND m.level = 'reporting_unit' AND m.metric IN (SELECT metric FROM summable)
     GROUP BY l.lineage, m.metric

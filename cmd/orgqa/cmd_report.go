@@ -34,7 +34,7 @@ points <output>/excel/latest at it, and replaces the year's Parquet files under
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return e.session(cmd.Context(), "report", o.output, func(s *session) (err error) {
 				if o.year == 0 {
-					if o.year, err = latestYear(s.ctx, s.w.DB); err != nil {
+					if o.year, err = latestYear(s.work, s.w.DB); err != nil {
 						return err
 					}
 				}
@@ -77,7 +77,7 @@ func (s *session) report(o *reportOptions) (*reportResult, error) {
 	var res *reportResult
 	err := s.step("report", func() (map[string]any, error) {
 		var err error
-		res, err = reportRun(s.ctx, s.e, s.w, o.year, s.staging, o.perUnit)
+		res, err = reportRun(s.work, s.e, s.w, o.year, s.staging, o.perUnit)
 		if res == nil || res.excel == nil {
 			return nil, err
 		}
@@ -99,9 +99,6 @@ func reportRun(ctx context.Context, e *env, w *warehouse.Warehouse, year int, ro
 		return res, err
 	}
 	faults.Point("report.excel")
-	if err := ctx.Err(); err != nil {
-		return res, err
-	}
 	if res.parquet, err = reports.WriteParquet(ctx, w.DB, year, root); err != nil {
 		return res, err
 	}

@@ -68,11 +68,20 @@ func runRun(ctx context.Context, e *env, o *runOptions) error {
 			fmt.Fprintf(e.stdout, "Nothing changed since run %d: the outputs in %s are current.\n", m.RunID, o.output)
 			return rejectedErr(sum)
 		}
-		if _, err := s.transform(&transformOptions{year: year}); err != nil {
+		built, err := history.LastFingerprint(s.work, s.w.DB, year)
+		if err != nil {
 			return err
 		}
-		if fp, err = s.fingerprint(year); err != nil {
-			return err
+		if !o.force && built == fp {
+			// a run built these marts and died before its outputs were all out
+			s.skip("transform", "the marts are current (an earlier run built them but did not finish publishing)")
+		} else {
+			if _, err := s.transform(&transformOptions{year: year}); err != nil {
+				return err
+			}
+			if fp, err = s.fingerprint(year); err != nil {
+				return err
+			}
 		}
 		ro := &reportOptions{year: year, output: o.output, perUnit: o.perUnit}
 		res, err := s.report(ro)

@@ -40,7 +40,7 @@ func (s *session) transform(o *transformOptions) (int, error) {
 	err := s.step("transform", func() (map[string]any, error) {
 		var err error
 		var rows int
-		year, rows, err = transformRun(s.ctx, s.e, s.w, o)
+		year, rows, err = transformRun(s.work, s.e, s.w, o)
 		s.run.Year = year
 		return map[string]any{"year": year, "metric_rows": rows}, err
 	})

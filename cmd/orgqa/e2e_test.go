@@ -294,9 +294,19 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv("ORGQA_AS_CLI") == "1" { // the test binary run as orgqa itself (crash_test.go)
+		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	time.Local = time.FixedZone("ICT", 7*3600) // Vietnam's clock: dates must not move a day
-	os.Exit(m.Run())
+	code := m.Run()
+	for _, f := range afterTests {
+		f()
+	}
+	os.Exit(code)
 }
+
+// afterTests clean up what tests share (crash_test.go's nightly data).
+var afterTests []func()
 
 func TestQueryPrintsValues(t *testing.T) {
 	dir := t.TempDir()

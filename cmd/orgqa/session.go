@@ -36,7 +36,8 @@ type lockedError struct{ *runlock.LockedError }
 // next run sees outputs older than the warehouse and publishes them again.
 type session struct {
 	e       *env
-	ctx     context.Context
+	ctx     context.Context // cancelled by SIGINT/SIGTERM: checked at safe points only
+	work    context.Context // for the work of a step, which is never cut in the middle
 	lock    *runlock.Lock
 	w       *warehouse.Warehouse
 	cfg     *config.File
@@ -66,10 +67,10 @@ func (e *env) session(ctx context.Context, command, output string, fn func(s *se
 	}
 	defer lock.Release()
 	faults.Point("locked")
-	s := &session{e: e, ctx: ctx, lock: lock, cfg: cfg, output: output,
+	s := &session{e: e, ctx: ctx, work: context.WithoutCancel(ctx), lock: lock, cfg: cfg, output: output,
 		run: &history.Run{Command: command, Started: started, Outcome: history.Running, Config: cfg.Summary(),
 			PID: os.Getpid(), Host: host, Version: version()}}
-	if s.w, err = warehouse.Begin(ctx, e.warehousePath, warehouse.Options{MemoryLimit: e.memoryLimit}); err != nil {
+	if s.w, err = warehouse.Begin(s.work, e.warehousePath, warehouse.Options{MemoryLimit: e.memoryLimit}); err != nil {
 		return err
 	}
 	if err := s.open(stale); err != nil {
@@ -83,14 +84,18 @@ func (e *env) session(ctx context.Context, command, output string, fn func(s *se
 
 // open records the runs that died before this one and numbers this one.
 func (s *session) open(stale *runlock.Holder) error {
-	ctx, db := s.ctx, s.w.DB
+	ctx, db := s.work, s.w.DB
 	if err := history.EnsureSchema(ctx, db); err != nil {
 		return err
 	}
 	var pending []runlock.Holder
 	if stale != nil {
-		pending = append(stale.Pending, *stale)
-		pending[len(pending)-1].Pending = nil
+		pending = stale.Pending
+		if !stale.Committed {
+			h := *stale
+			h.Pending = nil
+			pending = append(pending, h)
+		}
 	}
 	for _, h := range pending {
 		id, err := history.NextID(ctx, db)
@@ -192,7 +197,7 @@ func (s *session) finish(runErr error) error {
 	if err != nil {
 		r.Outcome, r.Error = history.Failed, fmt.Sprintf("%v (the warehouse keeps its state before this run)", err)
 	} else {
-		s.lock.Update(func(h *runlock.Holder) { h.Pending = nil })
+		s.lock.Update(func(h *runlock.Holder) { h.Pending, h.Committed = nil, true })
 	}
 	faults.Point("committed")
 	if err == nil && s.marker != nil {
@@ -247,14 +252,14 @@ func (s *session) fingerprint(year int) (string, error) {
 		`SELECT sha256 || ' ' || source_path || ' ' || coalesce(message, '') FROM load_manifest WHERE outcome = 'failed' ORDER BY 1`,
 	}
 	var hasTransforms bool
-	if err := s.w.DB.QueryRowContext(s.ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'transform_runs'`).Scan(&hasTransforms); err != nil {
+	if err := s.w.DB.QueryRowContext(s.work, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'transform_runs'`).Scan(&hasTransforms); err != nil {
 		return "", err
 	}
 	if hasTransforms {
 		queries = append(queries, fmt.Sprintf(`SELECT count(*)::VARCHAR || ' ' || coalesce(max(run_at)::VARCHAR, '') FROM transform_runs WHERE year = %d`, year))
 	}
 	for _, q := range queries {
-		if err := hashRows(s.ctx, s.w.DB, h, q); err != nil {
+		if err := hashRows(s.work, s.w.DB, h, q); err != nil {
 			return "", err
 		}
 	}

@@ -93,12 +93,16 @@ func Publish(staging, output, folder string, year int, keep int) (*Published, er
 	excel := filepath.Join(output, "excel")
 	books := filepath.Join(staging, "excel")
 	if _, err := os.Stat(books); err != nil {
-		return p, nil // nothing to deliver to leadership (not a report run)
+		return p, os.RemoveAll(staging) // nothing to deliver to leadership
 	}
 	if err := os.MkdirAll(excel, 0o755); err != nil {
 		return p, err
 	}
-	if p.Carried, err = carryOver(filepath.Join(excel, Latest), books, year); err != nil {
+	prev := ""
+	if target, err := os.Readlink(filepath.Join(excel, Latest)); err == nil {
+		prev = filepath.Join(excel, filepath.Base(target))
+	}
+	if p.Carried, err = carryOver(prev, books, year); err != nil {
 		return p, fmt.Errorf("publish: carry over: %w", err)
 	}
 	p.Folder = filepath.Join(excel, folder)
@@ -118,7 +122,7 @@ func Publish(staging, output, folder string, year int, keep int) (*Published, er
 	if wb := filepath.Join(excel, Latest, fmt.Sprintf("tong-hop-tccs-%d.xlsx", year)); exists(wb) {
 		p.Workbook = wb
 	}
-	return p, nil
+	return p, os.RemoveAll(staging)
 }
 
 // yearIn finds the report year in a workbook name or a year folder (tra-lai/2025).
@@ -128,6 +132,9 @@ var yearIn = regexp.MustCompile(`(?:^|-)(\d{4})(?:\.xlsx)?$`)
 // folder holds for other years: top-level workbooks and year folders one level down.
 func carryOver(prev, books string, year int) ([]string, error) {
 	var carried []string
+	if prev == "" {
+		return nil, nil
+	}
 	otherYear := func(name string) bool {
 		m := yearIn.FindStringSubmatch(name)
 		return m != nil && m[1] != strconv.Itoa(year)

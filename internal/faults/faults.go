@@ -3,7 +3,7 @@
 // ORGQA_FAULT is set in the environment, which no deployment does:
 //
 //	ORGQA_FAULT=crash:POINT[:N]   the process kills itself (SIGKILL) the N-th time (default 1) it reaches POINT
-//	ORGQA_FAULT=hold:POINT:FILE   at POINT, wait until FILE exists (a second process can then be tried against it)
+//	ORGQA_FAULT=hold:POINT:FILE[:N]  the N-th time at POINT, create FILE.held and wait until FILE exists
 package faults
 
 import (
@@ -18,19 +18,24 @@ import (
 var (
 	once        sync.Once
 	kind, point string
-	arg         string
+	arg, nth    string
 	mu          sync.Mutex
 	hits        int
 )
 
 func load() {
-	parts := strings.SplitN(os.Getenv("ORGQA_FAULT"), ":", 3)
+	parts := strings.SplitN(os.Getenv("ORGQA_FAULT"), ":", 4)
 	if len(parts) < 2 {
 		return
 	}
 	kind, point = parts[0], parts[1]
-	if len(parts) == 3 {
+	if len(parts) >= 3 {
 		arg = parts[2]
+	}
+	if kind == "crash" {
+		nth = arg
+	} else if len(parts) == 4 {
+		nth = parts[3]
 	}
 }
 
@@ -40,21 +45,23 @@ func Point(name string) {
 	if point != name {
 		return
 	}
+	mu.Lock()
+	hits++
+	n := hits
+	mu.Unlock()
+	want, err := strconv.Atoi(nth)
+	if err != nil || want < 1 {
+		want = 1
+	}
+	if n != want {
+		return
+	}
 	switch kind {
 	case "crash":
-		mu.Lock()
-		hits++
-		n := hits
-		mu.Unlock()
-		want, err := strconv.Atoi(arg)
-		if err != nil || want < 1 {
-			want = 1
-		}
-		if n == want {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			time.Sleep(time.Minute) // the signal is on its way
-		}
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		time.Sleep(time.Minute) // the signal is on its way
 	case "hold":
+		os.WriteFile(arg+".held", nil, 0o644)
 		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			if _, err := os.Stat(arg); err == nil {
 				return

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -147,6 +148,18 @@ func Save(ctx context.Context, db *sql.DB, r *Run) error {
 		return fmt.Errorf("runs: save run %d: %w", r.ID, err)
 	}
 	return nil
+}
+
+// LastFingerprint is the state of the warehouse that the last finished run for
+// year made its outputs from ("" if none).
+func LastFingerprint(ctx context.Context, db *sql.DB, year int) (string, error) {
+	var fp sql.NullString
+	err := db.QueryRowContext(ctx, `SELECT fingerprint FROM runs WHERE year = ? AND fingerprint IS NOT NULL
+		AND outcome IN ('succeeded', 'rejected', 'no_change') ORDER BY run_id DESC LIMIT 1`, year).Scan(&fp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return fp.String, err
 }
 
 // Last returns the last n runs, newest first.

@@ -24,6 +24,9 @@ type Holder struct {
 	RunID   int64     `json:"run_id,omitempty"`
 	Started time.Time `json:"started"`
 	Step    string    `json:"step,omitempty"`
+	// Committed: the run's changes are in the warehouse (and its record with
+	// them); if it dies now, there is nothing to record as interrupted.
+	Committed bool `json:"committed,omitempty"`
 	// Pending are earlier holders that died and whose record is not yet in
 	// the warehouse: the run that finds them keeps them here until its commit.
 	Pending []Holder `json:"pending,omitempty"`
@@ -78,7 +81,12 @@ func Acquire(path string, h Holder) (l *Lock, stale *Holder, err error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		defer f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
+			// the holder writes its name just after it takes the lock: give it a moment
 			held, _ := readHolder(f)
+			for i := 0; held == nil && i < 50; i++ {
+				time.Sleep(20 * time.Millisecond)
+				held, _ = readHolder(f)
+			}
 			return nil, nil, &LockedError{Path: path, Holder: held}
 		}
 		return nil, nil, fmt.Errorf("lock %s: %w", path, err)
