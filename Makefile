@@ -16,9 +16,11 @@ demo: build
 	./$(BIN) run --input $(DEMO)/input --output $(DEMO)/out --warehouse $(DEMO)/orgqa.duckdb
 	@echo
 	@echo "Demo outputs:"
-	@echo "  leadership workbook: $(CURDIR)/$(DEMO)/out/excel/tong-hop-tccs-$(YEAR).xlsx"
+	@echo "  leadership workbook: $(CURDIR)/$(DEMO)/out/excel/latest/tong-hop-tccs-$(YEAR).xlsx"
 	@echo "  Parquet (analysts):  $(CURDIR)/$(DEMO)/out/parquet/"
 	@echo "  warehouse (DuckDB):  $(CURDIR)/$(DEMO)/orgqa.duckdb"
+	@echo "  run summary (JSON):  $(CURDIR)/$(DEMO)/out/runs/latest.json"
+	@echo "  try: ./$(BIN) history --warehouse $(DEMO)/orgqa.duckdb"
 	@echo "  try: ./$(BIN) query --warehouse $(DEMO)/orgqa.duckdb \"SELECT metric, value FROM mart_metrics WHERE level = 'province'\""
 
 # the parsers that read untrusted spreadsheet text, fuzzed briefly on every test run.

@@ -1,0 +1,71 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"orgqa/transform"
+)
+
+func rulesText(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "transform", "rules.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func with(t *testing.T, extra string) []byte {
+	return []byte(strings.TrimSuffix(rulesText(t), "}") + ",\n" + extra + "\n}")
+}
+
+// TestSections: delivery and email sit beside the rules; the rules' sha256 does
+// not depend on them; the summary carries no secret.
+func TestSections(t *testing.T) {
+	raw, _ := os.ReadFile(filepath.Join("..", "..", "transform", "rules.json"))
+	plain, err := Parse(raw, "plain.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, _ := transform.DefaultRules()
+	if plain.Rules.SHA256() != def.SHA256() || plain.Delivery != DefaultDelivery || plain.Email != nil {
+		t.Errorf("rules alone: %+v", plain)
+	}
+	f, err := Parse(with(t, `"delivery": {"keep_runs": 7, "keep_summaries": 9},
+		"email": {"host": "smtp.btctu.test", "port": 587, "username": "orgqa", "password_env": "X", "from": "orgqa@btctu.test", "to": ["a@btctu.test"]}`), "full.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := Parse(with(t, `"email": {"host": "other.test", "port": 25, "from": "x@y.test", "to": ["b@btctu.test"]}`), "other.json")
+	if f.Delivery.KeepRuns != 7 || f.Email.Host != "smtp.btctu.test" || !f.Email.UseStartTLS() || f.Rules.SHA256() != other.Rules.SHA256() {
+		t.Errorf("parsed %+v %+v; rules sha %s vs %s", f.Delivery, f.Email, f.Rules.SHA256(), other.Rules.SHA256())
+	}
+	t.Setenv("X", "secret-value")
+	if p, err := f.Email.Password(); err != nil || p != "secret-value" {
+		t.Errorf("password %q %v", p, err)
+	}
+	if s := fmt.Sprint(f.Summary()); strings.Contains(s, "secret-value") {
+		t.Errorf("summary shows the secret: %v", s)
+	}
+}
+
+// TestStrict: unknown fields and unsafe or incomplete email settings are errors.
+func TestStrict(t *testing.T) {
+	cases := map[string]string{
+		`"delivery": {"keep": 3}`:                                                                                        "unknown field",
+		`"delivery": {"keep_runs": 0, "keep_summaries": 1}`:                                                              "keep_runs",
+		`"email": {"host": "h", "port": 25, "from": "x@y.test", "to": [], "username": "u"}`:                              "recipient",
+		`"email": {"host": "h", "port": 25, "from": "x@y.test", "to": ["a@b.test"], "starttls": false, "username": "u"}`: "clear text",
+		`"email": {"host": "h", "port": 25, "from": "not an address", "to": ["a@b.test"]}`:                               "from",
+		`"mail": {}`: "unknown field",
+	}
+	for extra, want := range cases {
+		if _, err := Parse(with(t, extra), "bad.json"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", extra, err, want)
+		}
+	}
+}
