@@ -159,7 +159,7 @@ func state(t *testing.T, out, wh string) string {
 	t.Helper()
 	var b strings.Builder
 	db := openWarehouse(t, wh)
-	tables := queryStrings(t, db, `SELECT table_name FROM duckdb_tables() WHERE table_name <> 'runs' ORDER BY 1`)
+	tables := queryRows(t, db, `SELECT table_name FROM duckdb_tables() WHERE table_name <> 'runs' ORDER BY 1`)
 	for _, tbl := range tables {
 		q := fmt.Sprintf(`SELECT * FROM %q ORDER BY ALL`, tbl)
 		if tbl == "transform_runs" {
@@ -199,12 +199,6 @@ func state(t *testing.T, out, wh string) string {
 		fmt.Fprintf(&b, "\n== workbook %s\n%s", rel, dumpWorkbook(t, f))
 	}
 	return b.String()
-}
-
-func queryStrings(t *testing.T, db *sql.DB, q string) []string {
-	t.Helper()
-	rows := queryRows(t, db, q)
-	return rows
 }
 
 func queryRows(t *testing.T, db *sql.DB, q string) []string {

@@ -46,19 +46,7 @@ func TestWorkbookGolden(t *testing.T) {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
 	if got != string(want) {
-		g, w := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-		for i := 0; i < len(g) || i < len(w); i++ {
-			var gl, wl string
-			if i < len(g) {
-				gl = g[i]
-			}
-			if i < len(w) {
-				wl = w[i]
-			}
-			if gl != wl {
-				t.Fatalf("workbook differs from %s at line %d (-want +got):\n-%s\n+%s\n(run with -update after an intended change)", golden, i+1, wl, gl)
-			}
-		}
+		t.Fatalf("workbook differs from %s at %s\n(run with -update after an intended change)", golden, firstDiff(string(want), got))
 	}
 }
 
