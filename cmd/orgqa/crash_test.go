@@ -29,7 +29,25 @@ const fixedNow = "2026-12-02T01:30:00+07:00"
 
 type proc struct {
 	cmd            *exec.Cmd
-	stdout, stderr bytes.Buffer
+	stdout, stderr syncBuffer
+}
+
+// syncBuffer is a buffer the process writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // start starts orgqa with args; fault is ORGQA_FAULT ("" for none).
@@ -68,7 +86,26 @@ var (
 	nightlyOnce sync.Once
 	nightlyData nightly
 	nightlyErr  error
+
+	cleanOnce  sync.Once
+	cleanState string
 )
+
+// clean is the state after an uninterrupted second night.
+func (n nightly) clean(t *testing.T) string {
+	t.Helper()
+	cleanOnce.Do(func() {
+		code, stderr, out, wh := n.second(t, "")
+		if code != exitOK {
+			t.Fatalf("clean second night: exit %d\n%s", code, stderr)
+		}
+		cleanState = state(t, out, wh)
+	})
+	if cleanState == "" {
+		t.Fatal("no clean second night to compare with")
+	}
+	return cleanState
+}
 
 func nightlySetup(t *testing.T) nightly {
 	t.Helper()
@@ -260,11 +297,7 @@ func outcomes(t *testing.T, wh string) string {
 // show the interrupted run.
 func TestKilledRunThenRerun(t *testing.T) {
 	n := nightlySetup(t)
-	code, stderr, cleanOut, cleanWH := n.second(t, "")
-	if code != exitOK {
-		t.Fatalf("clean second night: exit %d\n%s", code, stderr)
-	}
-	want := state(t, cleanOut, cleanWH)
+	want := n.clean(t)
 	points := []struct {
 		fault, history string
 	}{
@@ -311,6 +344,7 @@ func TestKilledRunThenRerun(t *testing.T) {
 // TestKilledFromOutside sends SIGKILL from outside while the run is in its
 // transform step (as the lock file says), not at a point the run chose.
 func TestKilledFromOutside(t *testing.T) {
+	t.Parallel()
 	n := nightlySetup(t)
 	_, out, wh := n.fromBase(t)
 	p := start(t, "", "run", "--input", n.in2, "--output", out, "--warehouse", wh)
@@ -323,8 +357,7 @@ func TestKilledFromOutside(t *testing.T) {
 	if code := q.wait(t); code != exitOK {
 		t.Fatalf("run after the kill: exit %d\n%s", code, q.stderr.String())
 	}
-	_, _, cleanOut, cleanWH := n.second(t, "")
-	if got, want := state(t, out, wh), state(t, cleanOut, cleanWH); got != want {
+	if got, want := state(t, out, wh), n.clean(t); got != want {
 		t.Errorf("killed in %s: outputs differ from an uninterrupted night at %s", stepSeen, firstDiff(want, got))
 	}
 	if got := outcomes(t, wh); got != "run:succeeded run:interrupted run:succeeded" {
@@ -364,13 +397,18 @@ func waitForStep(t *testing.T, wh string, steps ...string) string {
 // run loads it to the end, stops before the transform, keeps the load, says
 // so, and the next run ends where an uninterrupted one would.
 func TestStopAtSafePoint(t *testing.T) {
+	t.Parallel()
 	n := nightlySetup(t)
 	_, out, wh := n.fromBase(t)
 	release := filepath.Join(t.TempDir(), "release")
 	p := start(t, "hold:ingest.report:"+release+":3", "run", "--input", n.in2, "--output", out, "--warehouse", wh)
 	waitForFile(t, release+".held")
 	p.cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(200 * time.Millisecond) // the signal is handled before the run goes on
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(p.stderr.String(), "stopping at the next safe point"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the run did not take the signal:\n%s", p.stderr.String())
+		}
+	}
 	os.WriteFile(release, nil, 0o644)
 	code := p.wait(t)
 	if code != exitFailed || !strings.Contains(p.stderr.String(), "stopping at the next safe point") ||
@@ -387,8 +425,7 @@ func TestStopAtSafePoint(t *testing.T) {
 	if code := q.wait(t); code != exitOK {
 		t.Fatalf("run after the stop: exit %d\n%s", code, q.stderr.String())
 	}
-	_, _, cleanOut, cleanWH := n.second(t, "")
-	if got, want := state(t, out, wh), state(t, cleanOut, cleanWH); got != want {
+	if got, want := state(t, out, wh), n.clean(t); got != want {
 		t.Errorf("after SIGTERM and a rerun, outputs differ from an uninterrupted night at %s", firstDiff(want, got))
 	}
 }
@@ -397,6 +434,7 @@ func TestStopAtSafePoint(t *testing.T) {
 // first loaded report), the other exits at once with the locked code naming the
 // holder; read-only commands work meanwhile; nothing is corrupted.
 func TestTwoRunsAtOnce(t *testing.T) {
+	t.Parallel()
 	n := nightlySetup(t)
 	_, out, wh := n.fromBase(t)
 	release := filepath.Join(t.TempDir(), "release")
@@ -447,8 +485,7 @@ func TestTwoRunsAtOnce(t *testing.T) {
 	if code := codes[winner]; code != exitOK {
 		t.Fatalf("the run holding the lock: exit %d\n%s", code, winner.stderr.String())
 	}
-	_, _, cleanOut, cleanWH := n.second(t, "")
-	if got, want := state(t, out, wh), state(t, cleanOut, cleanWH); got != want {
+	if got, want := state(t, out, wh), n.clean(t); got != want {
 		t.Errorf("after two runs at once, outputs differ from one run at %s", firstDiff(want, got))
 	}
 	if _, err := os.Stat(wh + ".next"); !os.IsNotExist(err) {
