@@ -148,11 +148,12 @@ func (s *session) publish(o *reportOptions, fingerprint string, res *reportResul
 	return nil
 }
 
-// email sends the province workbook when the config asks for it. A refused or
+// email sends the province workbook when the config asks for it, after the
+// nightly run only (an analyst's orgqa report mails nobody). A refused or
 // unreachable server does not fail the run: the delivery is recorded as failed.
 func (s *session) email(year int, pub *delivery.Published, res *reportResult) {
 	cfg := s.cfg.Email
-	if cfg == nil {
+	if cfg == nil || s.run.Command != "run" {
 		return
 	}
 	d := history.Delivery{Kind: "email", To: cfg.To}

@@ -88,6 +88,28 @@ func TestPublishLatestAndCarryOver(t *testing.T) {
 	}
 }
 
+// TestPublishRemovesTheOldLayout: workbooks an older orgqa wrote straight
+// under excel/ go, so nobody opens a stale one there.
+func TestPublishRemovesTheOldLayout(t *testing.T) {
+	out := t.TempDir()
+	for _, p := range []string{"excel/tong-hop-tccs-2025.xlsx", "excel/tra-lai/2025/loi-du-lieu-0101-2025.xlsx", "excel/don-vi/2025/tccs-0101-2025.xlsx", "excel/ghi-chu.txt"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(out, p)), 0o755)
+		os.WriteFile(filepath.Join(out, p), []byte("old"), 0o644)
+	}
+	s := stage(t, out, 1, map[string]string{"excel/tong-hop-tccs-2025.xlsx": "new"})
+	if _, err := Publish(s, out, FolderName(time.Now(), 1), 2025, 3); err != nil {
+		t.Fatal(err)
+	}
+	ents, _ := os.ReadDir(filepath.Join(out, "excel"))
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if len(names) != 3 || names[1] != "ghi-chu.txt" || names[2] != Latest {
+		t.Errorf("excel/ holds %v; want the run's folder, the note nobody's orgqa wrote, and latest", names)
+	}
+}
+
 // TestRetention keeps the newest keep dated folders, and always latest's.
 func TestRetention(t *testing.T) {
 	out := t.TempDir()

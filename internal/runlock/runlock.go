@@ -78,7 +78,8 @@ func Acquire(path string, h Holder) (l *Lock, stale *Holder, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	err = flockRetry(f)
+	if err != nil {
 		defer f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			// the holder writes its name just after it takes the lock: give it a moment
@@ -98,6 +99,20 @@ func Acquire(path string, h Holder) (l *Lock, stale *Holder, err error) {
 		return nil, nil, err
 	}
 	return l, stale, nil
+}
+
+// flockRetry takes the exclusive lock, trying again for a moment: Inspect
+// (orgqa status) holds a shared lock for microseconds, which must not turn a
+// nightly run away.
+func flockRetry(f *os.File) error {
+	var err error
+	for i := 0; i < 10; i++ {
+		if err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); !errors.Is(err, syscall.EWOULDBLOCK) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return err
 }
 
 // Update rewrites the holder (a run id once known, the step in progress).
