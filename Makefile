@@ -4,7 +4,7 @@ BIN     := bin/orgqa
 DEMO    := demo
 YEAR    ?= 2025
 
-.PHONY: build demo test bench bench-province clean
+.PHONY: build demo test bench bench-go bench-province clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/orgqa
@@ -39,7 +39,16 @@ test:
 			|| { cat /tmp/orgqa-fuzz.log; exit 1; }; \
 	done
 
-bench:
+# bench: one table, every step in its own process on a cached province-scale data
+# set (SCALE=national on request), then the Go benchmarks of the hot paths
+# (benchstat-comparable: go test -bench ... -count 10 > old.txt; benchstat old.txt new.txt).
+SCALE ?= province
+bench: build
+	$(GO) run ./internal/benchtable -orgqa $(BIN) -scale $(SCALE) -markdown bench-$(SCALE).md
+	$(GO) test -run '^$$' -bench 'Parse|Header|Fold|Append|Transform' -benchmem ./ingest ./cmd/orgqa
+
+# every Go benchmark, on the demo data set
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # ingest at province scale (120 workbooks, about 600.000 rows) against excelize

@@ -56,6 +56,9 @@ func cleanText(s string) string {
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
+			if !strings.Contains(s, "\u00a0") && norm.NFC.IsNormalString(s) {
+				return s // already one spelling: nothing to allocate
+			}
 			return norm.NFC.String(strings.TrimSpace(strings.ReplaceAll(s, "\u00a0", " ")))
 		}
 	}

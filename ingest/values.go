@@ -143,13 +143,17 @@ var errBadInt = errors.New("bad integer")
 // ParseInt reads a whole number: 1296, 1.296 (Vietnamese thousands), 1,296,
 // or an Excel number that happens to be whole (12.0, 1E3).
 func ParseInt(s string) (int64, error) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
+	s = strings.TrimSpace(s)
+	if isDigits(s) && len(s) < 19 { // the common case: no sign, no separator, no overflow
+		return strconv.ParseInt(s, 10, 64)
+	}
+	s = strings.ReplaceAll(s, " ", "")
 	if s == "" {
 		return 0, errBadInt
 	}
 	body := strings.TrimPrefix(s, "-")
 	if grouped(body, '.') || grouped(body, ',') {
-		s = strings.NewReplacer(".", "", ",", "").Replace(s)
+		s = thousands.Replace(s)
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, nil
@@ -161,18 +165,26 @@ func ParseInt(s string) (int64, error) {
 	return int64(f), nil
 }
 
+var thousands = strings.NewReplacer(".", "", ",", "")
+
 // grouped reports digits in groups of three joined by sep: 1.296 or 12.345.678.
 func grouped(s string, sep byte) bool {
-	parts := strings.Split(s, string(sep))
-	if len(parts) < 2 || len(parts[0]) == 0 || len(parts[0]) > 3 || !isDigits(parts[0]) {
+	first := strings.IndexByte(s, sep)
+	if first < 1 || first > 3 || !isDigits(s[:first]) {
 		return false
 	}
-	for _, p := range parts[1:] {
-		if len(p) != 3 || !isDigits(p) {
+	for rest := s[first+1:]; ; {
+		if len(rest) < 3 || !isDigits(rest[:3]) {
 			return false
 		}
+		if len(rest) == 3 {
+			return true
+		}
+		if rest[3] != sep {
+			return false
+		}
+		rest = rest[4:]
 	}
-	return true
 }
 
 // maxTextLen bounds one text cell, so a hostile file cannot fill the warehouse.
@@ -245,7 +257,21 @@ type rowParser struct {
 	h           *HeaderMap
 	colIdx      map[string]int
 	conversions map[conversionKey]*conversion
+	// memo holds, per column of a list kind (enumerations, Có/Không), what a
+	// raw value parsed to: a few labels fill whole columns, and their legacy
+	// check and folding cost microseconds each.
+	memo []map[string]parsed
 }
+
+type parsed struct {
+	text   string
+	enc    Encoding
+	v      any
+	reason string
+}
+
+// memoLimit bounds each column's memo (a hostile file could put a new value in every row).
+const memoLimit = 256
 
 type conversionKey struct {
 	col int
@@ -253,7 +279,13 @@ type conversionKey struct {
 }
 
 func newRowParser(h *HeaderMap, colIdx map[string]int) *rowParser {
-	return &rowParser{h: h, colIdx: colIdx, conversions: map[conversionKey]*conversion{}}
+	p := &rowParser{h: h, colIdx: colIdx, conversions: map[conversionKey]*conversion{}, memo: make([]map[string]parsed, len(h.Spec.Columns))}
+	for i, c := range h.Spec.Columns {
+		if c.Kind == KindEnum || c.Kind == KindBool {
+			p.memo[i] = map[string]parsed{}
+		}
+	}
+	return p
 }
 
 // legacyKinds are the kinds whose text may be typed in a legacy font.
@@ -268,14 +300,24 @@ func (p *rowParser) parse(cells []string, vals []any, probs []problem) []problem
 		if pos := p.h.Index[i]; pos >= 0 && pos < len(cells) {
 			raw = cells[pos]
 		}
-		text := raw
-		if legacyKind(spec.Columns[i].Kind) {
-			if dec, enc := DecodeLegacy(raw, p.h.Legacy); enc != Unicode {
-				p.record(i, enc, raw, dec)
-				text = dec
+		memo := p.memo[i]
+		r, seen := memo[raw]
+		if !seen {
+			r.text, r.enc = raw, Unicode
+			if legacyKind(spec.Columns[i].Kind) {
+				if dec, enc := DecodeLegacy(raw, p.h.Legacy); enc != Unicode {
+					r.text, r.enc = dec, enc
+				}
+			}
+			r.v, r.reason = parseCell(&spec.Columns[i], r.text)
+			if memo != nil && len(memo) < memoLimit {
+				memo[raw] = r
 			}
 		}
-		v, reason := parseCell(&spec.Columns[i], text)
+		if r.enc != Unicode {
+			p.record(i, r.enc, raw, r.text)
+		}
+		v, reason := r.v, r.reason
 		vals[i] = v
 		if reason != "" {
 			probs = append(probs, problem{col: i, value: raw, reason: reason})

@@ -1,0 +1,354 @@
+// Command benchtable is `make bench`: it generates (once, cached) a data set at
+// province or national scale with orgqa gen and measures, side by side in one
+// run, each step as its own process — the excelize floor, ingest of the XLSX
+// and of the CSV set, transform, report, a full run and a run with nothing new,
+// and a pandas/openpyxl peer when Debian's python3-pandas is installed — and
+// prints one table: rows, rows/s, wall and CPU seconds and peak RSS per step,
+// with ingest's ratio to the floor. Every figure comes from the kernel's
+// accounting of the child process (wait4 rusage), not from the program measured.
+package main
+
+import (
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+//go:embed peer_m1.py
+var peerScript []byte
+
+type result struct {
+	step     string
+	rows     int64
+	wall     time.Duration
+	cpu      time.Duration
+	rssMiB   float64
+	note     string
+	skipped  string
+	floorFor bool // the reference for the ratio column
+}
+
+func main() {
+	orgqa := flag.String("orgqa", "bin/orgqa", "the orgqa binary to measure")
+	scale := flag.String("scale", "province", "data set: province (120 units) or national")
+	cache := flag.String("cache", filepath.Join(os.TempDir(), "orgqa-bench"), "where generated data sets are kept between runs")
+	year := flag.Int("year", 2025, "report year of the data set")
+	md := flag.String("markdown", "", "also write the table as Markdown to this file")
+	floor := flag.String("floor", "", "internal: run the excelize floor over this folder and print its row count")
+	flag.Parse()
+	if *floor != "" {
+		n, err := floorRows(*floor)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "floor:", err)
+			os.Exit(1)
+		}
+		fmt.Println(n)
+		return
+	}
+	if err := run(*orgqa, *scale, *cache, *year, *md); err != nil {
+		fmt.Fprintln(os.Stderr, "benchtable:", err)
+		os.Exit(1)
+	}
+}
+
+func run(orgqa, scale, cache string, year int, md string) error {
+	orgqa, err := filepath.Abs(orgqa)
+	if err != nil {
+		return err
+	}
+	xlsx, err := dataset(orgqa, cache, scale, year, "xlsx")
+	if err != nil {
+		return err
+	}
+	csv, err := dataset(orgqa, cache, scale, year, "csv")
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "orgqa-bench-run-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	wh := func(name string) string { return filepath.Join(work, name, "w.duckdb") }
+	out := func(name string) string { return filepath.Join(work, name, "out") }
+	self, _ := os.Executable()
+	var results []result
+	add := func(r result, err error) error {
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.step, err)
+		}
+		fmt.Fprintf(os.Stderr, "bench: %-26s %8.2f s wall\n", r.step, r.wall.Seconds())
+		results = append(results, r)
+		return nil
+	}
+	steps := []func() error{
+		func() error {
+			r, outText, err := measure("floor: excelize rows (raw, 1 goroutine)", self, "-floor", xlsx)
+			if err == nil {
+				r.rows, err = strconv.ParseInt(strings.TrimSpace(outText), 10, 64)
+				r.floorFor, r.note = true, "every row of every sheet, titles and headers too"
+			}
+			return add(r, err)
+		},
+		func() error {
+			r, err := orgqaStep("orgqa ingest (xlsx)", orgqa, wh("x"), "ingest", "--input", xlsx)
+			return add(r, err)
+		},
+		func() error {
+			r, err := orgqaStep("orgqa transform", orgqa, wh("x"), "transform", "--year", fmt.Sprint(year))
+			return add(r, err)
+		},
+		func() error {
+			r, err := orgqaStep("orgqa report", orgqa, wh("x"), "report", "--year", fmt.Sprint(year), "--output", out("x"))
+			return add(r, err)
+		},
+		func() error {
+			r, err := orgqaStep("orgqa ingest (csv)", orgqa, wh("c"), "ingest", "--input", csv)
+			return add(r, err)
+		},
+		func() error {
+			r, err := orgqaStep("orgqa run (full, xlsx)", orgqa, wh("r"), "run", "--input", xlsx, "--output", out("r"))
+			return add(r, err)
+		},
+		func() error {
+			r, err := orgqaStep("orgqa run (nothing new)", orgqa, wh("r"), "run", "--input", xlsx, "--output", out("r"))
+			return add(r, err)
+		},
+		func() error { return add(peer(work, xlsx, year)) },
+	}
+	for _, s := range steps {
+		if err := s(); err != nil {
+			return err
+		}
+	}
+	members, _ := query(orgqa, wh("r"), fmt.Sprintf(`SELECT count(*) FROM members WHERE report_year = %d`, year))
+	m1, _ := query(orgqa, wh("r"), fmt.Sprintf(`SELECT value FROM mart_metrics WHERE level = 'province' AND metric = 'M1' AND year = %d`, year))
+	for i := range results {
+		if strings.HasPrefix(results[i].step, "peer") && results[i].skipped == "" {
+			results[i].note += fmt.Sprintf(" (orgqa's M1: %s)", m1)
+		}
+	}
+	title := fmt.Sprintf("orgqa bench: scale %s (%s workbooks), year %d, %s; %d cores", scale, countFiles(xlsx, ".xlsx"), year,
+		time.Now().Format("2006-01-02 15:04"), runtime.NumCPU())
+	if members != "" {
+		title += "; members: " + members
+	}
+	printTable(os.Stdout, title, results)
+	if md != "" {
+		f, err := os.Create(md)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		printMarkdown(f, title, results)
+	}
+	return nil
+}
+
+// dataset returns the cached data set, generating it with orgqa gen once.
+func dataset(orgqa, cache, scale string, year int, format string) (string, error) {
+	dir := filepath.Join(cache, fmt.Sprintf("%s-%d-seed1-%s", scale, year, format))
+	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
+		return dir, nil
+	}
+	os.RemoveAll(dir)
+	fmt.Fprintf(os.Stderr, "bench: generating %s (%s, once; cached in %s)\n", scale, format, dir)
+	cmd := exec.Command(orgqa, "gen", "--scale", scale, "--year", fmt.Sprint(year), "--format", format, "--seed", "1", "--output", dir)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("gen %s %s: %w", scale, format, err)
+	}
+	return dir, os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o644)
+}
+
+// measure runs one child process and takes its wall time, CPU time and peak RSS.
+func measure(step, name string, args ...string) (result, string, error) {
+	r := result{step: step}
+	cmd := exec.Command(name, args...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r.wall = time.Since(start)
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+			r.rssMiB = float64(ru.Maxrss) / 1024 // KiB on Linux
+		}
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 3 { // done, with rejected input
+		err = nil
+	}
+	if err != nil {
+		tail := stderr.String()
+		if len(tail) > 2000 {
+			tail = tail[len(tail)-2000:]
+		}
+		return r, stdout.String(), fmt.Errorf("%v\n%s", err, tail)
+	}
+	return r, stdout.String(), nil
+}
+
+// orgqaStep runs an orgqa command and takes the rows it read from its run record.
+func orgqaStep(step, orgqa, wh string, args ...string) (result, error) {
+	r, _, err := measure(step, orgqa, append(args, "--warehouse", wh, "--log-level", "warn")...)
+	if err != nil {
+		return r, err
+	}
+	rows, err := query(orgqa, wh, `SELECT coalesce(sum(rows_read), 0) FROM load_manifest WHERE outcome = 'loaded'`)
+	if err != nil {
+		return r, err
+	}
+	r.rows, _ = strconv.ParseInt(rows, 10, 64)
+	last, _ := query(orgqa, wh, `SELECT outcome || ' ' || coalesce(files_loaded, 0) || '/' || coalesce(files_skipped, 0) FROM runs ORDER BY run_id DESC LIMIT 1`)
+	r.note = "run " + last + " files new/unchanged; rows = data rows in the warehouse"
+	if args[0] == "transform" || args[0] == "report" {
+		r.note = "rows = data rows in the warehouse"
+	}
+	return r, nil
+}
+
+// query runs one query through orgqa query and returns the single value.
+func query(orgqa, wh, q string) (string, error) {
+	b, err := exec.Command(orgqa, "query", "--warehouse", wh, q).Output()
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) < 2 {
+		return "", fmt.Errorf("query %q: no value", q)
+	}
+	return lines[1], nil
+}
+
+// peer times the pandas/openpyxl script when Debian's packages are there.
+func peer(work, xlsx string, year int) (result, error) {
+	r := result{step: "peer: pandas + openpyxl, M1"}
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import pandas, openpyxl").Run(); err != nil {
+		r.skipped = "skipped: install Debian's python3-pandas and python3-openpyxl to compare"
+		fmt.Fprintln(os.Stderr, "bench: peer", r.skipped)
+		return r, nil
+	}
+	script := filepath.Join(work, "peer_m1.py")
+	if err := os.WriteFile(script, peerScript, 0o644); err != nil {
+		return r, err
+	}
+	r, out, err := measure(r.step, py, script, xlsx, fmt.Sprint(year))
+	if err != nil {
+		return r, err
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, "rows "); ok {
+			r.rows, _ = strconv.ParseInt(v, 10, 64)
+		}
+		if v, ok := strings.CutPrefix(line, "M1 "); ok {
+			r.note = "DangVien and GioiThieu only; M1 = " + v
+		}
+	}
+	return r, nil
+}
+
+// floorRows is the floor: excelize's row iterator with raw values, one
+// goroutine, every sheet of every workbook, nothing validated or loaded.
+func floorRows(dir string) (int64, error) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.xlsx"))
+	var rows int64
+	for _, path := range files {
+		f, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true})
+		if err != nil {
+			return 0, err
+		}
+		for _, sh := range f.GetSheetList() {
+			it, err := f.Rows(sh)
+			if err != nil {
+				return 0, err
+			}
+			for it.Next() {
+				if _, err := it.Columns(); err != nil {
+					return 0, err
+				}
+				rows++
+			}
+			it.Close()
+		}
+		f.Close()
+	}
+	return rows, nil
+}
+
+func rowsPerSec(r result) float64 {
+	if r.wall <= 0 || r.rows == 0 {
+		return 0
+	}
+	return float64(r.rows) / r.wall.Seconds()
+}
+
+// cells formats a result as the table's columns (Vietnamese-neutral figures: the
+// table is for developers and analysts reading a terminal).
+func cells(r result, floor float64, full time.Duration) []string {
+	if r.skipped != "" {
+		return []string{r.step, "-", "-", "-", "-", "-", "-", "-", r.skipped}
+	}
+	ratio, share := "", ""
+	if rps := rowsPerSec(r); floor > 0 && strings.Contains(r.step, "ingest") {
+		ratio = fmt.Sprintf("%.2fx", rps/floor)
+	}
+	if full > 0 && (strings.HasSuffix(r.step, "transform") || strings.HasSuffix(r.step, "report")) {
+		share = fmt.Sprintf("%.1f%%", 100*r.wall.Seconds()/full.Seconds())
+	}
+	return []string{r.step, fmt.Sprint(r.rows), fmt.Sprintf("%.0f", rowsPerSec(r)), fmt.Sprintf("%.2f", r.wall.Seconds()),
+		fmt.Sprintf("%.2f", r.cpu.Seconds()), fmt.Sprintf("%.0f", r.rssMiB), ratio, share, r.note}
+}
+
+var header = []string{"step", "rows", "rows/s", "wall s", "CPU s", "peak RSS MiB", "x floor", "of full run", "note"}
+
+func refs(results []result) (floor float64, full time.Duration) {
+	for _, r := range results {
+		if r.floorFor {
+			floor = rowsPerSec(r)
+		}
+		if r.step == "orgqa run (full, xlsx)" {
+			full = r.wall
+		}
+	}
+	return floor, full
+}
+
+func printTable(w io.Writer, title string, results []result) {
+	floor, full := refs(results)
+	fmt.Fprintln(w, title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range results {
+		fmt.Fprintln(tw, strings.Join(cells(r, floor, full), "\t"))
+	}
+	tw.Flush()
+}
+
+func printMarkdown(w io.Writer, title string, results []result) {
+	floor, full := refs(results)
+	fmt.Fprintf(w, "%s\n\n| %s |\n|%s\n", title, strings.Join(header, " | "), strings.Repeat("---|", len(header)))
+	for _, r := range results {
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells(r, floor, full), " | "))
+	}
+}
+
+func countFiles(dir, ext string) string {
+	m, _ := filepath.Glob(filepath.Join(dir, "*"+ext))
+	return fmt.Sprint(len(m))
+}
