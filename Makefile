@@ -43,8 +43,9 @@ test:
 # set (SCALE=national on request), then the Go benchmarks of the hot paths
 # (benchstat-comparable: go test -bench ... -count 10 > old.txt; benchstat old.txt new.txt).
 SCALE ?= province
+STEPS ?=
 bench: build
-	$(GO) run ./internal/benchtable -orgqa $(BIN) -scale $(SCALE) -markdown bench-$(SCALE).md
+	$(GO) run ./internal/benchtable -orgqa $(BIN) -scale $(SCALE) -steps "$(STEPS)" -markdown bench-$(SCALE).md
 	$(GO) test -run '^$$' -bench 'Parse|Header|Fold|Append|Transform' -benchmem ./ingest ./cmd/orgqa
 
 # every Go benchmark, on the demo data set

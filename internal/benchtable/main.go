@@ -48,6 +48,7 @@ func main() {
 	year := flag.Int("year", 2025, "report year of the data set")
 	md := flag.String("markdown", "", "also write the table as Markdown to this file")
 	floor := flag.String("floor", "", "internal: run the excelize floor over this folder and print its row count")
+	only := flag.String("steps", "", "comma-separated steps to run (floor, ingest-xlsx, transform, report, ingest-csv, run, run-again, peer); default all")
 	flag.Parse()
 	if *floor != "" {
 		n, err := floorRows(*floor)
@@ -58,13 +59,19 @@ func main() {
 		fmt.Println(n)
 		return
 	}
-	if err := run(*orgqa, *scale, *cache, *year, *md); err != nil {
+	want := map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			want[s] = true
+		}
+	}
+	if err := run(*orgqa, *scale, *cache, *year, *md, want); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtable:", err)
 		os.Exit(1)
 	}
 }
 
-func run(orgqa, scale, cache string, year int, md string) error {
+func run(orgqa, scale, cache string, year int, md string, want map[string]bool) error {
 	orgqa, err := filepath.Abs(orgqa)
 	if err != nil {
 		return err
@@ -73,9 +80,12 @@ func run(orgqa, scale, cache string, year int, md string) error {
 	if err != nil {
 		return err
 	}
-	csv, err := dataset(orgqa, cache, scale, year, "csv")
-	if err != nil {
-		return err
+	on := func(step string) bool { return len(want) == 0 || want[step] }
+	csv := ""
+	if on("ingest-csv") {
+		if csv, err = dataset(orgqa, cache, scale, year, "csv"); err != nil {
+			return err
+		}
 	}
 	work, err := os.MkdirTemp("", "orgqa-bench-run-")
 	if err != nil {
@@ -94,43 +104,50 @@ func run(orgqa, scale, cache string, year int, md string) error {
 		results = append(results, r)
 		return nil
 	}
-	steps := []func() error{
-		func() error {
+	type step struct {
+		key string
+		run func() error
+	}
+	steps := []step{
+		{"floor", func() error {
 			r, outText, err := measure("floor: excelize rows (raw, 1 goroutine)", self, "-floor", xlsx)
 			if err == nil {
 				r.rows, err = strconv.ParseInt(strings.TrimSpace(outText), 10, 64)
 				r.floorFor, r.note = true, "every row of every sheet, titles and headers too"
 			}
 			return add(r, err)
-		},
-		func() error {
+		}},
+		{"ingest-xlsx", func() error {
 			r, err := orgqaStep("orgqa ingest (xlsx)", orgqa, wh("x"), "ingest", "--input", xlsx)
 			return add(r, err)
-		},
-		func() error {
+		}},
+		{"transform", func() error {
 			r, err := orgqaStep("orgqa transform", orgqa, wh("x"), "transform", "--year", fmt.Sprint(year))
 			return add(r, err)
-		},
-		func() error {
+		}},
+		{"report", func() error {
 			r, err := orgqaStep("orgqa report", orgqa, wh("x"), "report", "--year", fmt.Sprint(year), "--output", out("x"))
 			return add(r, err)
-		},
-		func() error {
+		}},
+		{"ingest-csv", func() error {
 			r, err := orgqaStep("orgqa ingest (csv)", orgqa, wh("c"), "ingest", "--input", csv)
 			return add(r, err)
-		},
-		func() error {
+		}},
+		{"run", func() error {
 			r, err := orgqaStep("orgqa run (full, xlsx)", orgqa, wh("r"), "run", "--input", xlsx, "--output", out("r"))
 			return add(r, err)
-		},
-		func() error {
+		}},
+		{"run-again", func() error {
 			r, err := orgqaStep("orgqa run (nothing new)", orgqa, wh("r"), "run", "--input", xlsx, "--output", out("r"))
 			return add(r, err)
-		},
-		func() error { return add(peer(work, xlsx, year)) },
+		}},
+		{"peer", func() error { return add(peer(work, xlsx, year)) }},
 	}
 	for _, s := range steps {
-		if err := s(); err != nil {
+		if !on(s.key) {
+			continue
+		}
+		if err := s.run(); err != nil {
 			return err
 		}
 	}
