@@ -1,121 +1,163 @@
 package ingest
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 )
 
-// setChecks finds, in SQL, the rows that break rules no single row can check:
-// a key seen earlier in the same sheet (the first row is kept), and a code that
-// names no row of the sheet it refers to. Sheets are checked in contract order,
-// so a member rejected as a duplicate is gone before letters look for it.
-func setChecks(ctx context.Context, conn *sql.Conn, res *FileResult, loaded map[*SheetSpec]*sheetLoad) error {
-	for _, spec := range Contract {
-		sl := loaded[spec]
-		if sl == nil {
-			continue
-		}
-		if len(spec.Key) > 0 {
-			if err := rejectDuplicates(ctx, conn, res, spec, sl); err != nil {
-				return fmt.Errorf("check %s duplicates: %w", spec.Name, err)
-			}
-		}
-		for _, ref := range spec.Refs {
-			if err := rejectDangling(ctx, conn, res, spec, sl, ref); err != nil {
-				return fmt.Errorf("check %s.%s: %w", spec.Name, ref.Column, err)
-			}
-		}
-	}
-	return nil
+// The rules no single row can check — a key seen earlier in the same sheet (the
+// first row is kept), a code that names no row of the sheet it refers to — are
+// checked while the rows stream in, before a row reaches the Appender: a
+// report's codes fit in memory (a few thousand), and a row found bad is never
+// appended and then deleted. Sheets come in contract order, so the sheet a
+// reference points to is complete, with its own rejects, when the referring
+// rows arrive. (These checks were SQL statements after each sheet; at province
+// scale they cost a third of ingest.)
+
+// setState is what one report's checks remember.
+type setState struct {
+	// per single-key sheet: the codes of rows accepted, and the first row
+	// rejected for each code (so a reference can say its target was rejected)
+	accepted map[*SheetSpec]map[string]bool
+	rejected map[*SheetSpec]map[string]int
 }
 
-// letter is where a contract column sits in the sheet as loaded, as Excel names it.
-func (sl *sheetLoad) letter(spec *SheetSpec, col string) any {
-	if p := sl.header.Index[spec.column(col)]; p >= 0 {
+func newSetState() *setState {
+	return &setState{accepted: map[*SheetSpec]map[string]bool{}, rejected: map[*SheetSpec]map[string]int{}}
+}
+
+// sheetChecks checks the rows of one sheet.
+type sheetChecks struct {
+	st      *setState
+	spec    *SheetSpec
+	header  *HeaderMap
+	keyCols []int
+	first   map[string]int // key → first row with it
+	refs    []refCheck
+}
+
+type refCheck struct {
+	Ref
+	col, whenCol int // -1: no condition
+	target       *SheetSpec
+}
+
+func (st *setState) sheet(spec *SheetSpec, hm *HeaderMap) (*sheetChecks, error) {
+	c := &sheetChecks{st: st, spec: spec, header: hm, first: map[string]int{}}
+	for _, k := range spec.Key {
+		c.keyCols = append(c.keyCols, spec.column(k))
+	}
+	for _, ref := range spec.Refs {
+		target := tableSheet(ref.Table)
+		if target == nil || len(target.Key) != 1 || target.Key[0] != ref.TargetColumn {
+			return nil, fmt.Errorf("contract: %s.%s must refer to the key of a sheet", spec.Name, ref.Column)
+		}
+		rc := refCheck{Ref: ref, col: spec.column(ref.Column), whenCol: -1, target: target}
+		if ref.WhenColumn != "" {
+			rc.whenCol = spec.column(ref.WhenColumn)
+		}
+		c.refs = append(c.refs, rc)
+	}
+	if len(spec.Key) == 1 {
+		st.accepted[spec], st.rejected[spec] = map[string]bool{}, map[string]int{}
+	}
+	return c, nil
+}
+
+// letter is where a contract column sits in the sheet, as Excel names it ("" when absent).
+func (c *sheetChecks) letter(col int) string {
+	if p := c.header.Index[col]; p >= 0 {
 		return ColumnLetter(p)
 	}
+	return ""
+}
+
+// keyText is a key value as the reject shows it: dates dd/mm/yyyy, codes as stored.
+func keyText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case time.Time:
+		return v.Format("02/01/2006")
+	case string:
+		return v
+	}
+	return fmt.Sprint(v)
+}
+
+// setProblem is a problem of a row that parsed: a repeated key, or a reference
+// to nothing. col is the contract column it is reported under.
+type setProblem struct {
+	col           int
+	value, reason string
+}
+
+// check looks at one parsed row; nil means it may be loaded.
+func (c *sheetChecks) check(vals []any, row int) *setProblem {
+	if len(c.keyCols) > 0 {
+		parts := make([]string, 0, len(c.keyCols))
+		shown := make([]string, 0, len(c.keyCols))
+		for _, k := range c.keyCols {
+			t := keyText(vals[k])
+			parts = append(parts, t)
+			if vals[k] != nil {
+				shown = append(shown, t)
+			}
+		}
+		key := strings.Join(parts, "\x00")
+		if first, seen := c.first[key]; seen {
+			what := c.spec.Columns[c.keyCols[0]].Header
+			if len(c.keyCols) > 1 {
+				hs := make([]string, len(c.keyCols))
+				for i, k := range c.keyCols {
+					hs[i] = c.spec.Columns[k].Header
+				}
+				what = "(" + strings.Join(hs, ", ") + ")"
+			}
+			return &setProblem{col: c.keyCols[0], value: strings.Join(shown, " / "), reason: fmt.Sprintf("%s trùng với dòng %d", what, first)}
+		}
+		c.first[key] = row
+	}
+	for _, r := range c.refs {
+		code, _ := vals[r.col].(string)
+		if code == "" {
+			continue
+		}
+		if r.whenCol >= 0 {
+			if w, _ := vals[r.whenCol].(string); w != r.WhenIs {
+				continue
+			}
+		}
+		if c.st.accepted[r.target][code] {
+			continue
+		}
+		header := c.spec.Columns[r.col].Header
+		why := "không có trong sheet " + r.target.Name
+		if at, ok := c.st.rejected[r.target][code]; ok {
+			why = fmt.Sprintf("thuộc dòng %d của sheet %s, dòng đó đã bị từ chối", at, r.target.Name)
+		}
+		return &setProblem{col: r.col, value: code, reason: fmt.Sprintf("%s \"%s\" %s", header, code, why)}
+	}
 	return nil
 }
 
-func rejectDuplicates(ctx context.Context, conn *sql.Conn, res *FileResult, spec *SheetSpec, sl *sheetLoad) error {
-	keyHeaders := make([]string, len(spec.Key))
-	keyText := make([]string, len(spec.Key))
-	for i, k := range spec.Key {
-		keyHeaders[i] = spec.Columns[spec.column(k)].Header
-		if spec.Columns[spec.column(k)].Kind == KindDate {
-			keyText[i] = "strftime(" + k + ", '%d/%m/%Y')"
-		} else {
-			keyText[i] = "CAST(" + k + " AS VARCHAR)"
+// accept records a loaded row's code, for the references to it.
+func (c *sheetChecks) accept(vals []any) {
+	if len(c.keyCols) == 1 {
+		if code := keyText(vals[c.keyCols[0]]); code != "" {
+			c.st.accepted[c.spec][code] = true
 		}
 	}
-	what := keyHeaders[0]
-	if len(keyHeaders) > 1 {
-		what = "(" + strings.Join(keyHeaders, ", ") + ")"
-	}
-	q := fmt.Sprintf(`INSERT INTO rejects
-		SELECT load_id, reporting_unit, report_year, source_file, source_sha256, ?, source_sheet, source_row, ?, ?,
-		       concat_ws(' / ', %[1]s), ? || ' trùng với dòng ' || first_row, %[4]s
-		FROM (SELECT *, min(source_row) OVER (PARTITION BY %[2]s) AS first_row FROM %[3]s WHERE load_id = ?)
-		WHERE source_row <> first_row`,
-		strings.Join(keyText, ", "), strings.Join(spec.Key, ", "), spec.Table, rowKeyExpr(spec))
-	r, err := conn.ExecContext(ctx, q, spec.Name, sl.letter(spec, spec.Key[0]), keyHeaders[0], what, res.LoadID)
-	if err != nil {
-		return err
-	}
-	return deleteRejected(ctx, conn, res, spec, r)
 }
 
-func rejectDangling(ctx context.Context, conn *sql.Conn, res *FileResult, spec *SheetSpec, sl *sheetLoad, ref Ref) error {
-	target := tableSheet(ref.Table)
-	if target == nil {
-		return fmt.Errorf("contract: no sheet loads table %s", ref.Table)
+// reject records a rejected row's code (the first row for each code).
+func (c *sheetChecks) reject(code string, row int) {
+	if m := c.st.rejected[c.spec]; m != nil && code != "" {
+		if _, ok := m[code]; !ok {
+			m[code] = row
+		}
 	}
-	when := "TRUE"
-	if ref.When != "" {
-		when = ref.When
-	}
-	header := spec.Columns[spec.column(ref.Column)].Header
-	// the code may name a row of the target sheet that was itself rejected: say so
-	q := fmt.Sprintf(`INSERT INTO rejects
-		SELECT load_id, reporting_unit, report_year, source_file, source_sha256, ?, source_sheet, source_row, ?, ?,
-		       %[1]s,
-		       ? || ' "' || %[1]s || '" ' || coalesce(
-		           'thuộc dòng ' || (SELECT min(x.source_row) FROM rejects x
-		                             WHERE x.load_id = r.load_id AND x.sheet = ? AND x.row_key = r.%[1]s)
-		           || ' của sheet ' || ? || ', dòng đó đã bị từ chối',
-		           'không có trong sheet ' || ?),
-		       %[6]s
-		FROM %[2]s r
-		WHERE load_id = ? AND %[1]s IS NOT NULL AND (%[3]s)
-		  AND NOT EXISTS (SELECT 1 FROM %[4]s t WHERE t.load_id = r.load_id AND t.%[5]s = r.%[1]s)`,
-		ref.Column, spec.Table, when, ref.Table, ref.TargetColumn, rowKeyExpr(spec))
-	r, err := conn.ExecContext(ctx, q, spec.Name, sl.letter(spec, ref.Column), header, header,
-		target.Name, target.Name, target.Name, res.LoadID)
-	if err != nil {
-		return err
-	}
-	return deleteRejected(ctx, conn, res, spec, r)
-}
-
-// rowKeyExpr is the SQL for a row's own code in its sheet (see rowKey).
-func rowKeyExpr(spec *SheetSpec) string {
-	if len(spec.Key) != 1 {
-		return "NULL"
-	}
-	return "CAST(" + spec.Key[0] + " AS VARCHAR)"
-}
-
-// deleteRejected removes from the sheet's table the rows a check just rejected;
-// when the check rejected nothing (almost always) there is nothing to do.
-func deleteRejected(ctx context.Context, conn *sql.Conn, res *FileResult, spec *SheetSpec, inserted sql.Result) error {
-	if n, err := inserted.RowsAffected(); err == nil && n == 0 {
-		return nil
-	}
-	_, err := conn.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %s WHERE load_id = ? AND source_row IN
-		(SELECT source_row FROM rejects WHERE load_id = ? AND sheet = ?)`, spec.Table), res.LoadID, res.LoadID, spec.Name)
-	return err
 }
 
 func tableSheet(table string) *SheetSpec {

@@ -29,9 +29,12 @@ type Column struct {
 }
 
 // Ref says that a column must name a row loaded from another sheet of the same
-// report. When, a fixed SQL condition on the referring row, limits the check.
+// report. WhenColumn and WhenIs, when set, limit the check to some rows.
 type Ref struct {
-	Column, Table, TargetColumn, When string
+	Column, Table, TargetColumn string
+	// WhenColumn, WhenIs: the reference holds only on rows whose WhenColumn
+	// has the code WhenIs (a target is a unit or a member by its Đối tượng).
+	WhenColumn, WhenIs string
 }
 
 // SheetSpec is one sheet of contract v1 and the warehouse table it loads into.
@@ -133,8 +136,8 @@ var Contract = []*SheetSpec{
 		}, Check: checkAttendance},
 	{Name: "KiemTra", Title: "Kiểm tra, giám sát", Table: "inspections", Key: []string{"case_code", "target_type", "target_code"},
 		Refs: []Ref{
-			{Column: "target_code", Table: "units", TargetColumn: "unit_code", When: "target_type = 'to_chuc'"},
-			{Column: "target_code", Table: "members", TargetColumn: "member_code", When: "target_type = 'dang_vien'"},
+			{Column: "target_code", Table: "units", TargetColumn: "unit_code", WhenColumn: "target_type", WhenIs: "to_chuc"},
+			{Column: "target_code", Table: "members", TargetColumn: "member_code", WhenColumn: "target_type", WhenIs: "dang_vien"},
 		},
 		Columns: []Column{
 			{Name: "case_code", Header: "Mã vụ việc", Kind: KindCode, Required: true},
@@ -149,8 +152,8 @@ var Contract = []*SheetSpec{
 		}},
 	{Name: "KyLuat", Title: "Kỷ luật", Table: "disciplines",
 		Refs: []Ref{
-			{Column: "target_code", Table: "units", TargetColumn: "unit_code", When: "target_type = 'to_chuc'"},
-			{Column: "target_code", Table: "members", TargetColumn: "member_code", When: "target_type = 'dang_vien'"},
+			{Column: "target_code", Table: "units", TargetColumn: "unit_code", WhenColumn: "target_type", WhenIs: "to_chuc"},
+			{Column: "target_code", Table: "members", TargetColumn: "member_code", WhenColumn: "target_type", WhenIs: "dang_vien"},
 		},
 		Columns: []Column{
 			{Name: "case_code", Header: "Mã vụ việc", Kind: KindCode},
@@ -161,8 +164,8 @@ var Contract = []*SheetSpec{
 		}},
 	{Name: "XepLoai", Title: "Xếp loại", Table: "ratings", Key: []string{"target_type", "target_code", "rating_year"},
 		Refs: []Ref{
-			{Column: "target_code", Table: "units", TargetColumn: "unit_code", When: "target_type = 'to_chuc'"},
-			{Column: "target_code", Table: "members", TargetColumn: "member_code", When: "target_type = 'dang_vien'"},
+			{Column: "target_code", Table: "units", TargetColumn: "unit_code", WhenColumn: "target_type", WhenIs: "to_chuc"},
+			{Column: "target_code", Table: "members", TargetColumn: "member_code", WhenColumn: "target_type", WhenIs: "dang_vien"},
 		},
 		Columns: []Column{
 			{Name: "target_type", Header: "Đối tượng", Kind: KindEnum, Required: true, Enum: EnumTarget},

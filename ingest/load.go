@@ -258,17 +258,11 @@ func nullInt(n int) any {
 	return n
 }
 
-// sheetLoad is what loading one sheet found out, for the set checks after it.
-type sheetLoad struct {
-	src    *sheetSource
-	header *HeaderMap
-}
-
 // loadRows streams every contract sheet into its table through the Appender,
 // and rows that break the contract into rejects.
 func (l *Loader) loadRows(ctx context.Context, conn *sql.Conn, rr *reportReader, res *FileResult) error {
-	loaded := map[*SheetSpec]*sheetLoad{}
-	err := conn.Raw(func(dc any) error {
+	st := newSetState()
+	return conn.Raw(func(dc any) error {
 		dconn, ok := dc.(driver.Conn)
 		if !ok {
 			return fmt.Errorf("unexpected driver connection %T", dc)
@@ -282,24 +276,18 @@ func (l *Loader) loadRows(ctx context.Context, conn *sql.Conn, rr *reportReader,
 			if ss == nil {
 				continue
 			}
-			hm, err := l.appendSheet(dconn, rejects, spec, ss, res)
-			if err != nil {
+			if _, err := l.appendSheet(dconn, rejects, spec, ss, res, st); err != nil {
 				rejects.Close()
 				return err
 			}
-			loaded[spec] = &sheetLoad{src: ss, header: hm}
 		}
 		return rejects.Close()
 	})
-	if err != nil {
-		return err
-	}
-	return setChecks(ctx, conn, res, loaded)
 }
 
 // appendSheet loads one sheet. The ThongTin sheet comes first and names the unit
 // and year every later row carries.
-func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *SheetSpec, ss *sheetSource, res *FileResult) (*HeaderMap, error) {
+func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *SheetSpec, ss *sheetSource, res *FileResult, st *setState) (*HeaderMap, error) {
 	it, err := ss.open()
 	if err != nil {
 		return nil, &FileError{Path: ss.file, Sheet: ss.sheet, Msg: "cannot read sheet", Reason: "Không đọc được sheet", Err: err}
@@ -320,6 +308,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 	}
 	var hm *HeaderMap
 	var parser *rowParser
+	var checks *sheetChecks
 	vals := make([]any, len(spec.Columns))
 	row := make([]driver.Value, provenanceColumns+len(spec.Columns))
 	var probs []problem
@@ -345,6 +334,9 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				}
 				if hm != nil {
 					parser = newRowParser(hm, colIdx)
+					if checks, err = st.sheet(spec, hm); err != nil {
+						return err
+					}
 				}
 				continue
 			}
@@ -357,9 +349,20 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			} else {
 				probs = parser.parse(cells, vals, probs[:0])
 			}
+			var key any
+			if len(probs) > 0 {
+				key = rowKey(spec, hm, cells)
+			} else if sp := checks.check(vals, rowNum); sp != nil {
+				probs = append(probs, problem{col: sp.col, value: sp.value, reason: sp.reason})
+				if len(spec.Key) == 1 {
+					key = nullStr(keyText(vals[spec.column(spec.Key[0])]))
+				}
+			}
 			if len(probs) > 0 {
 				res.Rejected++
-				key := rowKey(spec, hm, cells)
+				if k, ok := key.(string); ok {
+					checks.reject(k, rowNum)
+				}
 				for _, p := range probs {
 					col := ""
 					if pos := hm.Index[p.col]; pos >= 0 {
@@ -372,6 +375,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				}
 				continue
 			}
+			checks.accept(vals)
 			if spec.Table == "file_info" {
 				if err := l.identify(ss, vals, res); err != nil {
 					return err
