@@ -55,7 +55,7 @@ bench-go:
 # ingest at province scale (120 workbooks, about 600.000 rows) against excelize
 # alone; each benchmark in its own process so peak memory is its own
 bench-province:
-	for b in 'ExcelizeFloor' 'Load/xlsx' 'Load/csv'; do \
+	for b in 'ExcelizeFloor' 'Load/xlsx' 'Load/csv' 'Load/xlsx-streamed'; do \
 		ORGQA_BENCH_SCALE=province $(GO) test -run '^$$' -bench "^Benchmark$$b$$" -benchtime 1x -benchmem ./ingest | grep Benchmark; \
 	done
 

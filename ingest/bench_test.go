@@ -95,9 +95,12 @@ func BenchmarkExcelizeFloor(b *testing.B) {
 
 // BenchmarkLoad loads the data set into a fresh warehouse per iteration: reading,
 // matching, validating, rejecting and loading, one transaction per report.
+// The -streamed variants read each report only when its turn comes, for the
+// difference reading ahead makes (see prefetch.go).
 func BenchmarkLoad(b *testing.B) {
-	for _, format := range []string{"xlsx", "csv"} {
-		b.Run(format, func(b *testing.B) {
+	for _, variant := range []string{"xlsx", "csv", "xlsx-streamed", "csv-streamed"} {
+		format, streamed := strings.CutSuffix(variant, "-streamed")
+		b.Run(variant, func(b *testing.B) {
 			in := benchData(b, format)
 			ctx := context.Background()
 			rows := 0
@@ -109,7 +112,9 @@ func BenchmarkLoad(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.StartTimer()
-				sum, err := quietLoader(w).LoadDir(ctx, in)
+				l := quietLoader(w)
+				l.NoPrefetch = streamed
+				sum, err := l.LoadDir(ctx, in)
 				if err != nil {
 					b.Fatal(err)
 				}

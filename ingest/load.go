@@ -95,6 +95,8 @@ type Loader struct {
 	Force bool
 	// Progress, when set, is told after each report.
 	Progress func(done, total int, path string)
+	// NoPrefetch reads each report only when its turn comes (see prefetch.go).
+	NoPrefetch bool
 }
 
 // LoadDir loads every report found in dir. A broken report is recorded and the
@@ -119,11 +121,21 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 	// A report, once begun, is loaded to its end: a cancelled ctx (SIGINT,
 	// SIGTERM) stops the loop between reports, never inside one.
 	work := context.WithoutCancel(ctx)
+	done := make(chan struct{})
+	defer close(done)
+	var ahead <-chan *prefetched
+	if !l.NoPrefetch {
+		ahead = l.prefetch(work, conn, sources, done)
+	}
 	for _, src := range sources {
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
-		res, err := l.loadSource(work, conn, src)
+		var p *prefetched
+		if ahead != nil {
+			p = <-ahead
+		}
+		res, err := l.loadSource(work, conn, src, p)
 		if err != nil {
 			return sum, err
 		}
@@ -145,10 +157,16 @@ func (l *Loader) now() time.Time {
 
 // loadSource loads one report. Problems with the report go into the result;
 // a returned error means the warehouse failed and the run must stop.
-func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source) (FileResult, error) {
+func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *prefetched) (FileResult, error) {
 	res := FileResult{Source: src}
 	started := l.now()
-	hashes, err := hashSource(src)
+	var hashes sourceHashes
+	var err error
+	if p != nil {
+		hashes, err = p.hashes, p.hashErr
+	} else {
+		hashes, err = hashSource(src)
+	}
 	if err != nil {
 		return l.fail(ctx, conn, res, started, &FileError{Path: src.Path, Msg: "cannot read", Reason: "Không đọc được tệp", Err: err})
 	}
@@ -170,7 +188,15 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source) (Fi
 		l.Log.Debug("already loaded", "source", src.Path, "sha256", res.SHA256)
 		return res, nil
 	}
-	rr, err := openReport(src, hashes.files, l.Limits.orDefault())
+	var rr *reportReader
+	switch {
+	case p != nil && p.openErr != nil:
+		err = p.openErr
+	case p != nil && p.rr != nil:
+		rr = p.rr
+	default:
+		rr, err = openReport(src, hashes.files, l.Limits.orDefault())
+	}
 	if err != nil {
 		return l.fail(ctx, conn, res, started, err)
 	}
