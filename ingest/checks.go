@@ -33,6 +33,7 @@ type sheetChecks struct {
 	spec    *SheetSpec
 	header  *HeaderMap
 	keyCols []int
+	what    string         // the key's header(s), as the reject names them
 	first   map[string]int // key → first row with it
 	refs    []refCheck
 }
@@ -45,8 +46,13 @@ type refCheck struct {
 
 func (st *setState) sheet(spec *SheetSpec, hm *HeaderMap) (*sheetChecks, error) {
 	c := &sheetChecks{st: st, spec: spec, header: hm, first: map[string]int{}}
+	var hs []string
 	for _, k := range spec.Key {
 		c.keyCols = append(c.keyCols, spec.column(k))
+		hs = append(hs, spec.Columns[spec.column(k)].Header)
+	}
+	if c.what = strings.Join(hs, ", "); len(hs) > 1 {
+		c.what = "(" + c.what + ")"
 	}
 	for _, ref := range spec.Refs {
 		target := tableSheet(ref.Table)
@@ -63,14 +69,6 @@ func (st *setState) sheet(spec *SheetSpec, hm *HeaderMap) (*sheetChecks, error) 
 		st.accepted[spec], st.rejected[spec] = map[string]bool{}, map[string]int{}
 	}
 	return c, nil
-}
-
-// letter is where a contract column sits in the sheet, as Excel names it ("" when absent).
-func (c *sheetChecks) letter(col int) string {
-	if p := c.header.Index[col]; p >= 0 {
-		return ColumnLetter(p)
-	}
-	return ""
 }
 
 // keyText is a key value as the reject shows it: dates dd/mm/yyyy, codes as stored.
@@ -93,31 +91,25 @@ type setProblem struct {
 	value, reason string
 }
 
-// check looks at one parsed row; nil means it may be loaded.
-func (c *sheetChecks) check(vals []any, row int) *setProblem {
-	if len(c.keyCols) > 0 {
-		parts := make([]string, 0, len(c.keyCols))
-		shown := make([]string, 0, len(c.keyCols))
-		for _, k := range c.keyCols {
-			t := keyText(vals[k])
-			parts = append(parts, t)
-			if vals[k] != nil {
-				shown = append(shown, t)
-			}
+// check looks at one parsed row; a nil problem means it may be loaded. own is
+// the row's code in a sheet keyed by one column ("" otherwise), for accept and
+// reject and the rejects' row_key.
+func (c *sheetChecks) check(vals []any, row int) (own string, _ *setProblem) {
+	switch len(c.keyCols) {
+	case 0:
+	case 1:
+		own = keyText(vals[c.keyCols[0]])
+		if p := c.repeated(own, vals, row); p != nil {
+			return own, p
 		}
-		key := strings.Join(parts, "\x00")
-		if first, seen := c.first[key]; seen {
-			what := c.spec.Columns[c.keyCols[0]].Header
-			if len(c.keyCols) > 1 {
-				hs := make([]string, len(c.keyCols))
-				for i, k := range c.keyCols {
-					hs[i] = c.spec.Columns[k].Header
-				}
-				what = "(" + strings.Join(hs, ", ") + ")"
-			}
-			return &setProblem{col: c.keyCols[0], value: strings.Join(shown, " / "), reason: fmt.Sprintf("%s trùng với dòng %d", what, first)}
+	default:
+		parts := make([]string, len(c.keyCols))
+		for i, k := range c.keyCols {
+			parts[i] = keyText(vals[k])
 		}
-		c.first[key] = row
+		if p := c.repeated(strings.Join(parts, "\x00"), vals, row); p != nil {
+			return "", p
+		}
 	}
 	for _, r := range c.refs {
 		code, _ := vals[r.col].(string)
@@ -137,17 +129,32 @@ func (c *sheetChecks) check(vals []any, row int) *setProblem {
 		if at, ok := c.st.rejected[r.target][code]; ok {
 			why = fmt.Sprintf("thuộc dòng %d của sheet %s, dòng đó đã bị từ chối", at, r.target.Name)
 		}
-		return &setProblem{col: r.col, value: code, reason: fmt.Sprintf("%s \"%s\" %s", header, code, why)}
+		return own, &setProblem{col: r.col, value: code, reason: fmt.Sprintf("%s \"%s\" %s", header, code, why)}
 	}
-	return nil
+	return own, nil
 }
 
-// accept records a loaded row's code, for the references to it.
-func (c *sheetChecks) accept(vals []any) {
-	if len(c.keyCols) == 1 {
-		if code := keyText(vals[c.keyCols[0]]); code != "" {
-			c.st.accepted[c.spec][code] = true
+// repeated is the problem of a row whose key an earlier row had; it records
+// the key's first row otherwise.
+func (c *sheetChecks) repeated(key string, vals []any, row int) *setProblem {
+	first, seen := c.first[key]
+	if !seen {
+		c.first[key] = row
+		return nil
+	}
+	var shown []string
+	for _, k := range c.keyCols {
+		if vals[k] != nil {
+			shown = append(shown, keyText(vals[k]))
 		}
+	}
+	return &setProblem{col: c.keyCols[0], value: strings.Join(shown, " / "), reason: fmt.Sprintf("%s trùng với dòng %d", c.what, first)}
+}
+
+// accept records a loaded row's code (check's own), for the references to it.
+func (c *sheetChecks) accept(own string) {
+	if own != "" {
+		c.st.accepted[c.spec][own] = true
 	}
 }
 

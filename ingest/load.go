@@ -376,13 +376,14 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				probs = parser.parse(cells, vals, probs[:0])
 			}
 			var key any
+			var own string
 			if len(probs) > 0 {
 				key = rowKey(spec, hm, cells)
-			} else if sp := checks.check(vals, rowNum); sp != nil {
+			} else if o, sp := checks.check(vals, rowNum); sp != nil {
 				probs = append(probs, problem{col: sp.col, value: sp.value, reason: sp.reason})
-				if len(spec.Key) == 1 {
-					key = nullStr(keyText(vals[spec.column(spec.Key[0])]))
-				}
+				key = nullStr(o)
+			} else {
+				own = o
 			}
 			if len(probs) > 0 {
 				res.Rejected++
@@ -401,7 +402,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				}
 				continue
 			}
-			checks.accept(vals)
+			checks.accept(own)
 			if spec.Table == "file_info" {
 				if err := l.identify(ss, vals, res); err != nil {
 					return err

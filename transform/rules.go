@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -64,15 +63,6 @@ var ratingLevels = map[string]int{"kht": 1, "ht": 2, "htt": 3, "htxs": 4}
 
 // DefaultRules returns the embedded configuration.
 func DefaultRules() (*Rules, error) { return ParseRules(defaultRules, "rules.json (embedded)") }
-
-// LoadRules reads a configuration file.
-func LoadRules(path string) (*Rules, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	return ParseRules(b, path)
-}
 
 // ParseRules parses and checks a configuration; every problem is reported.
 func ParseRules(b []byte, name string) (*Rules, error) {
