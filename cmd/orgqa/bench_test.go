@@ -25,20 +25,19 @@ func BenchmarkTransform(b *testing.B) {
 			ctx := context.Background()
 			e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 				models: orgsql.Models, tests: orgsql.Tests, warehousePath: filepath.Join(dir, "w.duckdb")}
-			err := e.withWarehouse(ctx, true, func(w *warehouse.Warehouse) error {
-				if _, err := ingestRun(ctx, e, w, &ingestOptions{input: filepath.Join(dir, "in")}); err != nil {
-					return err
-				}
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if _, _, err := transformRun(ctx, e, w, &transformOptions{year: 2025}); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			w, err := warehouse.Open(ctx, e.warehousePath, warehouse.Options{})
 			if err != nil {
 				b.Fatal(err)
+			}
+			defer w.Close(ctx, false)
+			if _, err := ingestRun(ctx, e, w, &ingestOptions{input: filepath.Join(dir, "in")}); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := transformRun(ctx, e, w, &transformOptions{year: 2025}); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

@@ -186,16 +186,13 @@ func exactArgs(n int) cobra.PositionalArgs {
 	}
 }
 
-// withWarehouse opens the warehouse file for writing, runs fn, and closes it
-// (checkpointing when asked), returning fn's error before a close error.
-func (e *env) withWarehouse(ctx context.Context, checkpoint bool, fn func(*warehouse.Warehouse) error) error {
-	w, err := warehouse.Open(ctx, e.warehousePath, warehouse.Options{MemoryLimit: e.memoryLimit})
+// withReadOnly opens the live warehouse read-only (as it works during a run:
+// writers never open it for writing, see warehouse.Begin), runs fn and closes it.
+func (e *env) withReadOnly(ctx context.Context, fn func(*warehouse.Warehouse) error) error {
+	w, err := warehouse.Open(ctx, e.warehousePath, warehouse.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}
-	err = fn(w)
-	if cerr := w.Close(context.WithoutCancel(ctx), checkpoint); err == nil {
-		err = cerr
-	}
-	return err
+	defer w.Close(ctx, false)
+	return fn(w)
 }

@@ -26,12 +26,7 @@ loaded, replaced by a newer report of the same unit and year, or failed, with
 its rows read, accepted and rejected. Replaced reports are shown with --all.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := warehouse.Open(cmd.Context(), e.warehousePath, warehouse.Options{ReadOnly: true})
-			if err != nil {
-				return err
-			}
-			defer w.Close(cmd.Context(), false)
-			return filesRun(w.DB, e, o)
+			return e.withReadOnly(cmd.Context(), func(w *warehouse.Warehouse) error { return filesRun(w.DB, e, o) })
 		},
 	}
 	cmd.Flags().IntVar(&o.year, "year", 0, "only this report year")

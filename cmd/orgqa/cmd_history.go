@@ -108,12 +108,12 @@ func lastRuns(ctx context.Context, e *env, n int) ([]history.Run, error) {
 	if _, err := os.Stat(e.warehousePath); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	w, err := warehouse.Open(ctx, e.warehousePath, warehouse.Options{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer w.Close(ctx, false)
-	return history.Last(ctx, w.DB, n)
+	var runs []history.Run
+	err := e.withReadOnly(ctx, func(w *warehouse.Warehouse) (err error) {
+		runs, err = history.Last(ctx, w.DB, n)
+		return err
+	})
+	return runs, err
 }
 
 type statusOptions struct {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"math/big"
@@ -20,39 +21,38 @@ func newQueryCmd(e *env) *cobra.Command {
 		Example: `  orgqa query "SELECT level, metric, value FROM mart_metrics WHERE level = 'province'"`,
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			w, err := warehouse.Open(cmd.Context(), e.warehousePath, warehouse.Options{ReadOnly: true})
-			if err != nil {
-				return err
-			}
-			defer w.Close(cmd.Context(), false)
-			rows, err := w.DB.QueryContext(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			cols, err := rows.Columns()
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(e.stdout, strings.Join(cols, "\t"))
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			out := make([]string, len(cols))
-			for rows.Next() {
-				if err := rows.Scan(ptrs...); err != nil {
-					return err
-				}
-				for i, v := range vals {
-					out[i] = queryText(v)
-				}
-				fmt.Fprintln(e.stdout, strings.Join(out, "\t"))
-			}
-			return rows.Err()
+			return e.withReadOnly(cmd.Context(), func(w *warehouse.Warehouse) error { return queryRun(cmd.Context(), e, w, args[0]) })
 		},
 	}
+}
+
+func queryRun(ctx context.Context, e *env, w *warehouse.Warehouse, q string) error {
+	rows, err := w.DB.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, strings.Join(cols, "\t"))
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	out := make([]string, len(cols))
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		for i, v := range vals {
+			out[i] = queryText(v)
+		}
+		fmt.Fprintln(e.stdout, strings.Join(out, "\t"))
+	}
+	return rows.Err()
 }
 
 func queryText(v any) string {

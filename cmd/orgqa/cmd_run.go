@@ -44,7 +44,6 @@ Exit codes: 0 done; 1 failed (or stopped by SIGINT/SIGTERM); 2 usage;
 
 func runRun(ctx context.Context, e *env, o *runOptions) error {
 	return e.session(ctx, "run", o.output, func(s *session) error {
-		s.run.Forced = o.force
 		sum, err := s.ingest(&ingestOptions{input: o.input, force: o.force})
 		if err != nil {
 			return err

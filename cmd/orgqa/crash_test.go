@@ -179,8 +179,8 @@ func copyTree(from, to string) error {
 	})
 }
 
-// secondNight runs the second night on in2 in a copy of base with fault, then
-// (when fault is set) the night after, and returns the folder.
+// second runs the second night on in2, in a copy of base, with fault set
+// ("" for none), and returns its exit code, stderr, output folder and warehouse.
 func (n nightly) second(t *testing.T, fault string) (code int, stderr, out, wh string) {
 	t.Helper()
 	_, out, wh = n.fromBase(t)
