@@ -486,13 +486,34 @@ func (l *Loader) identify(ss *sheetSource, vals []any, res *FileResult) error {
 // finish counts what the load kept, checks nothing was lost, replaces earlier
 // loads of the same unit and year, and records the load in the manifest.
 func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, started time.Time) error {
+	// one count per table in a UNION ALL, not one row of scalar subqueries:
+	// DuckDB runs that one 25 times slower (measured at province scale: 73 ms
+	// against 3 ms a report, a third of a CSV ingest)
 	var parts []string
 	for _, s := range Contract {
-		parts = append(parts, fmt.Sprintf("(SELECT count(*) FROM %s WHERE load_id = $1)", s.Table))
+		parts = append(parts, "SELECT false, count(*) FROM "+s.Table+" WHERE load_id = $1")
+	}
+	parts = append(parts, "SELECT true, count(*) FROM (SELECT DISTINCT sheet, source_row FROM rejects WHERE load_id = $1)")
+	counts, err := conn.QueryContext(ctx, strings.Join(parts, " UNION ALL "), res.LoadID)
+	if err != nil {
+		return err
 	}
 	var accepted, rejected int
-	if err := conn.QueryRowContext(ctx, "SELECT "+strings.Join(parts, " + ")+
-		", (SELECT count(*) FROM (SELECT DISTINCT sheet, source_row FROM rejects WHERE load_id = $1))", res.LoadID).Scan(&accepted, &rejected); err != nil {
+	for counts.Next() {
+		var isReject bool
+		var n int
+		if err := counts.Scan(&isReject, &n); err != nil {
+			counts.Close()
+			return err
+		}
+		if isReject {
+			rejected += n
+		} else {
+			accepted += n
+		}
+	}
+	counts.Close()
+	if err := counts.Err(); err != nil {
 		return err
 	}
 	res.Accepted, res.Rejected = accepted, rejected
