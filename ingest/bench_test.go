@@ -93,6 +93,47 @@ func BenchmarkExcelizeFloor(b *testing.B) {
 	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
 }
 
+// BenchmarkFastReader is the floor's loop with orgqa's own sheet reader
+// (xlsxfast.go) in place of excelize's row iterator.
+func BenchmarkFastReader(b *testing.B) {
+	dir := benchData(b, "xlsx")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.xlsx"))
+	rows, fellBack := 0, 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rows, fellBack = 0, 0
+		for _, path := range files {
+			f, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			wb := &workbookFast{path: path, f: f}
+			for _, sh := range f.GetSheetList() {
+				ex, err := f.Rows(sh)
+				if err != nil {
+					b.Fatal(err)
+				}
+				it := newFastRows(wb, sh, ex)
+				for it.Next() {
+					if _, err := it.Columns(); err != nil {
+						b.Fatal(err)
+					}
+					rows++
+				}
+				if it.FellBack() {
+					fellBack++
+				}
+				it.Close()
+			}
+			wb.close()
+			f.Close()
+		}
+	}
+	b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(fellBack), "sheets-fell-back")
+	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
+}
+
 // BenchmarkLoad loads the data set into a fresh warehouse per iteration: reading,
 // matching, validating, rejecting and loading, one transaction per report.
 // The -streamed variants read each report only when its turn comes, for the

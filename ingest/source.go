@@ -235,7 +235,11 @@ func openWorkbook(path, sha string, lim Limits) (*reportReader, error) {
 	if err != nil {
 		return nil, &FileError{Path: path, Msg: "not a readable .xlsx workbook", Reason: "Không mở được tệp Excel (tệp hỏng, có mật khẩu hoặc không phải .xlsx)", Err: err}
 	}
-	rr := &reportReader{sheets: map[*SheetSpec]*sheetSource{}, close: f.Close}
+	wb := &workbookFast{path: path, f: f}
+	rr := &reportReader{sheets: map[*SheetSpec]*sheetSource{}, close: func() error {
+		wb.close()
+		return f.Close()
+	}}
 	for _, name := range f.GetSheetList() {
 		spec, err := SheetFor(name)
 		if err != nil {
@@ -258,14 +262,30 @@ func openWorkbook(path, sha string, lim Limits) (*reportReader, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &xlsxRows{rows: rows, maxColumns: lim.MaxColumns}, nil
+			var it sheetRows = newFastRows(wb, name, rows)
+			if verifyXLSX() {
+				ref, err := f.Rows(name)
+				if err != nil {
+					return nil, err
+				}
+				it = &verifiedRows{fast: it.(*fastRows), ref: ref, where: path + "!" + name}
+			}
+			return &xlsxRows{rows: it, maxColumns: lim.MaxColumns}, nil
 		}}
 	}
 	return rr, nil
 }
 
+// sheetRows is excelize's row iterator, or one that reads like it.
+type sheetRows interface {
+	Next() bool
+	Columns(...excelize.Options) ([]string, error)
+	Error() error
+	Close() error
+}
+
 type xlsxRows struct {
-	rows       *excelize.Rows
+	rows       sheetRows
 	maxColumns int
 }
 

@@ -298,6 +298,9 @@ func TestMain(m *testing.M) {
 		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	time.Local = time.FixedZone("ICT", 7*3600) // Vietnam's clock: dates must not move a day
+	// every sheet any test loads is read by the fast reader and by excelize,
+	// and must read the same (ingest/xlsxfast.go)
+	os.Setenv("ORGQA_VERIFY_XLSX", "1")
 	code := m.Run()
 	for _, f := range afterTests {
 		f()

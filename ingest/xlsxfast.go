@@ -1,0 +1,1242 @@
+package ingest
+
+// A purpose-built reader of worksheet rows. Profiling ingest showed excelize's
+// row iterator spending nine tenths of its time in encoding/xml (a token, an
+// allocation and an interface conversion per element and attribute); this
+// reader scans the same bytes directly.
+//
+// excelize stays the reference and the fallback. The workbook is still opened
+// by excelize (its structure, limits and errors are excelize's), and this
+// reader only walks the rows of a worksheet that is written the way Excel,
+// LibreOffice and excelize write one: a <sheetData> of <row r="N"> elements in
+// increasing order, holding <c> cells with <v>, <f> and <is> children. The
+// moment it meets anything else — a comment, CDATA, a namespace prefix, a
+// row without its number, an entity it does not know, text that is not valid
+// XML, a shared string table in Strict OOXML — it hands over to excelize's own
+// iterator, advanced past the rows already returned, so the rows a caller sees
+// are exactly excelize's. xlsxfast_test.go checks that on every test workbook
+// and under fuzzing, and ORGQA_VERIFY_XLSX=1 makes every sheet any test loads
+// be read both ways and compared.
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// errFallback says the fast reader met something it does not read itself.
+var errFallback = errors.New("xlsxfast: hand over to excelize")
+
+// fastReadLimit bounds one token (a tag, or a text between two tags) of a
+// worksheet read from a stream; a longer one is left to excelize.
+const fastReadLimit = 32 << 20
+
+// workbookFast holds what the fast reader needs of an open workbook: the
+// shared strings, decoded once, and where the worksheets are.
+type workbookFast struct {
+	path    string // the .xlsx file, for worksheets excelize keeps in temp files
+	f       *excelize.File
+	sst     []string
+	sstErr  error // the table could not be read here: every sheet falls back
+	sstDone bool
+	zip     *zip.ReadCloser
+}
+
+func (w *workbookFast) close() error {
+	if w.zip != nil {
+		return w.zip.Close()
+	}
+	return nil
+}
+
+// sharedStrings is the workbook's shared string table as excelize reads it.
+// excelize decodes the table on the first Columns of any sheet and keeps it in
+// its exported SharedStrings field; a throwaway iterator over sheet triggers
+// that, so the strings (and any error decoding them) are excelize's own.
+func (w *workbookFast) sharedStrings(sheet string) ([]string, error) {
+	if w.sstDone {
+		return w.sst, w.sstErr
+	}
+	w.sstDone = true
+	if _, ok := w.f.Pkg.Load("xl/sharedStrings.xml"); !ok && w.hasPart("xl/sharedStrings.xml") {
+		// a table above UnzipXMLSizeLimit, which excelize reads from a
+		// temporary file its own way
+		w.sstErr = errFallback
+		return nil, w.sstErr
+	}
+	rows, err := w.f.Rows(sheet)
+	if err == nil {
+		_, err = rows.Columns()
+		rows.Close()
+	}
+	if err != nil || w.f.SharedStrings == nil {
+		w.sstErr = errFallback
+		return nil, w.sstErr
+	}
+	si := w.f.SharedStrings.SI
+	w.sst = make([]string, len(si))
+	for i := range si {
+		w.sst[i] = si[i].String()
+	}
+	return w.sst, nil
+}
+
+// hasPart reports whether the zip holds a part (names as excelize normalizes them).
+func (w *workbookFast) hasPart(name string) bool {
+	z, err := w.openZip()
+	if err != nil {
+		return true // cannot tell: let excelize decide
+	}
+	for _, zf := range z.File {
+		if strings.EqualFold(strings.ReplaceAll(zf.Name, "\\", "/"), name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *workbookFast) openZip() (*zip.ReadCloser, error) {
+	if w.zip == nil {
+		z, err := zip.OpenReader(w.path)
+		if err != nil {
+			return nil, err
+		}
+		w.zip = z
+	}
+	return w.zip, nil
+}
+
+// fastSI is an inline string (<is>), shaped like excelize's xlsxSI.
+type fastSI struct {
+	T *fastT
+	R []fastR
+}
+
+type fastR struct {
+	T *fastT
+}
+
+type fastT struct {
+	Val string
+}
+
+// String is excelize's xlsxSI.String.
+func (x fastSI) String() string {
+	var b strings.Builder
+	if x.T != nil {
+		b.WriteString(x.T.Val)
+	}
+	for _, r := range x.R {
+		if r.T != nil {
+			b.WriteString(r.T.Val)
+		}
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return bstrUnmarshal(b.String())
+}
+
+var bstrExp = regexp.MustCompile(`_x[a-fA-F\d]{4}_`)
+
+// bstrUnmarshal is excelize's: _xHHHH_ stands for the character U+HHHH,
+// _x005F_ for "_".
+func bstrUnmarshal(s string) (result string) {
+	if !strings.Contains(s, "_x") {
+		return s
+	}
+	matches, l, cursor := bstrExp.FindAllStringSubmatchIndex(s, -1), len(s), 0
+	for _, match := range matches {
+		result += s[cursor:match[0]]
+		subStr := s[match[0]:match[1]]
+		if subStr == "_x005F_" {
+			cursor = match[1]
+			result += "_"
+			continue
+		}
+		if bstrExp.MatchString(subStr) {
+			cursor = match[1]
+			v, _ := strconv.Unquote(`"\u` + s[match[0]+2:match[1]-1] + `"`)
+			result += v
+		}
+	}
+	if cursor < l {
+		result += s[cursor:]
+	}
+	return result
+}
+
+// plainProlog reports whether an XML declaration names no encoding other than
+// UTF-8 (encoding/xml would hand any other to a charset reader).
+func plainProlog(decl []byte) bool {
+	i := bytes.Index(decl, []byte("encoding"))
+	if i < 0 {
+		return true
+	}
+	m := encodingDecl.FindSubmatch(decl[i:])
+	return m != nil && strings.EqualFold(string(m[1]), "utf-8")
+}
+
+var encodingDecl = regexp.MustCompile(`^encoding\s*=\s*["']([A-Za-z0-9._-]+)["']`)
+
+// sheetPath is the part excelize reads a sheet from (its Rows iterator knows it;
+// excelize has no exported way to ask). ok is false when it cannot be told.
+func sheetPath(rows *excelize.Rows) (string, bool) {
+	v := reflect.ValueOf(rows).Elem().FieldByName("sheet")
+	if !v.IsValid() || v.Kind() != reflect.String || v.String() == "" {
+		return "", false
+	}
+	return v.String(), true
+}
+
+// fastRows iterates a worksheet's rows like excelize's Rows (Next, then
+// Columns), falling back to ex — excelize's own iterator over the same sheet,
+// not yet advanced — when it meets what it does not read.
+type fastRows struct {
+	sc  scanner
+	sst   []string
+	sheet string
+	wb    *workbookFast
+	ex    *excelize.Rows
+
+	started, done bool
+	ended         bool // </sheetData> read
+	seek          int  // rows returned by Next
+	pend          int  // number of the row element read but not yet returned; 0: none
+	pendEmpty     bool // that row is <row .../>
+	cells         []string
+	width         int // the widest row so far
+	fellBack      bool
+	err           error
+	closer        io.Closer
+}
+
+// newFastRows reads the sheet excelize's ex would read.
+func newFastRows(w *workbookFast, sheet string, ex *excelize.Rows) *fastRows {
+	fr := &fastRows{ex: ex, wb: w, sheet: sheet}
+	path, ok := sheetPath(ex)
+	if !ok {
+		fr.fellBack = true
+		return fr
+	}
+	if v, ok := w.f.Pkg.Load(path); ok {
+		b, _ := v.([]byte)
+		fr.sc = scanner{buf: b, eof: true}
+		return fr
+	}
+	// a large sheet excelize keeps in a temporary file: stream it from the zip
+	z, err := w.openZip()
+	if err != nil {
+		fr.fellBack = true
+		return fr
+	}
+	var found *zip.File
+	for _, zf := range z.File {
+		if strings.ReplaceAll(zf.Name, "\\", "/") == path {
+			if found != nil {
+				fr.fellBack = true
+				return fr
+			}
+			found = zf
+		}
+	}
+	if found == nil {
+		fr.fellBack = true
+		return fr
+	}
+	rc, err := found.Open()
+	if err != nil {
+		fr.fellBack = true
+		return fr
+	}
+	fr.closer = rc
+	fr.sc = scanner{src: bufio.NewReaderSize(rc, 1<<16), buf: make([]byte, 0, 1<<16)}
+	return fr
+}
+
+// Next moves to the next row, blank rows included, as excelize's Rows.Next.
+func (r *fastRows) Next() bool {
+	if r.fellBack {
+		return r.ex.Next()
+	}
+	if r.done || r.err != nil {
+		return false
+	}
+	ok, err := r.next()
+	if err == errFallback {
+		return r.fallBack()
+	}
+	if err != nil {
+		r.err = err
+		return false
+	}
+	return ok
+}
+
+// Columns returns the current row's cells, as excelize's Rows.Columns with
+// RawCellValue: values as stored, shared strings resolved, trailing empty
+// cells dropped.
+func (r *fastRows) Columns(...excelize.Options) ([]string, error) {
+	if r.fellBack {
+		return r.ex.Columns()
+	}
+	return r.cells, nil
+}
+
+// Error is the iterator's error, as excelize's Rows.Error.
+func (r *fastRows) Error() error {
+	if r.fellBack {
+		return r.ex.Error()
+	}
+	return r.err
+}
+
+func (r *fastRows) Close() error {
+	if r.closer != nil {
+		r.closer.Close()
+	}
+	return r.ex.Close()
+}
+
+// FellBack reports whether excelize read (part of) the sheet.
+func (r *fastRows) FellBack() bool { return r.fellBack }
+
+// fallBack hands over to excelize, advanced past the rows already returned.
+func (r *fastRows) fallBack() bool {
+	r.fellBack = true
+	if r.closer != nil {
+		r.closer.Close()
+		r.closer = nil
+	}
+	for i := 1; i < r.seek; i++ { // r.seek counts the Next in progress
+		if !r.ex.Next() {
+			return false
+		}
+		r.ex.Columns()
+	}
+	return r.ex.Next()
+}
+
+func (r *fastRows) next() (bool, error) {
+	r.seek++
+	r.cells = nil
+	if !r.started {
+		r.started = true
+		// excelize reads the shared strings for every sheet, and fails
+		// every row if it cannot
+		sst, err := r.wb.sharedStrings(r.sheet)
+		if err != nil {
+			return false, err
+		}
+		r.sst = sst
+		if err := r.toSheetData(); err != nil {
+			return false, err
+		}
+	}
+	if r.done {
+		return false, nil
+	}
+	if r.pend == 0 && !r.ended {
+		if err := r.readRowStart(0); err != nil {
+			return false, err
+		}
+	}
+	if r.ended {
+		if err := r.tail(); err != nil {
+			return false, err
+		}
+		r.done = true
+		return false, nil
+	}
+	if r.pend > r.seek {
+		return true, nil // a row the sheet does not hold: blank
+	}
+	cur, empty := r.pend, r.pendEmpty
+	r.pend = 0
+	if !empty {
+		if err := r.rowCells(); err != nil {
+			return false, err
+		}
+	}
+	// excelize's Columns reads on to the next row's start, and a row number
+	// there that does not go forward changes the row it returns
+	return true, r.readRowStart(cur)
+}
+
+// readRowStart reads up to the next <row>, which must be numbered above after.
+func (r *fastRows) readRowStart(after int) error {
+	n, empty, end, err := r.rowStart()
+	switch {
+	case err != nil:
+		return err
+	case end:
+		r.ended = true
+	case n <= after:
+		return errFallback
+	default:
+		r.pend, r.pendEmpty = n, empty
+	}
+	return nil
+}
+
+// toSheetData skips what comes before <sheetData>: the prolog, the root, the
+// sheet's properties, views and columns.
+func (r *fastRows) toSheetData() error {
+	sc := &r.sc
+	first := true
+	for {
+		t, err := sc.token()
+		if err != nil {
+			return err
+		}
+		switch t.kind {
+		case tokEOF:
+			r.done = true // no sheetData: no rows
+			return nil
+		case tokProlog:
+			if !first || !plainProlog(t.raw) || bytes.HasPrefix(r.sc.buf, []byte("\xEF\xBB\xBF")) {
+				return errFallback
+			}
+		case tokStart, tokEmpty:
+			if t.prefixed && (t.local == "sheetData" || t.local == "row") {
+				return errFallback
+			}
+			switch t.local {
+			case "row":
+				return errFallback
+			case "sheetData":
+				if t.kind == tokEmpty {
+					r.done = true
+					return r.tail()
+				}
+				return nil
+			}
+		}
+		first = false
+	}
+}
+
+// tail checks what follows </sheetData> holds no further row element, which
+// excelize's iterator would go on to read.
+func (r *fastRows) tail() error {
+	for {
+		t, err := r.sc.token()
+		if err != nil {
+			return err
+		}
+		switch t.kind {
+		case tokEOF:
+			return nil
+		case tokStart, tokEmpty:
+			if t.local == "row" {
+				return errFallback
+			}
+		}
+	}
+}
+
+// rowStart reads up to the next <row> and returns its number, or end at </sheetData>.
+func (r *fastRows) rowStart() (n int, empty, end bool, err error) {
+	for {
+		t, err := r.sc.token()
+		if err != nil {
+			return 0, false, false, err
+		}
+		switch {
+		case t.kind == tokText:
+			continue
+		case t.kind == tokEnd && t.local == "sheetData" && !t.prefixed:
+			return 0, false, true, nil
+		case (t.kind == tokStart || t.kind == tokEmpty) && t.local == "row" && !t.prefixed:
+			n, ok := rowNumber(t.attrs)
+			if !ok {
+				return 0, false, false, errFallback
+			}
+			return n, t.kind == tokEmpty, false, nil
+		}
+		return 0, false, false, errFallback
+	}
+}
+
+// rowNumber is a row's r attribute: digits, 1 to excelize.TotalRows.
+func rowNumber(attrs []attr) (int, bool) {
+	n, seen := 0, false
+	for _, a := range attrs {
+		if a.local != "r" {
+			continue
+		}
+		if seen || a.prefixed {
+			return 0, false
+		}
+		seen = true
+		if len(a.value) == 0 || len(a.value) > 7 {
+			return 0, false
+		}
+		for _, c := range a.value {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+	}
+	return n, seen && n >= 1 && n <= excelize.TotalRows
+}
+
+// rowCells reads the cells of the current row up to </row>.
+func (r *fastRows) rowCells() error {
+	col := 0
+	r.cells = make([]string, 0, r.width) // a fresh slice: callers may keep rows
+	defer func() {
+		if len(r.cells) > r.width {
+			r.width = len(r.cells)
+		}
+		if len(r.cells) == 0 {
+			r.cells = nil // as excelize: a row without values is nil
+		}
+	}()
+	for {
+		t, err := r.sc.token()
+		if err != nil {
+			return err
+		}
+		switch {
+		case t.kind == tokText:
+			continue
+		case t.kind == tokEnd && t.local == "row" && !t.prefixed:
+			return nil
+		case (t.kind == tokStart || t.kind == tokEmpty) && t.local == "c" && !t.prefixed:
+			var c cellXML
+			if err := c.attrs(t.attrs); err != nil {
+				return err
+			}
+			if t.kind == tokStart {
+				if err := r.cellBody(&c); err != nil {
+					return err
+				}
+			}
+			col++
+			if c.ref != "" {
+				if col, _, err = excelize.CellNameToCoordinates(c.ref); err != nil {
+					return errFallback // excelize reports it
+				}
+			}
+			val, err := r.value(&c)
+			if err != nil {
+				return err
+			}
+			if val != "" || c.hasF {
+				for i, blank := 1, col-len(r.cells); i < blank; i++ {
+					r.cells = append(r.cells, "")
+				}
+				r.cells = append(r.cells, val)
+			}
+		default:
+			return errFallback
+		}
+	}
+}
+
+type cellXML struct {
+	ref, typ string
+	v        string
+	hasV     bool
+	hasF     bool
+	is       *fastSI
+}
+
+func (c *cellXML) attrs(attrs []attr) error {
+	var seen [3]bool
+	for _, a := range attrs {
+		i := strings.Index("rst", a.local)
+		if len(a.local) != 1 || i < 0 {
+			continue
+		}
+		if a.prefixed || seen[i] || bytes.IndexByte(a.value, '&') >= 0 {
+			return errFallback
+		}
+		seen[i] = true
+		switch a.local {
+		case "r":
+			c.ref = string(a.value)
+		case "s":
+			if _, err := strconv.ParseInt(string(a.value), 10, 64); err != nil {
+				return errFallback // excelize drops the cell's value
+			}
+		case "t":
+			c.typ = string(a.value)
+		}
+	}
+	return nil
+}
+
+// cellBody reads a cell's children up to </c>.
+func (r *fastRows) cellBody(c *cellXML) error {
+	sc := &r.sc
+	for {
+		t, err := sc.token()
+		if err != nil {
+			return err
+		}
+		if t.prefixed && t.kind != tokText {
+			return errFallback
+		}
+		switch {
+		case t.kind == tokText:
+			continue
+		case t.kind == tokEnd && t.local == "c":
+			return nil
+		case t.local == "v" && !c.hasV:
+			c.hasV = true
+			if t.kind == tokStart {
+				if c.v, err = sc.textUntilEnd("v"); err != nil {
+					return err
+				}
+			}
+		case t.local == "f" && !c.hasF:
+			c.hasF = true
+			if t.kind == tokStart {
+				if _, err := sc.textUntilEnd("f"); err != nil {
+					return err
+				}
+			}
+		case t.local == "is" && c.is == nil && t.kind == tokStart:
+			if c.is, err = sc.inlineString(); err != nil {
+				return err
+			}
+		case t.local == "is" && c.is == nil && t.kind == tokEmpty:
+			c.is = &fastSI{}
+		default:
+			return errFallback
+		}
+	}
+}
+
+// value is excelize's getValueFrom with RawCellValue.
+func (r *fastRows) value(c *cellXML) (string, error) {
+	switch c.typ {
+	case "s":
+		if c.v == "" {
+			return "", nil
+		}
+		i, _ := strconv.Atoi(strings.TrimSpace(c.v))
+		if i < 0 || i >= len(r.sst) {
+			return "", nil // excelize: an error it does not pass on, and no value
+		}
+		return r.sst[i], nil
+	case "inlineStr":
+		if c.is != nil {
+			return c.is.String(), nil
+		}
+	}
+	return c.v, nil
+}
+
+// The scanner: a subset of XML 1.0, checked as strictly as encoding/xml checks it.
+
+type tokKind int
+
+const (
+	tokEOF tokKind = iota
+	tokText
+	tokStart
+	tokEmpty // <x/>
+	tokEnd
+	tokProlog // <?xml ...?>
+	tokOther  // a comment or processing instruction outside the rows
+)
+
+type attr struct {
+	local    string
+	prefixed bool
+	value    []byte // raw, entities not decoded
+}
+
+type token struct {
+	kind     tokKind
+	local    string
+	prefixed bool
+	attrs    []attr
+	raw      []byte // text (raw) or the whole tag
+}
+
+type scanner struct {
+	src   *bufio.Reader // nil when buf is the whole part
+	buf   []byte
+	pos   int
+	eof   bool
+	stack []string // open elements, for checking end tags
+	attrs []attr
+	names map[string]string
+	text  []byte // the last text token, decoded
+}
+
+// fill makes at least n bytes available from pos, unless the part ends first.
+func (s *scanner) fill(n int) {
+	for !s.eof && len(s.buf)-s.pos < n {
+		if s.pos > 0 {
+			s.buf = append(s.buf[:0], s.buf[s.pos:]...)
+			s.pos = 0
+		}
+		if cap(s.buf)-len(s.buf) < 1<<15 {
+			nb := make([]byte, len(s.buf), 2*cap(s.buf)+1<<16)
+			copy(nb, s.buf)
+			s.buf = nb
+		}
+		m, err := s.src.Read(s.buf[len(s.buf):cap(s.buf)])
+		s.buf = s.buf[:len(s.buf)+m]
+		if err != nil {
+			s.eof = true
+		}
+	}
+}
+
+// find returns the offset from pos of the first c, reading more as needed; -1 if none.
+func (s *scanner) find(from int, c byte) int {
+	for {
+		if i := bytes.IndexByte(s.buf[s.pos+from:], c); i >= 0 {
+			return from + i
+		}
+		if s.eof || len(s.buf)-s.pos > fastReadLimit {
+			return -1
+		}
+		from = len(s.buf) - s.pos
+		s.fill(len(s.buf) - s.pos + 1)
+	}
+}
+
+func (s *scanner) name(b []byte) string {
+	switch string(b) { // the names of every cell, without a map lookup
+	case "c":
+		return "c"
+	case "v":
+		return "v"
+	case "r":
+		return "r"
+	case "s":
+		return "s"
+	case "t":
+		return "t"
+	case "f":
+		return "f"
+	case "is":
+		return "is"
+	case "row":
+		return "row"
+	case "spans":
+		return "spans"
+	}
+	if s.names == nil {
+		s.names = map[string]string{}
+	}
+	if n, ok := s.names[string(b)]; ok {
+		return n
+	}
+	n := string(b)
+	s.names[n] = n
+	return n
+}
+
+// token reads the next token. Text is returned raw; textUntilEnd decodes it.
+func (s *scanner) token() (token, error) {
+	s.fill(1)
+	if s.pos >= len(s.buf) {
+		if len(s.stack) > 0 {
+			return token{}, errFallback // the part ends inside an element
+		}
+		return token{kind: tokEOF}, nil
+	}
+	if s.buf[s.pos] != '<' {
+		i := s.find(0, '<')
+		if i < 0 {
+			if !s.eof {
+				return token{}, errFallback
+			}
+			i = len(s.buf) - s.pos
+		}
+		raw := s.buf[s.pos : s.pos+i]
+		s.pos += i
+		var ok bool
+		if s.text, ok = decodeText(s.text[:0], raw); !ok {
+			return token{}, errFallback
+		}
+		return token{kind: tokText, raw: raw}, nil
+	}
+	s.fill(4)
+	rest := s.buf[s.pos:]
+	switch {
+	case bytes.HasPrefix(rest, []byte("<?")):
+		i := s.findSeq(2, "?>")
+		if i < 0 {
+			return token{}, errFallback
+		}
+		raw := s.buf[s.pos : s.pos+i+2]
+		s.pos += i + 2
+		if bytes.HasPrefix(raw, []byte("<?xml ")) || bytes.HasPrefix(raw, []byte("<?xml?")) {
+			return token{kind: tokProlog, raw: raw}, nil
+		}
+		if len(s.stack) > 1 || !utf8.Valid(raw) {
+			return token{}, errFallback
+		}
+		return token{kind: tokOther}, nil
+	case bytes.HasPrefix(rest, []byte("<!--")):
+		if len(s.stack) > 1 { // inside the root's children: keep it simple
+			return token{}, errFallback
+		}
+		i := s.findSeq(4, "-->")
+		if i < 0 {
+			return token{}, errFallback
+		}
+		raw := s.buf[s.pos+4 : s.pos+i]
+		s.pos += i + 3
+		if bytes.Contains(raw, []byte("--")) || !validChars(raw) {
+			return token{}, errFallback
+		}
+		return token{kind: tokOther}, nil
+	case bytes.HasPrefix(rest, []byte("<!")):
+		return token{}, errFallback // CDATA, DOCTYPE
+	}
+	end := s.tagEnd()
+	if end < 0 {
+		return token{}, errFallback
+	}
+	tag := s.buf[s.pos+1 : s.pos+end]
+	s.pos += end + 1
+	if len(tag) > 0 && tag[0] == '/' {
+		full := tag[1:]
+		for len(full) > 0 && isSpace(full[len(full)-1]) {
+			full = full[:len(full)-1]
+		}
+		local, prefixed, ok := s.qname(full)
+		if !ok || len(s.stack) == 0 || s.stack[len(s.stack)-1] != string(full) {
+			return token{}, errFallback
+		}
+		s.stack = s.stack[:len(s.stack)-1]
+		return token{kind: tokEnd, local: local, prefixed: prefixed}, nil
+	}
+	kind := tokStart
+	if len(tag) > 0 && tag[len(tag)-1] == '/' {
+		kind = tokEmpty
+		tag = tag[:len(tag)-1]
+	}
+	n := 0
+	for n < len(tag) && !isSpace(tag[n]) {
+		n++
+	}
+	full := tag[:n]
+	local, prefixed, ok := s.qname(full)
+	if !ok {
+		return token{}, errFallback
+	}
+	attrs, ok := s.parseAttrs(tag[n:])
+	if !ok {
+		return token{}, errFallback
+	}
+	if kind == tokStart {
+		s.stack = append(s.stack, s.name(full))
+	}
+	return token{kind: kind, local: local, prefixed: prefixed, attrs: attrs}, nil
+}
+
+// findSeq finds seq from offset from (relative to pos); -1 if not found.
+func (s *scanner) findSeq(from int, seq string) int {
+	for {
+		i := s.find(from, seq[0])
+		if i < 0 {
+			return -1
+		}
+		s.fill(i + len(seq))
+		if bytes.HasPrefix(s.buf[s.pos+i:], []byte(seq)) {
+			return i
+		}
+		from = i + 1
+	}
+}
+
+// tagEnd is the offset of the '>' closing the tag at pos, quotes respected.
+func (s *scanner) tagEnd() int {
+	from := 1
+	for {
+		i := s.find(from, '>')
+		if i < 0 {
+			return -1
+		}
+		if quotedEnd(s.buf[s.pos+1 : s.pos+i]) {
+			return i
+		}
+		from = i + 1 // a '>' inside a quoted value
+	}
+}
+
+// quotedEnd reports whether a tag's text ends outside any quoted value.
+func quotedEnd(tag []byte) bool {
+	var q byte
+	for _, c := range tag {
+		switch {
+		case q != 0 && c == q:
+			q = 0
+		case q == 0 && (c == '"' || c == '\''):
+			q = c
+		}
+	}
+	return q == 0
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// qname splits an element or attribute name: ASCII names only, at most one prefix.
+func (s *scanner) qname(b []byte) (local string, prefixed bool, ok bool) {
+	if len(b) == 0 {
+		return "", false, false
+	}
+	colon := -1
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case (c >= '0' && c <= '9') || c == '-' || c == '.':
+			if i == 0 || i == colon+1 {
+				return "", false, false
+			}
+		case c == ':':
+			if colon >= 0 || i == 0 || i == len(b)-1 {
+				return "", false, false
+			}
+			colon = i
+		default:
+			return "", false, false
+		}
+	}
+	return s.name(b[colon+1:]), colon >= 0, true
+}
+
+// parseAttrs reads name="value" pairs; values are checked, not decoded.
+func (s *scanner) parseAttrs(b []byte) ([]attr, bool) {
+	s.attrs = s.attrs[:0]
+	for {
+		for len(b) > 0 && isSpace(b[0]) {
+			b = b[1:]
+		}
+		if len(b) == 0 {
+			return s.attrs, true
+		}
+		eq := bytes.IndexByte(b, '=')
+		if eq <= 0 {
+			return nil, false
+		}
+		local, prefixed, ok := s.qname(bytes.TrimRight(b[:eq], " \t\r\n"))
+		if !ok {
+			return nil, false
+		}
+		b = b[eq+1:]
+		for len(b) > 0 && isSpace(b[0]) {
+			b = b[1:]
+		}
+		if len(b) == 0 || (b[0] != '"' && b[0] != '\'') {
+			return nil, false
+		}
+		q := b[0]
+		end := bytes.IndexByte(b[1:], q)
+		if end < 0 {
+			return nil, false
+		}
+		v := b[1 : 1+end]
+		if bytes.IndexByte(v, '<') >= 0 {
+			return nil, false
+		}
+		if _, ok := decodeText(nil, v); !ok {
+			return nil, false
+		}
+		s.attrs = append(s.attrs, attr{local: local, prefixed: prefixed, value: v})
+		b = b[2+end:]
+		if len(b) > 0 && !isSpace(b[0]) {
+			return nil, false
+		}
+	}
+}
+
+// textUntilEnd reads the decoded text of the element just opened, up to its
+// end tag; any child element hands over to excelize.
+func (s *scanner) textUntilEnd(name string) (string, error) {
+	text := ""
+	for {
+		t, err := s.token()
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case t.kind == tokText && text == "":
+			text = string(s.text) // the text token's decoded form
+		case t.kind == tokEnd && t.local == name && !t.prefixed:
+			return text, nil
+		default:
+			return "", errFallback
+		}
+	}
+}
+
+// inlineString reads <is> up to </is>: one <t>, or rich text runs each
+// holding one <t> after an optional <rPr> of empty elements.
+func (s *scanner) inlineString() (*fastSI, error) {
+	si := &fastSI{}
+	for {
+		t, err := s.token()
+		if err != nil {
+			return nil, err
+		}
+		if t.prefixed && t.kind != tokText {
+			return nil, errFallback
+		}
+		switch {
+		case t.kind == tokText:
+		case t.kind == tokEnd && t.local == "is":
+			return si, nil
+		case t.local == "t" && si.T == nil && len(si.R) == 0:
+			si.T = &fastT{}
+			if t.kind == tokStart {
+				if si.T.Val, err = s.textUntilEnd("t"); err != nil {
+					return nil, err
+				}
+			}
+		case t.local == "r" && t.kind == tokStart:
+			run, err := s.run()
+			if err != nil {
+				return nil, err
+			}
+			si.R = append(si.R, run)
+		default:
+			return nil, errFallback
+		}
+	}
+}
+
+func (s *scanner) run() (fastR, error) {
+	var r fastR
+	rPr := false
+	for {
+		t, err := s.token()
+		if err != nil {
+			return r, err
+		}
+		if t.prefixed && t.kind != tokText {
+			return r, errFallback
+		}
+		switch {
+		case t.kind == tokText:
+		case t.kind == tokEnd && t.local == "r":
+			return r, nil
+		case t.local == "rPr" && !rPr && r.T == nil:
+			rPr = true
+			if t.kind == tokStart {
+				if err := s.emptyChildren("rPr"); err != nil {
+					return r, err
+				}
+			}
+		case t.local == "t" && r.T == nil:
+			r.T = &fastT{}
+			if t.kind == tokStart {
+				if r.T.Val, err = s.textUntilEnd("t"); err != nil {
+					return r, err
+				}
+			}
+		default:
+			return r, errFallback
+		}
+	}
+}
+
+// emptyChildren skips an element whose children are all empty elements.
+func (s *scanner) emptyChildren(name string) error {
+	for {
+		t, err := s.token()
+		if err != nil {
+			return err
+		}
+		switch {
+		case t.kind == tokText:
+		case t.kind == tokEmpty && t.local != name:
+		case t.kind == tokEnd && t.local == name && !t.prefixed:
+			return nil
+		default:
+			return errFallback
+		}
+	}
+}
+
+// decodeText appends raw XML text to dst, decoded as encoding/xml decodes it:
+// the five predefined entities and character references, CR LF and lone CR as
+// LF. ok is false for what encoding/xml would refuse (an unknown entity, a
+// character outside XML's range, bytes that are not UTF-8) or that this
+// reader leaves to it (]]>).
+func decodeText(dst, raw []byte) ([]byte, bool) {
+	if bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, '\r') < 0 {
+		if !validChars(raw) || bytes.Contains(raw, []byte("]]>")) {
+			return dst, false
+		}
+		return append(dst, raw...), true
+	}
+	if bytes.Contains(raw, []byte("]]>")) {
+		return dst, false
+	}
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		switch c {
+		case '\r':
+			dst = append(dst, '\n')
+			i++
+			if i < len(raw) && raw[i] == '\n' {
+				i++
+			}
+			continue
+		case '&':
+			semi := bytes.IndexByte(raw[i:], ';')
+			if semi < 0 {
+				return dst, false
+			}
+			ent := raw[i+1 : i+semi]
+			i += semi + 1
+			switch string(ent) {
+			case "lt":
+				dst = append(dst, '<')
+			case "gt":
+				dst = append(dst, '>')
+			case "amp":
+				dst = append(dst, '&')
+			case "apos":
+				dst = append(dst, '\'')
+			case "quot":
+				dst = append(dst, '"')
+			default:
+				r, ok := charRef(ent)
+				if !ok {
+					return dst, false
+				}
+				dst = utf8.AppendRune(dst, r)
+			}
+			continue
+		}
+		r, size := utf8.DecodeRune(raw[i:])
+		if (r == utf8.RuneError && size == 1) || !inCharRange(r) {
+			return dst, false
+		}
+		dst = append(dst, raw[i:i+size]...)
+		i += size
+	}
+	return dst, true
+}
+
+// charRef decodes the inside of &#N; or &#xH;.
+func charRef(ent []byte) (rune, bool) {
+	if len(ent) < 2 || ent[0] != '#' {
+		return 0, false
+	}
+	digits, base := ent[1:], 10
+	if digits[0] == 'x' {
+		digits, base = digits[1:], 16
+	}
+	if len(digits) == 0 || len(digits) > 8 {
+		return 0, false
+	}
+	for _, c := range digits {
+		if !(c >= '0' && c <= '9') && !(base == 16 && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseUint(string(digits), base, 32)
+	if err != nil || !inCharRange(rune(n)) {
+		return 0, false
+	}
+	return rune(n), true
+}
+
+// validChars reports whether b is UTF-8 made of characters XML allows.
+func validChars(b []byte) bool {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if (r == utf8.RuneError && size == 1) || !inCharRange(r) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+// inCharRange is encoding/xml's isInCharacterRange.
+func inCharRange(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD ||
+		r >= 0x10000 && r <= 0x10FFFF
+}
+
+// verifyXLSX (ORGQA_VERIFY_XLSX=1, set by the tests) reads every sheet both
+// ways and panics where they differ.
+func verifyXLSX() bool { return os.Getenv("ORGQA_VERIFY_XLSX") == "1" }
+
+// verifiedRows compares the fast reader with excelize row by row.
+type verifiedRows struct {
+	fast  *fastRows
+	ref   *excelize.Rows
+	where string
+	row   int
+}
+
+func (v *verifiedRows) Next() bool {
+	a, b := v.fast.Next(), v.ref.Next()
+	v.row++
+	if a != b {
+		panic(fmt.Sprintf("xlsxfast: %s row %d: Next %v, excelize %v", v.where, v.row, a, b))
+	}
+	return a
+}
+
+func (v *verifiedRows) Columns(...excelize.Options) ([]string, error) {
+	a, errA := v.fast.Columns()
+	b, errB := v.ref.Columns()
+	if !equalRow(a, b) || (errA == nil) != (errB == nil) {
+		panic(fmt.Sprintf("xlsxfast: %s row %d: %q (%v), excelize %q (%v)", v.where, v.row, a, errA, b, errB))
+	}
+	return a, errA
+}
+
+func (v *verifiedRows) Error() error {
+	a, b := v.fast.Error(), v.ref.Error()
+	if (a == nil) != (b == nil) {
+		panic(fmt.Sprintf("xlsxfast: %s: error %v, excelize %v", v.where, a, b))
+	}
+	return a
+}
+
+func (v *verifiedRows) Close() error {
+	v.ref.Close()
+	return v.fast.Close()
+}
+
+func equalRow(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

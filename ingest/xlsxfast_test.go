@@ -1,0 +1,296 @@
+package ingest
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"orgqa/internal/gen"
+)
+
+// The fast sheet reader (xlsxfast.go) against excelize, the reference: for
+// every sheet, the same rows, the same values, errors at the same rows.
+
+// compareSheets reads every sheet of a workbook with both and returns how many
+// sheets the fast reader read wholly by itself.
+func compareSheets(t testing.TB, path string, maxRows int) (fast, total int) {
+	t.Helper()
+	f, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true})
+	if err != nil {
+		return 0, 0 // excelize refuses it; so does ingest, before any reader
+	}
+	defer f.Close()
+	wb := &workbookFast{path: path, f: f}
+	defer wb.close()
+	for _, sh := range f.GetSheetList() {
+		ex, err := f.Rows(sh)
+		if err != nil {
+			continue
+		}
+		ref, err := f.Rows(sh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := newFastRows(wb, sh, ex)
+		for row := 1; ; row++ {
+			a, b := it.Next(), ref.Next()
+			if a != b {
+				t.Fatalf("%s!%s row %d: Next %v, excelize %v", filepath.Base(path), sh, row, a, b)
+			}
+			if !a || row > maxRows {
+				break
+			}
+			ca, errA := it.Columns()
+			cb, errB := ref.Columns()
+			if !equalRow(ca, cb) || (errA == nil) != (errB == nil) {
+				t.Fatalf("%s!%s row %d:\n fast     %q (%v)\n excelize %q (%v)", filepath.Base(path), sh, row, ca, errA, cb, errB)
+			}
+		}
+		if (it.Error() == nil) != (ref.Error() == nil) {
+			t.Fatalf("%s!%s: error %v, excelize %v", filepath.Base(path), sh, it.Error(), ref.Error())
+		}
+		total++
+		if !it.FellBack() {
+			fast++
+		}
+		it.Close()
+		ref.Close()
+	}
+	return fast, total
+}
+
+// TestFastReaderOnTestWorkbooks: every workbook in testdata (LibreOffice's and
+// excelize's), the generated data sets, and the messy and hostile workbooks the
+// other tests build. The fast reader must read the ordinary ones by itself.
+func TestFastReaderOnTestWorkbooks(t *testing.T) {
+	var files []string
+	filepath.WalkDir("../testdata", func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".xlsx") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) < 4 {
+		t.Fatalf("found %d workbooks in testdata", len(files))
+	}
+	dir := t.TempDir()
+	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["demo"], Year: 2025, Seed: 7}, filepath.Join(dir, "demo"), "xlsx", nil); err != nil {
+		t.Fatal(err)
+	}
+	generated, _ := filepath.Glob(filepath.Join(dir, "demo", "*.xlsx"))
+	files = append(files, generated...)
+	messy := filepath.Join(dir, "messy.xlsx")
+	messyBook().write(t, messy)
+	files = append(files, messy)
+	for _, p := range files {
+		fast, total := compareSheets(t, p, 1<<20)
+		if total == 0 {
+			t.Fatalf("%s: no sheet read", p)
+		}
+		if fast != total {
+			t.Errorf("%s: the fast reader handed %d of %d sheets to excelize", p, total-fast, total)
+		}
+	}
+}
+
+// workbookWith builds a workbook whose first sheet's XML is sheet and whose
+// shared string table is sst (none when empty).
+func workbookWith(t testing.TB, sheet, sst string) string {
+	t.Helper()
+	templateOnce.Do(func() {
+		f := excelize.NewFile()
+		f.SetCellValue("Sheet1", "A1", "x")
+		var buf bytes.Buffer
+		if err := f.Write(&buf); err != nil {
+			panic(err)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			panic(err)
+		}
+		for _, zf := range zr.File {
+			rc, _ := zf.Open()
+			body, _ := io.ReadAll(rc)
+			rc.Close()
+			templateParts = append(templateParts, templatePart{zf.Name, body})
+		}
+	})
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	parts := append([]templatePart(nil), templateParts...)
+	if sst != "" {
+		parts = append(parts, templatePart{name: "xl/sharedStrings.xml"})
+	}
+	written := map[string]bool{}
+	for _, part := range parts {
+		body := part.body
+		switch part.name {
+		case "xl/worksheets/sheet1.xml":
+			body = []byte(sheet)
+		case "xl/sharedStrings.xml":
+			if sst == "" || written[part.name] {
+				continue
+			}
+			body = []byte(sst)
+		}
+		written[part.name] = true
+		w, _ := zw.Create(part.name)
+		w.Write(body)
+	}
+	zw.Close()
+	p := filepath.Join(t.TempDir(), "w.xlsx")
+	if err := os.WriteFile(p, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// the parts of a one-sheet workbook excelize writes, made once
+var (
+	templateOnce  sync.Once
+	templateParts []templatePart
+)
+
+type templatePart struct {
+	name string
+	body []byte
+}
+
+const sheetHead = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
+	`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"><dimension ref="A1:C3"/><sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetData>`
+const sheetTail = `</sheetData><mergeCells count="1"><mergeCell ref="A1:B1"/></mergeCells><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>`
+
+const testSST = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="4" uniqueCount="4"><si><t>Mã đơn vị</t></si><si><t xml:space="preserve"> Nguyễn  Văn A </t></si><si><r><rPr><b/><sz val="11"/></rPr><t>Đảng</t></r><r><t xml:space="preserve"> bộ</t></r><rPh sb="0" eb="1"><t>x</t></rPh></si><si><t>a_x000D_b_x005F_c</t></si></sst>`
+
+// TestFastReaderCases: sheets written in the ways the fast reader reads, and
+// in ways it must leave to excelize; either way the rows must be excelize's.
+func TestFastReaderCases(t *testing.T) {
+	cases := []struct {
+		name, rows string
+		sst        string
+		fast       bool // the fast reader reads it all by itself
+	}{
+		{"shared strings, numbers, booleans, errors", `<row r="1" spans="1:5" x14ac:dyDescent="0.25"><c r="A1" t="s"><v>0</v></c><c r="B1" s="2" t="s"><v> 1 </v></c><c r="C1" t="s"><v>2</v></c><c r="D1" t="s"><v>3</v></c></row><row r="2"><c r="A2"><v>42</v></c><c r="B2" s="3"><v>45292.5</v></c><c r="C2" t="b"><v>1</v></c><c r="D2" t="e"><v>#N/A</v></c><c r="E2" t="n"><v>-1.5E-3</v></c></row>`, testSST, true},
+		{"a shared string index out of range or not a number", `<row r="1"><c r="A1" t="s"><v>99</v></c><c r="B1" t="s"><v>abc</v></c><c r="C1" t="s"><v></v></c><c r="D1" t="s"/></row>`, testSST, true},
+		{"gaps between rows and cells", `<row r="2"><c r="C2"><v>1</v></c></row><row r="5"><c r="B5"><v>2</v></c><c r="F5"><v>3</v></c></row><row r="6"/><row r="9"><c r="A9"><v>4</v></c></row>`, "", true},
+		{"cells without a reference", `<row r="1"><c><v>1</v></c><c><v>2</v></c><c r="E1"><v>5</v></c><c><v>6</v></c></row>`, "", true},
+		{"formulas: cached values, empty values kept", `<row r="1"><c r="A1"><f>1+1</f><v>2</v></c><c r="B1" t="str"><f>"a"&amp;"b"</f><v>ab</v></c><c r="D1"><f>NA()</f></c><c r="E1"><f t="shared" ref="E1:E3" si="0"/><v>0</v></c></row>`, "", true},
+		{"inline strings, rich runs, escapes", `<row r="1"><c r="A1" t="inlineStr"><is><t>Phường Đông Hà</t></is></c><c r="B1" t="inlineStr"><is><t xml:space="preserve">  hai  dấu cách  </t></is></c><c r="C1" t="inlineStr"><is><r><rPr><b/><i/></rPr><t>Chi</t></r><r><t xml:space="preserve"> bộ 1</t></r></is></c><c r="D1" t="inlineStr"><is><t>x_x000A_y_x005F_z</t></is></c><c r="E1" t="inlineStr"><is/></c><c r="F1" t="inlineStr"><v>plain</v></c></row>`, "", true},
+		{"entities, character references, CR LF", "<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>&lt;a&gt; &amp; &quot;b&quot; &apos;c&apos; &#7879;&#x1EC7;</t></is></c><c r=\"B1\" t=\"inlineStr\"><is><t>dòng 1\r\ndòng 2\rdòng 3</t></is></c><c r=\"C1\" t=\"str\"><v>=cmd|' /C calc'!A0</v></c></row>", "", true},
+		{"whitespace and attributes in odd places", "<row  r = '1' >\n  <c r=\"A1\"\n  t=\"str\" ><v>a b</v></c >\n</row\n>", "", true},
+		{"a cell column going back", `<row r="1"><c r="C1"><v>3</v></c><c r="A1"><v>1</v></c></row>`, "", true},
+		{"no sheetData rows at all", ``, "", true},
+
+		{"rows out of order", `<row r="3"><c r="A3"><v>3</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>`, "", false},
+		{"a row without its number", `<row r="1"><c r="A1"><v>1</v></c></row><row><c r="A2"><v>2</v></c></row><row><c r="A3"><v>3</v></c></row>`, "", false},
+		{"namespace prefixes", `<x:row xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row>`, "", false},
+		{"a comment inside the rows", `<row r="1"><!-- ghi chú --><c r="A1"><v>1</v></c></row>`, "", false},
+		{"CDATA", `<row r="1"><c r="A1" t="inlineStr"><is><t><![CDATA[<b>]]></t></is></c></row>`, "", false},
+		{"an unknown entity", `<row r="1"><c r="A1" t="inlineStr"><is><t>&nbsp;</t></is></c></row>`, "", false},
+		{"a bad cell reference", `<row r="1"><c r="1A"><v>1</v></c></row>`, "", false},
+		{"a bad style number", `<row r="1"><c r="A1" s="x"><v>1</v></c></row>`, "", false},
+		{"a control character", "<row r=\"2\"><c r=\"A2\"><v>1</v></c></row><row r=\"3\"><c r=\"A3\" t=\"inlineStr\"><is><t>a\x01b</t></is></c></row>", "", false},
+		{"bytes that are not UTF-8", "<row r=\"1\"><c r=\"A1\"><v>1</v></c></row><row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>\xff\xfe</t></is></c></row>", "", false},
+		{"an extension inside a cell", `<row r="1"><c r="A1"><v>1</v><extLst><ext uri="x"/></extLst></c></row>`, "", false},
+		{"a second value in a cell", `<row r="1"><c r="A1"><v>1</v><v>2</v></c></row>`, "", false},
+		{"a row past the last Excel row", `<row r="1"><c r="A1"><v>1</v></c></row><row r="1048577"><c r="A1048577"><v>1</v></c></row>`, "", false},
+		{"a mismatched end tag", `<row r="1"><c r="A1"><v>1</v></x></row>`, "", false},
+		{"the sheet cut off", `<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2`, "", false},
+		{"shared strings in Strict OOXML", `<row r="1"><c r="A1" t="s"><v>0</v></c></row>`, `<sst xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main"><si><t>x</t></si></sst>`, true},
+		{"shared strings that do not parse", `<row r="1"><c r="A1" t="s"><v>0</v></c></row>`, `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>x</si></sst>`, false},
+		{"a sheet in another encoding", ``, "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			xml := sheetHead + c.rows + sheetTail
+			if strings.HasPrefix(c.rows, `<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2`) {
+				xml = sheetHead + c.rows // no end: the part is cut off
+			}
+			if c.name == "a sheet in another encoding" {
+				xml = strings.Replace(sheetHead, `encoding="UTF-8"`, `encoding="ISO-8859-1"`, 1) + `<row r="1"><c r="A1" t="inlineStr"><is><t>caf` + "\xe9" + `</t></is></c></row>` + sheetTail
+			}
+			p := workbookWith(t, xml, c.sst)
+			fast, total := compareSheets(t, p, 1<<21)
+			if total != 1 {
+				t.Fatalf("read %d sheets", total)
+			}
+			if (fast == 1) != c.fast {
+				t.Errorf("fast reader alone: %v, want %v", fast == 1, c.fast)
+			}
+		})
+	}
+}
+
+// TestFastReaderStreamsLargeSheets: a sheet above UnzipXMLSizeLimit, which
+// excelize keeps in a temporary file, is streamed from the zip, and its rows
+// are still excelize's.
+func TestFastReaderStreamsLargeSheets(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(sheetHead)
+	for r := 1; r <= 30000; r++ {
+		b.WriteString(`<row r="` + strconv.Itoa(r) + `"><c r="A` + strconv.Itoa(r) + `" t="inlineStr"><is><t>Đảng viên số ` + strconv.Itoa(r) + `</t></is></c><c r="B` + strconv.Itoa(r) + `"><v>` + strconv.Itoa(r*7) + `</v></c></row>`)
+	}
+	b.WriteString(sheetTail)
+	p := workbookWith(t, b.String(), "")
+	f, err := excelize.OpenFile(p, excelize.Options{RawCellValue: true, UnzipXMLSizeLimit: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	wb := &workbookFast{path: p, f: f}
+	defer wb.close()
+	ex, _ := f.Rows("Sheet1")
+	ref, _ := f.Rows("Sheet1")
+	it := newFastRows(wb, "Sheet1", ex)
+	if it.sc.src == nil {
+		t.Fatal("the sheet was in memory: the test does not test streaming")
+	}
+	n := 0
+	for it.Next() {
+		if !ref.Next() {
+			t.Fatal("excelize ended first")
+		}
+		a, _ := it.Columns()
+		c, _ := ref.Columns()
+		if !equalRow(a, c) {
+			t.Fatalf("row %d: %q, excelize %q", n+1, a, c)
+		}
+		n++
+	}
+	if ref.Next() || n != 30000 || it.FellBack() {
+		t.Fatalf("read %d rows (fell back: %v)", n, it.FellBack())
+	}
+}
+
+// FuzzSheetXML: any bytes in the rows of a sheet; the fast reader, with its
+// fallback, must return exactly what excelize returns.
+func FuzzSheetXML(f *testing.F) {
+	for _, seed := range []string{
+		`<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>Chi bộ</t></is></c></row>`,
+		`<row r="2"><c r="C2"><f>1+1</f><v>2</v></c></row><row r="4"/>`,
+		`<row r="1"><c><v>1</v></c><c r="E1" t="inlineStr"><is><r><rPr><b/></rPr><t>a</t></r><r><t>b</t></r></is></c></row>`,
+		"<row r=\"1\"><c r=\"A1\" t=\"str\"><v>&lt;&#x41;&amp;\r\n_x000D_</v></c></row>",
+		`<row r="3"><c r="A3"><v>3</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, rows string) {
+		p := workbookWith(t, sheetHead+rows+sheetTail, testSST)
+		// the fuzzing engine has no time limit per input: a reader that
+		// never ends must crash the worker, so the input is reported
+		watchdog := time.AfterFunc(20*time.Second, func() { panic(fmt.Sprintf("no end after 20 s: %q", rows)) })
+		defer watchdog.Stop()
+		compareSheets(t, p, 300)
+	})
+}
