@@ -204,7 +204,7 @@ func sheetPath(rows *excelize.Rows) (string, bool) {
 // Columns), falling back to ex — excelize's own iterator over the same sheet,
 // not yet advanced — when it meets what it does not read.
 type fastRows struct {
-	sc  scanner
+	sc    scanner
 	sst   []string
 	sheet string
 	wb    *workbookFast
