@@ -247,6 +247,134 @@ func (w *sheetWriter) write(title, subtitle string, rows [][]any, total []any) e
 	return printSetup(f, sh, fmt.Sprintf("$%d:$%d", groupRow, headerRow))
 }
 
+// writeStream lays out the same sheet as write, through excelize's
+// StreamWriter, so that memory does not grow with the rows: the organization
+// sheets hold one row per grassroots organization (67.031 at national scale,
+// where the in-memory sheet took gigabytes). Everything a StreamWriter would
+// drop when set after it (dimension, conditional formats, filter, page setup)
+// is set on the empty sheet before it is made. The sheet must hold no chart.
+func (w *sheetWriter) writeStream(title, subtitle string, rows [][]any, total []any) error {
+	f, sh, st := w.f, w.sheet, w.st
+	last, _ := excelize.ColumnNumberToName(len(w.cols))
+	cell := func(col, row int) string {
+		name, _ := excelize.CoordinatesToCellName(col, row)
+		return name
+	}
+	lastRow := firstData + len(rows) - 1
+	if total != nil {
+		lastRow++
+	}
+	if err := f.SetSheetDimension(sh, fmt.Sprintf("A1:%s%d", last, max(lastRow, headerRow))); err != nil {
+		return err
+	}
+	if err := colourScales(f, sh, w.cols, firstData, firstData+len(rows)-1); err != nil {
+		return err
+	}
+	if err := ratingColours(f, sh, w.cols, firstData, firstData+len(rows)-1); err != nil {
+		return err
+	}
+	if lastRow >= firstData {
+		if err := f.AutoFilter(sh, fmt.Sprintf("A%d:%s%d", headerRow, last, lastRow), nil); err != nil {
+			return err
+		}
+	}
+	if err := printSetup(f, sh, fmt.Sprintf("$%d:$%d", groupRow, headerRow)); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(sh)
+	if err != nil {
+		return err
+	}
+	for i, c := range w.cols {
+		if err := sw.SetColWidth(i+1, i+1, c.width); err != nil {
+			return err
+		}
+	}
+	frozenCols := 0
+	for frozenCols < len(w.cols) && w.cols[frozenCols].metric == "" {
+		frozenCols++
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: frozenCols, YSplit: firstData - 1,
+		TopLeftCell: cell(frozenCols+1, firstData), ActivePane: "bottomRight"}); err != nil {
+		return err
+	}
+	styled := func(style int, first any) []any {
+		out := make([]any, len(w.cols))
+		for i := range out {
+			out[i] = excelize.Cell{StyleID: style}
+		}
+		out[0] = excelize.Cell{StyleID: style, Value: first}
+		return out
+	}
+	if err := sw.SetRow("A1", styled(st.title, title), excelize.RowOpts{Height: 24}); err != nil {
+		return err
+	}
+	if err := sw.SetRow("A2", styled(st.subtitle, subtitle)); err != nil {
+		return err
+	}
+	merges := [][2]string{{"A1", last + "1"}, {"A2", last + "2"}}
+	// headers: a column without a group spans both header rows
+	group, header := make([]any, len(w.cols)), make([]any, len(w.cols))
+	for i := 0; i < len(w.cols); {
+		c := w.cols[i]
+		if c.group == "" {
+			group[i] = excelize.Cell{StyleID: st.header, Value: c.header}
+			header[i] = excelize.Cell{StyleID: st.header}
+			merges = append(merges, [2]string{cell(i+1, groupRow), cell(i+1, headerRow)})
+			i++
+			continue
+		}
+		j := i
+		for j < len(w.cols) && w.cols[j].group == c.group {
+			group[j] = excelize.Cell{StyleID: st.group}
+			header[j] = excelize.Cell{StyleID: st.header, Value: w.cols[j].header}
+			j++
+		}
+		group[i] = excelize.Cell{StyleID: st.group, Value: c.group}
+		if j-i > 1 {
+			merges = append(merges, [2]string{cell(i+1, groupRow), cell(j, groupRow)})
+		}
+		i = j
+	}
+	if err := sw.SetRow(cell(1, groupRow), group, excelize.RowOpts{Height: 20}); err != nil {
+		return err
+	}
+	if err := sw.SetRow(cell(1, headerRow), header, excelize.RowOpts{Height: 66}); err != nil {
+		return err
+	}
+	out := make([]any, len(w.cols))
+	put := func(r int, vals []any, styleOf func(cellFormat) int) error {
+		for i, c := range w.cols {
+			s := styleOf(c.format)
+			if i == 0 && c.metric == "" {
+				s = styleOf(fmtYesNo) // STT, centred
+			}
+			var v any
+			if i < len(vals) {
+				v = vals[i]
+			}
+			out[i] = excelize.Cell{StyleID: s, Value: v}
+		}
+		return sw.SetRow(cell(1, r), out)
+	}
+	for k, vals := range rows {
+		if err := put(firstData+k, vals, func(cf cellFormat) int { return st.byFormat[cf] }); err != nil {
+			return err
+		}
+	}
+	if total != nil {
+		if err := put(lastRow, total, func(cf cellFormat) int { return st.totalByFormat[cf] }); err != nil {
+			return err
+		}
+	}
+	for _, m := range merges {
+		if err := sw.MergeCell(m[0], m[1]); err != nil {
+			return err
+		}
+	}
+	return sw.Flush()
+}
+
 // printSetup prints a sheet on A4 landscape, one page wide, repeating the header rows.
 func printSetup(f *excelize.File, sh, titleRows string) error {
 	size, orient, fitW, fitH := 9, "landscape", 1, 0

@@ -51,7 +51,10 @@ func Open(ctx context.Context, path string, opt Options) (*Warehouse, error) {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	w := &Warehouse{DB: db, Path: path}
-	settings := []string{}
+	// Nothing orgqa writes relies on a table keeping the order its rows were
+	// inserted in (every export and report sorts), and keeping it makes DuckDB
+	// hold results in memory that it could otherwise stream or spill.
+	settings := []string{"SET preserve_insertion_order = false"}
 	if opt.MemoryLimit != "" {
 		settings = append(settings, fmt.Sprintf("SET memory_limit = '%s'", opt.MemoryLimit))
 	}
