@@ -213,6 +213,11 @@ func DecodeLegacy(s string, hint Encoding) (string, Encoding) {
 		return s, Unicode
 	}
 	best, enc, bestScore := s, Unicode, 10*foreign(s)+implausible(s)
+	if bestScore == 0 && hint != TCVN3 && hint != VNI {
+		// already plausible Vietnamese (Lê Hà, Trần Văn Tâm's Latin-1 letters):
+		// no reading can score lower, and no hint breaks a tie
+		return best, enc
+	}
 	for _, c := range []struct {
 		enc Encoding
 		f   func(string) string
