@@ -220,23 +220,26 @@ func (w *sheetWriter) write(title, subtitle string, rows [][]any, total []any) e
 			return err
 		}
 	}
+	if err := f.SetPanes(sh, w.panes()); err != nil {
+		return err
+	}
+	return w.sheetSettings(len(rows), lastRow)
+}
+
+// sheetSettings are what a sheet holds besides its cells: its dimension,
+// colour rules, filter and page setup, for nrows data rows ending at lastRow.
+func (w *sheetWriter) sheetSettings(nrows, lastRow int) error {
+	f, sh := w.f, w.sheet
+	last, _ := excelize.ColumnNumberToName(len(w.cols))
 	// excelize leaves <dimension ref="A1"/>; readers that trust it (openpyxl
 	// read-only, and pandas through it) would see one cell
 	if err := f.SetSheetDimension(sh, fmt.Sprintf("A1:%s%d", last, max(lastRow, headerRow))); err != nil {
 		return err
 	}
-	if err := colourScales(f, sh, w.cols, firstData, firstData+len(rows)-1); err != nil {
+	if err := colourScales(f, sh, w.cols, firstData, firstData+nrows-1); err != nil {
 		return err
 	}
-	if err := ratingColours(f, sh, w.cols, firstData, firstData+len(rows)-1); err != nil {
-		return err
-	}
-	frozenCols := 0
-	for frozenCols < len(w.cols) && w.cols[frozenCols].metric == "" {
-		frozenCols++
-	}
-	topLeft := cell(frozenCols+1, firstData)
-	if err := f.SetPanes(sh, &excelize.Panes{Freeze: true, XSplit: frozenCols, YSplit: firstData - 1, TopLeftCell: topLeft, ActivePane: "bottomRight"}); err != nil {
+	if err := ratingColours(f, sh, w.cols, firstData, firstData+nrows-1); err != nil {
 		return err
 	}
 	if lastRow >= firstData {
@@ -245,6 +248,16 @@ func (w *sheetWriter) write(title, subtitle string, rows [][]any, total []any) e
 		}
 	}
 	return printSetup(f, sh, fmt.Sprintf("$%d:$%d", groupRow, headerRow))
+}
+
+// panes freeze the header rows and the identifying columns.
+func (w *sheetWriter) panes() *excelize.Panes {
+	frozenCols := 0
+	for frozenCols < len(w.cols) && w.cols[frozenCols].metric == "" {
+		frozenCols++
+	}
+	topLeft, _ := excelize.CoordinatesToCellName(frozenCols+1, firstData)
+	return &excelize.Panes{Freeze: true, XSplit: frozenCols, YSplit: firstData - 1, TopLeftCell: topLeft, ActivePane: "bottomRight"}
 }
 
 // writeStream lays out the same sheet as write, through excelize's
@@ -264,21 +277,7 @@ func (w *sheetWriter) writeStream(title, subtitle string, rows [][]any, total []
 	if total != nil {
 		lastRow++
 	}
-	if err := f.SetSheetDimension(sh, fmt.Sprintf("A1:%s%d", last, max(lastRow, headerRow))); err != nil {
-		return err
-	}
-	if err := colourScales(f, sh, w.cols, firstData, firstData+len(rows)-1); err != nil {
-		return err
-	}
-	if err := ratingColours(f, sh, w.cols, firstData, firstData+len(rows)-1); err != nil {
-		return err
-	}
-	if lastRow >= firstData {
-		if err := f.AutoFilter(sh, fmt.Sprintf("A%d:%s%d", headerRow, last, lastRow), nil); err != nil {
-			return err
-		}
-	}
-	if err := printSetup(f, sh, fmt.Sprintf("$%d:$%d", groupRow, headerRow)); err != nil {
+	if err := w.sheetSettings(len(rows), lastRow); err != nil {
 		return err
 	}
 	sw, err := f.NewStreamWriter(sh)
@@ -290,12 +289,7 @@ func (w *sheetWriter) writeStream(title, subtitle string, rows [][]any, total []
 			return err
 		}
 	}
-	frozenCols := 0
-	for frozenCols < len(w.cols) && w.cols[frozenCols].metric == "" {
-		frozenCols++
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: frozenCols, YSplit: firstData - 1,
-		TopLeftCell: cell(frozenCols+1, firstData), ActivePane: "bottomRight"}); err != nil {
+	if err := sw.SetPanes(w.panes()); err != nil {
 		return err
 	}
 	styled := func(style int, first any) []any {
