@@ -34,152 +34,190 @@ JOIN int_ratings r ON r.target_type = 'dang_vien' AND r.target_code = c.member_c
 LEFT JOIN int_member_at m ON m.member_code = c.member_code
 WHERE c.conclusion = 'chua_tot';
 
-CREATE OR REPLACE TABLE int_facts AS
-WITH
-member_at AS (SELECT * FROM int_member_at),
-unit_at AS (
-    SELECT unit_code, reporting_unit, org_code, CASE WHEN is_cell THEN unit_code END AS cell_code FROM int_units
-    QUALIFY row_number() OVER (PARTITION BY unit_code ORDER BY reporting_unit) = 1
-),
-cells AS (
-    SELECT u.reporting_unit, u.org_code, u.unit_code AS cell_code,
-           count(DISTINCT month(m.meeting_on)) FILTER (WHERE m.meeting_kind IN ('thuong_ky', 'ket_hop')) AS months,
-           count(DISTINCT quarter(m.meeting_on)) FILTER (WHERE m.meeting_kind IN ('chuyen_de', 'ket_hop')) AS quarters,
-           -- BIGINT, not the HUGEINT sum gives: a HUGEINT column made every
-           -- fact a union of, and every scan of int_facts 30 times slower
-           coalesce(sum(m.present), 0)::BIGINT AS present,
-           coalesce(sum(m.expected), 0)::BIGINT AS expected,
-           count(m.meeting_on) FILTER (WHERE m.expected > 0 AND m.present * 100 > (SELECT attendance_good_pct FROM params) * m.expected) AS above,
-           count(m.meeting_on) FILTER (WHERE m.expected > 0) AS meetings,
-           -- M10: meetings from the duration rule's first day; a blank duration does not show the minimum
-           count(m.meeting_on) FILTER (WHERE m.meeting_on >= (SELECT duration_rule_from FROM params)) AS long_due,
-           count(m.meeting_on) FILTER (WHERE m.meeting_on >= (SELECT duration_rule_from FROM params)
-               AND m.duration_min >= CASE WHEN m.meeting_kind = 'ket_hop' THEN (SELECT min_minutes_combined FROM params)
-                                          ELSE (SELECT min_minutes FROM params) END) AS long_ok,
-           count(m.meeting_on) FILTER (WHERE m.grade IS NOT NULL) AS graded,
-           count(m.meeting_on) FILTER (WHERE m.grade = 'tot') AS g_tot,
-           count(m.meeting_on) FILTER (WHERE m.grade = 'kha') AS g_kha,
-           count(m.meeting_on) FILTER (WHERE m.grade = 'trung_binh') AS g_trung_binh,
-           count(m.meeting_on) FILTER (WHERE m.grade = 'kem') AS g_kem
-    FROM int_units u
-    LEFT JOIN int_meetings m ON m.reporting_unit = u.reporting_unit AND m.cell_code = u.unit_code
-    WHERE u.is_cell
-    GROUP BY u.reporting_unit, u.org_code, u.unit_code
-),
+-- int_facts is built a branch at a time, each branch its own INSERT, from the
+-- parts they share built once as temporary tables. As one UNION ALL of 25
+-- aggregates, DuckDB held every aggregate's hash table at once: 1,7 GB at
+-- national scale whatever its memory limit, and out of memory at 512 MB.
+CREATE OR REPLACE TEMP TABLE facts_unit_at AS
+SELECT unit_code, reporting_unit, org_code, CASE WHEN is_cell THEN unit_code END AS cell_code FROM int_units
+QUALIFY row_number() OVER (PARTITION BY unit_code ORDER BY reporting_unit) = 1;
+
+CREATE OR REPLACE TEMP TABLE facts_cells AS
+SELECT u.reporting_unit, u.org_code, u.unit_code AS cell_code,
+       count(DISTINCT month(m.meeting_on)) FILTER (WHERE m.meeting_kind IN ('thuong_ky', 'ket_hop')) AS months,
+       count(DISTINCT quarter(m.meeting_on)) FILTER (WHERE m.meeting_kind IN ('chuyen_de', 'ket_hop')) AS quarters,
+       -- BIGINT, not the HUGEINT sum gives: a HUGEINT column made every
+       -- fact a union of, and every scan of int_facts 30 times slower
+       coalesce(sum(m.present), 0)::BIGINT AS present,
+       coalesce(sum(m.expected), 0)::BIGINT AS expected,
+       count(m.meeting_on) FILTER (WHERE m.expected > 0 AND m.present * 100 > (SELECT attendance_good_pct FROM params) * m.expected) AS above,
+       count(m.meeting_on) FILTER (WHERE m.expected > 0) AS meetings,
+       -- M10: meetings from the duration rule's first day; a blank duration does not show the minimum
+       count(m.meeting_on) FILTER (WHERE m.meeting_on >= (SELECT duration_rule_from FROM params)) AS long_due,
+       count(m.meeting_on) FILTER (WHERE m.meeting_on >= (SELECT duration_rule_from FROM params)
+           AND m.duration_min >= CASE WHEN m.meeting_kind = 'ket_hop' THEN (SELECT min_minutes_combined FROM params)
+                                      ELSE (SELECT min_minutes FROM params) END) AS long_ok,
+       count(m.meeting_on) FILTER (WHERE m.grade IS NOT NULL) AS graded,
+       count(m.meeting_on) FILTER (WHERE m.grade = 'tot') AS g_tot,
+       count(m.meeting_on) FILTER (WHERE m.grade = 'kha') AS g_kha,
+       count(m.meeting_on) FILTER (WHERE m.grade = 'trung_binh') AS g_trung_binh,
+       count(m.meeting_on) FILTER (WHERE m.grade = 'kem') AS g_kem
+FROM int_units u
+LEFT JOIN int_meetings m ON m.reporting_unit = u.reporting_unit AND m.cell_code = u.unit_code
+WHERE u.is_cell
+GROUP BY u.reporting_unit, u.org_code, u.unit_code;
+
 -- where an event aimed at a unit or a member belongs: where its target sits
-target_at AS (
-    SELECT 'to_chuc' AS target_type, unit_code AS target_code, reporting_unit AS at_unit, org_code AS at_org, cell_code AS at_cell
-    FROM unit_at
-    UNION ALL
-    SELECT 'dang_vien', member_code, reporting_unit, org_code, cell_code FROM member_at
-),
-inspection_at AS (
-    SELECT i.*, coalesce(t.at_unit, i.reporting_unit) AS at_unit, t.at_org, t.at_cell
-    FROM int_inspections i LEFT JOIN target_at t USING (target_type, target_code)
-),
-discipline_at AS (
-    SELECT d.*, coalesce(t.at_unit, d.reporting_unit) AS at_unit, t.at_org, t.at_cell
-    FROM int_disciplines d LEFT JOIN target_at t USING (target_type, target_code)
-),
-covered AS (
-    SELECT DISTINCT at_org FROM inspection_at WHERE target_type = 'to_chuc' AND at_org IS NOT NULL
-),
-rating_at AS (
-    SELECT r.*, coalesce(t.at_unit, r.reporting_unit) AS at_unit, t.at_org, t.at_cell
-    FROM int_ratings r LEFT JOIN target_at t USING (target_type, target_code)
-),
-levels AS (SELECT * FROM (VALUES ('htxs'), ('htt'), ('ht'), ('kht')) AS t(level)),
+CREATE OR REPLACE TEMP TABLE facts_target_at AS
+SELECT 'to_chuc' AS target_type, unit_code AS target_code, reporting_unit AS at_unit, org_code AS at_org, cell_code AS at_cell
+FROM facts_unit_at
+UNION ALL
+SELECT 'dang_vien', member_code, reporting_unit, org_code, cell_code FROM int_member_at;
+
+CREATE OR REPLACE TEMP TABLE facts_inspection_at AS
+SELECT i.*, coalesce(t.at_unit, i.reporting_unit) AS at_unit, t.at_org, t.at_cell
+FROM int_inspections i LEFT JOIN facts_target_at t USING (target_type, target_code);
+
+CREATE OR REPLACE TEMP TABLE facts_discipline_at AS
+SELECT d.*, coalesce(t.at_unit, d.reporting_unit) AS at_unit, t.at_org, t.at_cell
+FROM int_disciplines d LEFT JOIN facts_target_at t USING (target_type, target_code);
+
+CREATE OR REPLACE TEMP TABLE facts_covered AS
+SELECT DISTINCT at_org FROM facts_inspection_at WHERE target_type = 'to_chuc' AND at_org IS NOT NULL;
+
+CREATE OR REPLACE TEMP TABLE facts_rating_at AS
+SELECT r.*, coalesce(t.at_unit, r.reporting_unit) AS at_unit, t.at_org, t.at_cell
+FROM int_ratings r LEFT JOIN facts_target_at t USING (target_type, target_code);
+
 -- M16: members HTXS and HTT per grassroots organization
-quota AS (
-    SELECT at_unit, at_org, count(*) FILTER (WHERE rating = 'htxs') AS htxs, count(*) FILTER (WHERE rating = 'htt') AS htt
-    FROM rating_at WHERE target_type = 'dang_vien' AND at_org IS NOT NULL GROUP BY ALL
-),
+CREATE OR REPLACE TEMP TABLE facts_quota AS
+SELECT at_unit, at_org, count(*) FILTER (WHERE rating = 'htxs') AS htxs, count(*) FILTER (WHERE rating = 'htt') AS htt
+FROM facts_rating_at WHERE target_type = 'dang_vien' AND at_org IS NOT NULL GROUP BY ALL;
+
 -- M17: grassroots organizations with a discipline decided in the year on
 -- themselves, a unit below them, or one of their members
-disciplined_orgs AS (
-    SELECT DISTINCT at_org FROM discipline_at WHERE at_org IS NOT NULL
-),
-htxs_orgs AS (
-    SELECT o.reporting_unit, o.unit_code FROM int_units o
-    JOIN int_ratings r ON r.target_type = 'to_chuc' AND r.target_code = o.unit_code AND r.rating = 'htxs'
-    WHERE o.unit_level = 'co_so'
-)
+CREATE OR REPLACE TEMP TABLE facts_disciplined_orgs AS
+SELECT DISTINCT at_org FROM facts_discipline_at WHERE at_org IS NOT NULL;
+
+CREATE OR REPLACE TEMP TABLE facts_htxs_orgs AS
+SELECT o.reporting_unit, o.unit_code FROM int_units o
+JOIN int_ratings r ON r.target_type = 'to_chuc' AND r.target_code = o.unit_code AND r.rating = 'htxs'
+WHERE o.unit_level = 'co_so';
+
+CREATE OR REPLACE TABLE int_facts (reporting_unit VARCHAR, org_code VARCHAR, cell_code VARCHAR, metric VARCHAR, numerator BIGINT, denominator BIGINT);
+
+
+INSERT INTO int_facts
 SELECT reporting_unit, org_code, cell_code, 'M1' AS metric,
        count(*) FILTER (WHERE has_letter) AS numerator, count(*) AS denominator
-FROM int_member_213 GROUP BY ALL
-UNION ALL
+FROM int_member_213 GROUP BY ALL;
+
+INSERT INTO int_facts
 SELECT reporting_unit, org_code, cell_code, 'M2',
        count(*) FILTER (WHERE has_letter AND confirmed), count(*) FILTER (WHERE has_letter)
-FROM int_member_213 GROUP BY ALL
-UNION ALL
+FROM int_member_213 GROUP BY ALL;
 -- M3: introduced members only; the excused (Miễn) are left out
+
+INSERT INTO int_facts
 SELECT reporting_unit, org_code, cell_code, 'M3',
        count(*) FILTER (WHERE has_letter AND scheme_213 = 'gioi_thieu' AND returned),
        count(*) FILTER (WHERE has_letter AND scheme_213 = 'gioi_thieu')
-FROM int_member_213 GROUP BY ALL
-UNION ALL
+FROM int_member_213 GROUP BY ALL;
 -- M5: comments for the year with a conclusion, whenever received
+
+INSERT INTO int_facts
 SELECT coalesce(m.reporting_unit, c.reporting_unit), m.org_code, m.cell_code, 'M5',
        count(*) FILTER (WHERE c.conclusion = 'chua_tot'), count(*) FILTER (WHERE c.conclusion IS NOT NULL)
-FROM int_comments c LEFT JOIN member_at m USING (member_code) GROUP BY ALL
-UNION ALL
-SELECT reporting_unit, org_code, cell_code, 'M7@cell', months, 12 FROM cells
-UNION ALL
-SELECT reporting_unit, org_code, cell_code, 'M7@rollup', CASE WHEN months = 12 THEN 1 ELSE 0 END, 1 FROM cells
-UNION ALL
-SELECT reporting_unit, org_code, cell_code, 'M8', quarters, 4 FROM cells
-UNION ALL
-SELECT reporting_unit, org_code, cell_code, 'M9', present, expected FROM cells
-UNION ALL
-SELECT reporting_unit, org_code, cell_code, 'M9_above85', above, meetings FROM cells
-UNION ALL
+FROM int_comments c LEFT JOIN int_member_at m USING (member_code) GROUP BY ALL;
+
+INSERT INTO int_facts
+SELECT reporting_unit, org_code, cell_code, 'M7@cell', months, 12 FROM facts_cells;
+
+INSERT INTO int_facts
+SELECT reporting_unit, org_code, cell_code, 'M7@rollup', CASE WHEN months = 12 THEN 1 ELSE 0 END, 1 FROM facts_cells;
+
+INSERT INTO int_facts
+SELECT reporting_unit, org_code, cell_code, 'M8', quarters, 4 FROM facts_cells;
+
+INSERT INTO int_facts
+SELECT reporting_unit, org_code, cell_code, 'M9', present, expected FROM facts_cells;
+
+INSERT INTO int_facts
+SELECT reporting_unit, org_code, cell_code, 'M9_above85', above, meetings FROM facts_cells;
 -- M12: an organization is covered when an inspection targets it or a unit below it
+
+INSERT INTO int_facts
 SELECT o.reporting_unit, o.unit_code, NULL, 'M12', CASE WHEN c.at_org IS NULL THEN 0 ELSE 1 END, 1
-FROM int_units o LEFT JOIN covered c ON c.at_org = o.unit_code
-WHERE o.unit_level = 'co_so'
-UNION ALL
-SELECT at_unit, at_org, at_cell, 'M13_' || activity, count(*), NULL FROM inspection_at GROUP BY ALL
-UNION ALL
+FROM int_units o LEFT JOIN facts_covered c ON c.at_org = o.unit_code
+WHERE o.unit_level = 'co_so';
+
+INSERT INTO int_facts
+SELECT at_unit, at_org, at_cell, 'M13_' || activity, count(*), NULL FROM facts_inspection_at GROUP BY ALL;
+
+INSERT INTO int_facts
 SELECT at_unit, at_org, at_cell, 'M13_' || activity || '_' || inspection_kind || '_' || target_type, count(*), NULL
-FROM inspection_at GROUP BY ALL
-UNION ALL
+FROM facts_inspection_at GROUP BY ALL;
+
+INSERT INTO int_facts
 SELECT at_unit, at_org, at_cell, 'M13_vi_pham', count(*) FILTER (WHERE concluded AND violation), count(*) FILTER (WHERE concluded)
-FROM inspection_at GROUP BY ALL
-UNION ALL
-SELECT at_unit, at_org, at_cell, 'M14_' || target_type || '_' || form, count(*), NULL FROM discipline_at GROUP BY ALL
-UNION ALL
+FROM facts_inspection_at GROUP BY ALL;
+
+INSERT INTO int_facts
+SELECT at_unit, at_org, at_cell, 'M14_' || target_type || '_' || form, count(*), NULL FROM facts_discipline_at GROUP BY ALL;
 -- M14_per1000: disciplined members (each once) over members counted in the year
+
+INSERT INTO int_facts
 SELECT at_unit, at_org, at_cell, 'M14_per1000', count(DISTINCT target_code), 0
-FROM discipline_at WHERE target_type = 'dang_vien' GROUP BY ALL
-UNION ALL
+FROM facts_discipline_at WHERE target_type = 'dang_vien' GROUP BY ALL;
+
+INSERT INTO int_facts
 SELECT reporting_unit, org_code, cell_code, 'M14_per1000', 0, count(*) FILTER (WHERE counted)
-FROM int_members GROUP BY ALL
-UNION ALL
+FROM int_members GROUP BY ALL;
+
+INSERT INTO int_facts
 SELECT r.at_unit, r.at_org, r.at_cell, 'M15_' || r.target_type || '_' || l.level,
        count(*) FILTER (WHERE r.rating = l.level), count(*)
-FROM rating_at r CROSS JOIN levels l GROUP BY ALL
-UNION ALL
+FROM facts_rating_at r CROSS JOIN (VALUES ('htxs'), ('htt'), ('ht'), ('kht')) AS l(level) GROUP BY ALL;
 -- M4: the share of the year's letters received within the lead time
+
+INSERT INTO int_facts
 SELECT m.reporting_unit, m.org_code, m.cell_code, 'M4_on_time',
        count(*) FILTER (WHERE l.days <= (SELECT lead_time_days FROM params)), count(*)
-FROM int_letters_signed l JOIN member_at m USING (member_code)
-WHERE l.days IS NOT NULL GROUP BY ALL
-UNION ALL
-SELECT reporting_unit, org_code, cell_code, 'M6', count(*), NULL FROM int_comment_rating_conflicts GROUP BY ALL
-UNION ALL
-SELECT reporting_unit, org_code, cell_code, 'M10', long_ok, long_due FROM cells
-UNION ALL
+FROM int_letters_signed l JOIN int_member_at m USING (member_code)
+WHERE l.days IS NOT NULL GROUP BY ALL;
+
+INSERT INTO int_facts
+SELECT reporting_unit, org_code, cell_code, 'M6', count(*), NULL FROM int_comment_rating_conflicts GROUP BY ALL;
+
+INSERT INTO int_facts
+SELECT reporting_unit, org_code, cell_code, 'M10', long_ok, long_due FROM facts_cells;
+
+INSERT INTO int_facts
 SELECT c.reporting_unit, c.org_code, c.cell_code, 'M11_' || g.grade,
        CASE g.grade WHEN 'tot' THEN g_tot WHEN 'kha' THEN g_kha WHEN 'trung_binh' THEN g_trung_binh ELSE g_kem END, graded
-FROM cells c CROSS JOIN (VALUES ('tot'), ('kha'), ('trung_binh'), ('kem')) AS g(grade)
-UNION ALL
-SELECT at_unit, at_org, NULL, 'M16', htxs, htt FROM quota
-UNION ALL
+FROM facts_cells c CROSS JOIN (VALUES ('tot'), ('kha'), ('trung_binh'), ('kem')) AS g(grade);
+
+INSERT INTO int_facts
+SELECT at_unit, at_org, NULL, 'M16', htxs, htt FROM facts_quota;
 -- a breach: HTXS above the quota of HTT (any HTXS with no HTT at all is one),
 -- compared in whole numbers so that 0,20 x 15 is exactly 3
+
+INSERT INTO int_facts
 SELECT at_unit, at_org, NULL, 'M16_breach',
        CASE WHEN htxs * 10000 > round((SELECT excellence_quota FROM params) * 10000) * htt THEN 1 ELSE 0 END, NULL
-FROM quota
-UNION ALL
+FROM facts_quota;
+
+INSERT INTO int_facts
 SELECT h.reporting_unit, h.unit_code, NULL, 'M17', CASE WHEN d.at_org IS NULL THEN 0 ELSE 1 END, NULL
-FROM htxs_orgs h LEFT JOIN disciplined_orgs d ON d.at_org = h.unit_code;
+FROM facts_htxs_orgs h LEFT JOIN facts_disciplined_orgs d ON d.at_org = h.unit_code;
+
+DROP TABLE facts_unit_at;
+DROP TABLE facts_cells;
+DROP TABLE facts_target_at;
+DROP TABLE facts_inspection_at;
+DROP TABLE facts_discipline_at;
+DROP TABLE facts_covered;
+DROP TABLE facts_rating_at;
+DROP TABLE facts_quota;
+DROP TABLE facts_disciplined_orgs;
+DROP TABLE facts_htxs_orgs;
