@@ -117,30 +117,30 @@ func (w *workbookFast) openZip() (*zip.ReadCloser, error) {
 	return w.zip, nil
 }
 
-// fastSI is an inline string (<is>), shaped like excelize's xlsxSI.
+// fastSI is an inline string (<is>): its own <t>, and its rich text runs'.
 type fastSI struct {
-	T *fastT
-	R []fastR
+	T    string
+	hasT bool
+	R    []fastR
 }
 
 type fastR struct {
-	T *fastT
+	T    string
+	hasT bool
 }
 
-type fastT struct {
-	Val string
-}
-
-// String is excelize's xlsxSI.String.
-func (x fastSI) String() string {
-	var b strings.Builder
-	if x.T != nil {
-		b.WriteString(x.T.Val)
-	}
-	for _, r := range x.R {
-		if r.T != nil {
-			b.WriteString(r.T.Val)
+// String is excelize's xlsxSI.String: the texts joined, _xHHHH_ undone.
+func (x *fastSI) String() string {
+	if len(x.R) == 0 { // one <t>: no joining
+		if x.T == "" {
+			return ""
 		}
+		return bstrUnmarshal(x.T)
+	}
+	var b strings.Builder
+	b.WriteString(x.T)
+	for _, r := range x.R {
+		b.WriteString(r.T)
 	}
 	if b.Len() == 0 {
 		return ""
@@ -526,10 +526,8 @@ func (r *fastRows) rowCells() error {
 				}
 			}
 			col++
-			if c.ref != "" {
-				if col, _, err = excelize.CellNameToCoordinates(c.ref); err != nil {
-					return errFallback // excelize reports it
-				}
+			if c.col > 0 {
+				col = c.col
 			}
 			val, err := r.value(&c)
 			if err != nil {
@@ -548,11 +546,13 @@ func (r *fastRows) rowCells() error {
 }
 
 type cellXML struct {
-	ref, typ string
-	v        string
-	hasV     bool
-	hasF     bool
-	is       *fastSI
+	col   int // the column ref names, 0 until known
+	typ   string
+	v     string
+	hasV  bool
+	hasF  bool
+	hasIS bool
+	is    fastSI
 }
 
 func (c *cellXML) attrs(attrs []attr) error {
@@ -568,13 +568,36 @@ func (c *cellXML) attrs(attrs []attr) error {
 		seen[i] = true
 		switch a.local {
 		case "r":
-			c.ref = string(a.value)
+			// read now: a.value is only good until the next token
+			col, ok := refColumn(a.value)
+			if !ok {
+				var err error
+				if col, _, err = excelize.CellNameToCoordinates(string(a.value)); err != nil {
+					return errFallback // excelize reports it
+				}
+			}
+			c.col = col
 		case "s":
-			if _, err := strconv.ParseInt(string(a.value), 10, 64); err != nil {
-				return errFallback // excelize drops the cell's value
+			if !digits(a.value, 18) {
+				if _, err := strconv.ParseInt(string(a.value), 10, 64); err != nil {
+					return errFallback // excelize drops the cell's value
+				}
 			}
 		case "t":
-			c.typ = string(a.value)
+			switch string(a.value) { // no allocation for the usual types
+			case "s":
+				c.typ = "s"
+			case "str":
+				c.typ = "str"
+			case "inlineStr":
+				c.typ = "inlineStr"
+			case "n":
+				c.typ = "n"
+			case "b":
+				c.typ = "b"
+			default:
+				c.typ = string(a.value)
+			}
 		}
 	}
 	return nil
@@ -606,16 +629,17 @@ func (r *fastRows) cellBody(c *cellXML) error {
 		case t.local == "f" && !c.hasF:
 			c.hasF = true
 			if t.kind == tokStart {
-				if _, err := sc.textUntilEnd("f"); err != nil {
+				if err := sc.skipUntilEnd("f"); err != nil {
 					return err
 				}
 			}
-		case t.local == "is" && c.is == nil && t.kind == tokStart:
+		case t.local == "is" && !c.hasIS && t.kind == tokStart:
+			c.hasIS = true
 			if c.is, err = sc.inlineString(); err != nil {
 				return err
 			}
-		case t.local == "is" && c.is == nil && t.kind == tokEmpty:
-			c.is = &fastSI{}
+		case t.local == "is" && !c.hasIS && t.kind == tokEmpty:
+			c.hasIS = true
 		default:
 			return errFallback
 		}
@@ -635,7 +659,7 @@ func (r *fastRows) value(c *cellXML) (string, error) {
 		}
 		return r.sst[i], nil
 	case "inlineStr":
-		if c.is != nil {
+		if c.hasIS {
 			return c.is.String(), nil
 		}
 	}
@@ -984,37 +1008,98 @@ func (s *scanner) textUntilEnd(name string) (string, error) {
 	}
 }
 
-// inlineString reads <is> up to </is>: one <t>, or rich text runs each
-// holding one <t> after an optional <rPr> of empty elements.
-func (s *scanner) inlineString() (*fastSI, error) {
-	si := &fastSI{}
+// skipUntilEnd is textUntilEnd for text that is not wanted (a formula's).
+func (s *scanner) skipUntilEnd(name string) error {
+	seen := false
 	for {
 		t, err := s.token()
 		if err != nil {
-			return nil, err
+			return err
+		}
+		switch {
+		case t.kind == tokText && !seen:
+			seen = true
+		case t.kind == tokEnd && t.local == name && !t.prefixed:
+			return nil
+		default:
+			return errFallback
+		}
+	}
+}
+
+// refColumn is the column of a plain cell reference, uppercase letters then
+// digits without a leading zero (A1, XFD1048576), as excelize's
+// CellNameToCoordinates gives it; ok is false for anything else, which is
+// left to excelize.
+func refColumn(b []byte) (col int, ok bool) {
+	i := 0
+	for i < len(b) && b[i] >= 'A' && b[i] <= 'Z' {
+		col = col*26 + int(b[i]-'A'+1)
+		if col > excelize.MaxColumns {
+			return 0, false
+		}
+		i++
+	}
+	if i == 0 || i == len(b) || b[i] == '0' {
+		return 0, false
+	}
+	row := 0
+	for ; i < len(b); i++ {
+		if b[i] < '0' || b[i] > '9' {
+			return 0, false
+		}
+		row = row*10 + int(b[i]-'0')
+		if row > excelize.TotalRows {
+			return 0, false
+		}
+	}
+	return col, true
+}
+
+// digits reports whether b is 1 to max ASCII digits.
+func digits(b []byte, max int) bool {
+	if len(b) == 0 || len(b) > max {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// inlineString reads <is> up to </is>: one <t>, or rich text runs each
+// holding one <t> after an optional <rPr> of empty elements.
+func (s *scanner) inlineString() (fastSI, error) {
+	var si fastSI
+	for {
+		t, err := s.token()
+		if err != nil {
+			return si, err
 		}
 		if t.prefixed && t.kind != tokText {
-			return nil, errFallback
+			return si, errFallback
 		}
 		switch {
 		case t.kind == tokText:
 		case t.kind == tokEnd && t.local == "is":
 			return si, nil
-		case t.local == "t" && si.T == nil && len(si.R) == 0:
-			si.T = &fastT{}
+		case t.local == "t" && !si.hasT && len(si.R) == 0:
+			si.hasT = true
 			if t.kind == tokStart {
-				if si.T.Val, err = s.textUntilEnd("t"); err != nil {
-					return nil, err
+				if si.T, err = s.textUntilEnd("t"); err != nil {
+					return si, err
 				}
 			}
 		case t.local == "r" && t.kind == tokStart:
 			run, err := s.run()
 			if err != nil {
-				return nil, err
+				return si, err
 			}
 			si.R = append(si.R, run)
 		default:
-			return nil, errFallback
+			return si, errFallback
 		}
 	}
 }
@@ -1034,17 +1119,17 @@ func (s *scanner) run() (fastR, error) {
 		case t.kind == tokText:
 		case t.kind == tokEnd && t.local == "r":
 			return r, nil
-		case t.local == "rPr" && !rPr && r.T == nil:
+		case t.local == "rPr" && !rPr && !r.hasT:
 			rPr = true
 			if t.kind == tokStart {
 				if err := s.emptyChildren("rPr"); err != nil {
 					return r, err
 				}
 			}
-		case t.local == "t" && r.T == nil:
-			r.T = &fastT{}
+		case t.local == "t" && !r.hasT:
+			r.hasT = true
 			if t.kind == tokStart {
-				if r.T.Val, err = s.textUntilEnd("t"); err != nil {
+				if r.T, err = s.textUntilEnd("t"); err != nil {
 					return r, err
 				}
 			}
