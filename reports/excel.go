@@ -362,6 +362,12 @@ func saveAtomic(f *excelize.File, path string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	// CreateTemp makes the file 0600; a workbook is read by others, as the
+	// Parquet files beside it are
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
 	if _, err := f.WriteTo(tmp); err != nil {
 		tmp.Close()
 		return fmt.Errorf("excel %s: %w", path, err)

@@ -3,6 +3,7 @@ package reports
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -137,4 +138,22 @@ func deref(x any) string {
 		return fmt.Sprintf("%+v", x)
 	}
 	return string(b)
+}
+
+// TestWorkbookReadableByOthers: a workbook is written to a temporary file and
+// renamed; it must end readable as the Parquet files are (0644), not 0600.
+func TestWorkbookReadableByOthers(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	p := filepath.Join(t.TempDir(), "w.xlsx")
+	if err := saveAtomic(f, p); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o644 {
+		t.Errorf("workbook mode %v, want -rw-r--r--", st.Mode().Perm())
+	}
 }
