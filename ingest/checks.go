@@ -31,7 +31,6 @@ func newSetState() *setState {
 type sheetChecks struct {
 	st      *setState
 	spec    *SheetSpec
-	header  *HeaderMap
 	keyCols []int
 	what    string         // the key's header(s), as the reject names them
 	first   map[string]int // key → first row with it
@@ -44,8 +43,8 @@ type refCheck struct {
 	target       *SheetSpec
 }
 
-func (st *setState) sheet(spec *SheetSpec, hm *HeaderMap) (*sheetChecks, error) {
-	c := &sheetChecks{st: st, spec: spec, header: hm, first: map[string]int{}}
+func (st *setState) sheet(spec *SheetSpec) (*sheetChecks, error) {
+	c := &sheetChecks{st: st, spec: spec, first: map[string]int{}}
 	var hs []string
 	for _, k := range spec.Key {
 		c.keyCols = append(c.keyCols, spec.column(k))

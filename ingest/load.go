@@ -302,7 +302,7 @@ func (l *Loader) loadRows(ctx context.Context, conn *sql.Conn, rr *reportReader,
 			if ss == nil {
 				continue
 			}
-			if _, err := l.appendSheet(dconn, rejects, spec, ss, res, st); err != nil {
+			if err := l.appendSheet(dconn, rejects, spec, ss, res, st); err != nil {
 				rejects.Close()
 				return err
 			}
@@ -313,20 +313,20 @@ func (l *Loader) loadRows(ctx context.Context, conn *sql.Conn, rr *reportReader,
 
 // appendSheet loads one sheet. The ThongTin sheet comes first and names the unit
 // and year every later row carries.
-func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *SheetSpec, ss *sheetSource, res *FileResult, st *setState) (*HeaderMap, error) {
+func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *SheetSpec, ss *sheetSource, res *FileResult, st *setState) error {
 	it, err := ss.open()
 	if err != nil {
-		return nil, &FileError{Path: ss.file, Sheet: ss.sheet, Msg: "cannot read sheet", Reason: "Không đọc được sheet", Err: err}
+		return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: "cannot read sheet", Reason: "Không đọc được sheet", Err: err}
 	}
 	defer it.Close()
 	app, err := duckdb.NewAppenderFromConn(dconn, "", spec.Table)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	finder, err := newHeaderFinder(spec)
 	if err != nil {
 		app.Close()
-		return nil, err
+		return err
 	}
 	colIdx := map[string]int{}
 	for i, c := range spec.Columns {
@@ -360,7 +360,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				}
 				if hm != nil {
 					parser = newRowParser(hm, colIdx)
-					if checks, err = st.sheet(spec, hm); err != nil {
+					if checks, err = st.sheet(spec); err != nil {
 						return err
 					}
 				}
@@ -375,28 +375,27 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			} else {
 				probs = parser.parse(cells, vals, probs[:0])
 			}
-			var key any
+			// own: the row's code in a sheet keyed by one column, for the
+			// references to it and the rejects' row_key
 			var own string
 			if len(probs) > 0 {
-				key = rowKey(spec, hm, cells)
-			} else if o, sp := checks.check(vals, rowNum); sp != nil {
-				probs = append(probs, problem{col: sp.col, value: sp.value, reason: sp.reason})
-				key = nullStr(o)
+				own = rowKey(spec, hm, cells)
 			} else {
-				own = o
+				var sp *setProblem
+				if own, sp = checks.check(vals, rowNum); sp != nil {
+					probs = append(probs, problem{col: sp.col, value: sp.value, reason: sp.reason})
+				}
 			}
 			if len(probs) > 0 {
 				res.Rejected++
-				if k, ok := key.(string); ok {
-					checks.reject(k, rowNum)
-				}
+				checks.reject(own, rowNum)
 				for _, p := range probs {
 					col := ""
 					if pos := hm.Index[p.col]; pos >= 0 {
 						col = ColumnLetter(pos)
 					}
 					if err := rejects.AppendRow(res.LoadID, nullStr(res.Unit), nullInt(res.Year), ss.file, ss.sha, spec.Name, ss.sheet,
-						int32(rowNum), nullStr(col), spec.Columns[p.col].Header, p.value, p.reason, key); err != nil {
+						int32(rowNum), nullStr(col), spec.Columns[p.col].Header, p.value, p.reason, nullStr(own)); err != nil {
 						return err
 					}
 				}
@@ -423,11 +422,11 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 		appendErr = fmt.Errorf("%s!%s: %w", ss.file, ss.sheet, err)
 	}
 	if appendErr != nil {
-		return nil, appendErr
+		return appendErr
 	}
 	if hm == nil && finder.searched > 0 { // rows, but none of them the header
 		me := finder.missing()
-		return nil, &FileError{Path: ss.file, Sheet: ss.sheet, Msg: me.Error(), Reason: vietnameseMissing(me)}
+		return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: me.Error(), Reason: vietnameseMissing(me)}
 	}
 	if enc, ok := it.(interface{ Encoding() string }); ok && enc.Encoding() != "" {
 		res.Conversions = append(res.Conversions, Conversion{Sheet: spec.Name, Column: "(cả tệp)",
@@ -440,24 +439,22 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 		}
 	}
 	if spec.Table == "file_info" && res.Unit == "" {
-		return nil, &FileError{Path: ss.file, Sheet: ss.sheet, Msg: "ThongTin gives no valid unit code and year",
+		return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: "ThongTin gives no valid unit code and year",
 			Reason: "Sheet ThongTin không có mã đơn vị báo cáo và năm báo cáo hợp lệ"}
 	}
-	return hm, nil
+	return nil
 }
 
 // rowKey is a rejected row's own code (for a sheet keyed by one column), so that
 // rows referring to it can say it was rejected rather than absent.
-func rowKey(spec *SheetSpec, hm *HeaderMap, cells []string) any {
+func rowKey(spec *SheetSpec, hm *HeaderMap, cells []string) string {
 	if len(spec.Key) != 1 || hm == nil {
-		return nil
+		return ""
 	}
 	if pos := hm.Index[spec.column(spec.Key[0])]; pos >= 0 && pos < len(cells) {
-		if k := cleanText(cells[pos]); k != "" {
-			return k
-		}
+		return cleanText(cells[pos])
 	}
-	return nil
+	return ""
 }
 
 func vietnameseMissing(err error) string {
