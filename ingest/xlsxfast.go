@@ -28,6 +28,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -69,12 +70,6 @@ func (w *workbookFast) sharedStrings(sheet string) ([]string, error) {
 		return w.sst, w.sstErr
 	}
 	w.sstDone = true
-	if _, ok := w.f.Pkg.Load("xl/sharedStrings.xml"); !ok && w.hasPart("xl/sharedStrings.xml") {
-		// a table above UnzipXMLSizeLimit, which excelize reads from a
-		// temporary file its own way
-		w.sstErr = errFallback
-		return nil, w.sstErr
-	}
 	rows, err := w.f.Rows(sheet)
 	if err == nil {
 		_, err = rows.Columns()
@@ -92,21 +87,20 @@ func (w *workbookFast) sharedStrings(sheet string) ([]string, error) {
 	return w.sst, nil
 }
 
-// hasPart reports whether the zip holds a part (names as excelize normalizes them).
-func (w *workbookFast) hasPart(name string) bool {
-	z, err := w.openZip()
-	if err != nil {
-		return true // cannot tell: let excelize decide
+// sstElsewhere reports whether the workbook has a shared string table that
+// excelize did not hold in memory (one above UnzipXMLSizeLimit, which it reads
+// from a temporary file its own way). Asked only when a sheet refers to a
+// shared string the table in memory does not have.
+func (w *workbookFast) sstElsewhere() bool {
+	if _, ok := w.f.Pkg.Load("xl/sharedStrings.xml"); ok {
+		return false
 	}
-	for _, zf := range z.File {
-		if strings.EqualFold(strings.ReplaceAll(zf.Name, "\\", "/"), name) {
-			return true
-		}
-	}
-	return false
+	parts, err := w.parts(func(name string) bool { return strings.EqualFold(name, "xl/sharedStrings.xml") })
+	return err != nil || len(parts) > 0 // cannot tell: let excelize decide
 }
 
-func (w *workbookFast) openZip() (*zip.ReadCloser, error) {
+// parts are the zip entries whose name, as excelize normalizes it, matches.
+func (w *workbookFast) parts(match func(string) bool) ([]*zip.File, error) {
 	if w.zip == nil {
 		z, err := zip.OpenReader(w.path)
 		if err != nil {
@@ -114,7 +108,13 @@ func (w *workbookFast) openZip() (*zip.ReadCloser, error) {
 		}
 		w.zip = z
 	}
-	return w.zip, nil
+	var out []*zip.File
+	for _, zf := range w.zip.File {
+		if match(strings.ReplaceAll(zf.Name, "\\", "/")) {
+			out = append(out, zf)
+		}
+	}
+	return out, nil
 }
 
 // fastSI is an inline string (<is>): its own <t>, and its rich text runs'.
@@ -210,16 +210,15 @@ type fastRows struct {
 	wb    *workbookFast
 	ex    *excelize.Rows
 
-	started, done bool
-	ended         bool // </sheetData> read
-	seek          int  // rows returned by Next
-	pend          int  // number of the row element read but not yet returned; 0: none
-	pendEmpty     bool // that row is <row .../>
-	cells         []string
-	width         int // the widest row so far
-	fellBack      bool
-	err           error
-	closer        io.Closer
+	done      bool
+	ended     bool // </sheetData> read
+	seek      int  // rows returned by Next
+	pend      int  // number of the row element read but not yet returned; 0: none
+	pendEmpty bool // that row is <row .../>
+	cells     []string
+	width     int // the widest row so far
+	fellBack  bool
+	closer    io.Closer
 }
 
 // newFastRows reads the sheet excelize's ex would read.
@@ -236,26 +235,12 @@ func newFastRows(w *workbookFast, sheet string, ex *excelize.Rows) *fastRows {
 		return fr
 	}
 	// a large sheet excelize keeps in a temporary file: stream it from the zip
-	z, err := w.openZip()
-	if err != nil {
+	found, err := w.parts(func(name string) bool { return name == path })
+	if err != nil || len(found) != 1 {
 		fr.fellBack = true
 		return fr
 	}
-	var found *zip.File
-	for _, zf := range z.File {
-		if strings.ReplaceAll(zf.Name, "\\", "/") == path {
-			if found != nil {
-				fr.fellBack = true
-				return fr
-			}
-			found = zf
-		}
-	}
-	if found == nil {
-		fr.fellBack = true
-		return fr
-	}
-	rc, err := found.Open()
+	rc, err := found[0].Open()
 	if err != nil {
 		fr.fellBack = true
 		return fr
@@ -270,16 +255,12 @@ func (r *fastRows) Next() bool {
 	if r.fellBack {
 		return r.ex.Next()
 	}
-	if r.done || r.err != nil {
+	if r.done {
 		return false
 	}
-	ok, err := r.next()
-	if err == errFallback {
-		return r.fallBack()
-	}
+	ok, err := r.next() // its only error is errFallback
 	if err != nil {
-		r.err = err
-		return false
+		return r.fallBack()
 	}
 	return ok
 }
@@ -294,12 +275,13 @@ func (r *fastRows) Columns(...excelize.Options) ([]string, error) {
 	return r.cells, nil
 }
 
-// Error is the iterator's error, as excelize's Rows.Error.
+// Error is the iterator's error, as excelize's Rows.Error: the fast reader
+// has none of its own (what would be one hands over to excelize).
 func (r *fastRows) Error() error {
 	if r.fellBack {
 		return r.ex.Error()
 	}
-	return r.err
+	return nil
 }
 
 func (r *fastRows) Close() error {
@@ -331,8 +313,7 @@ func (r *fastRows) fallBack() bool {
 func (r *fastRows) next() (bool, error) {
 	r.seek++
 	r.cells = nil
-	if !r.started {
-		r.started = true
+	if r.seek == 1 {
 		// excelize reads the shared strings for every sheet, and fails
 		// every row if it cannot
 		sst, err := r.wb.sharedStrings(r.sheet)
@@ -405,7 +386,7 @@ func (r *fastRows) toSheetData() error {
 			r.done = true // no sheetData: no rows
 			return nil
 		case tokProlog:
-			if !first || !plainProlog(t.raw) || bytes.HasPrefix(r.sc.buf, []byte("\xEF\xBB\xBF")) {
+			if !first || !plainProlog(t.raw) { // a byte-order mark before it is a first token too
 				return errFallback
 			}
 		case tokStart, tokEmpty:
@@ -497,14 +478,6 @@ func rowNumber(attrs []attr) (int, bool) {
 func (r *fastRows) rowCells() error {
 	col := 0
 	r.cells = make([]string, 0, r.width) // a fresh slice: callers may keep rows
-	defer func() {
-		if len(r.cells) > r.width {
-			r.width = len(r.cells)
-		}
-		if len(r.cells) == 0 {
-			r.cells = nil // as excelize: a row without values is nil
-		}
-	}()
 	for {
 		t, err := r.sc.token()
 		if err != nil {
@@ -514,6 +487,10 @@ func (r *fastRows) rowCells() error {
 		case t.kind == tokText:
 			continue
 		case t.kind == tokEnd && t.local == "row" && !t.prefixed:
+			r.width = max(r.width, len(r.cells))
+			if len(r.cells) == 0 {
+				r.cells = nil // as excelize: a row without values is nil
+			}
 			return nil
 		case (t.kind == tokStart || t.kind == tokEmpty) && t.local == "c" && !t.prefixed:
 			var c cellXML
@@ -622,14 +599,14 @@ func (r *fastRows) cellBody(c *cellXML) error {
 		case t.local == "v" && !c.hasV:
 			c.hasV = true
 			if t.kind == tokStart {
-				if c.v, err = sc.textUntilEnd("v"); err != nil {
+				if c.v, err = sc.textUntilEnd("v", true); err != nil {
 					return err
 				}
 			}
 		case t.local == "f" && !c.hasF:
 			c.hasF = true
 			if t.kind == tokStart {
-				if err := sc.skipUntilEnd("f"); err != nil {
+				if _, err := sc.textUntilEnd("f", false); err != nil {
 					return err
 				}
 			}
@@ -655,6 +632,9 @@ func (r *fastRows) value(c *cellXML) (string, error) {
 		}
 		i, _ := strconv.Atoi(strings.TrimSpace(c.v))
 		if i < 0 || i >= len(r.sst) {
+			if r.wb.sstElsewhere() {
+				return "", errFallback
+			}
 			return "", nil // excelize: an error it does not pass on, and no value
 		}
 		return r.sst[i], nil
@@ -691,18 +671,19 @@ type token struct {
 	local    string
 	prefixed bool
 	attrs    []attr
-	raw      []byte // text (raw) or the whole tag
+	raw      []byte // a prolog's text (a text token's decoded form is in scanner.text)
 }
 
 type scanner struct {
-	src   *bufio.Reader // nil when buf is the whole part
-	buf   []byte
-	pos   int
-	eof   bool
-	stack []string // open elements, for checking end tags
-	attrs []attr
-	names map[string]string
-	text  []byte // the last text token, decoded
+	src     *bufio.Reader // nil when buf is the whole part
+	buf     []byte
+	pos     int
+	eof     bool
+	stack   []string // open elements, for checking end tags
+	attrs   []attr
+	names   map[string]string
+	text    []byte // the last text token, decoded
+	scratch []byte // attribute values decoded to be checked
 }
 
 // fill makes at least n bytes available from pos, unless the part ends first.
@@ -771,7 +752,7 @@ func (s *scanner) name(b []byte) string {
 	return n
 }
 
-// token reads the next token. Text is returned raw; textUntilEnd decodes it.
+// token reads the next token; a text token is decoded into s.text.
 func (s *scanner) token() (token, error) {
 	s.fill(1)
 	if s.pos >= len(s.buf) {
@@ -794,7 +775,7 @@ func (s *scanner) token() (token, error) {
 		if s.text, ok = decodeText(s.text[:0], raw); !ok {
 			return token{}, errFallback
 		}
-		return token{kind: tokText, raw: raw}, nil
+		return token{kind: tokText}, nil
 	}
 	s.fill(4)
 	rest := s.buf[s.pos:]
@@ -977,7 +958,7 @@ func (s *scanner) parseAttrs(b []byte) ([]attr, bool) {
 		if bytes.IndexByte(v, '<') >= 0 {
 			return nil, false
 		}
-		if _, ok := decodeText(nil, v); !ok {
+		if s.scratch, ok = decodeText(s.scratch[:0], v); !ok { // checked, not kept
 			return nil, false
 		}
 		s.attrs = append(s.attrs, attr{local: local, prefixed: prefixed, value: v})
@@ -989,40 +970,25 @@ func (s *scanner) parseAttrs(b []byte) ([]attr, bool) {
 }
 
 // textUntilEnd reads the decoded text of the element just opened, up to its
-// end tag; any child element hands over to excelize.
-func (s *scanner) textUntilEnd(name string) (string, error) {
-	text := ""
+// end tag; any child element hands over to excelize. keep false checks the
+// text without making a string of it (a formula's).
+func (s *scanner) textUntilEnd(name string, keep bool) (string, error) {
+	text, seen := "", false
 	for {
 		t, err := s.token()
 		if err != nil {
 			return "", err
 		}
 		switch {
-		case t.kind == tokText && text == "":
-			text = string(s.text) // the text token's decoded form
+		case t.kind == tokText && !seen: // at most one: text runs to the next tag
+			seen = true
+			if keep {
+				text = string(s.text) // the text token's decoded form
+			}
 		case t.kind == tokEnd && t.local == name && !t.prefixed:
 			return text, nil
 		default:
 			return "", errFallback
-		}
-	}
-}
-
-// skipUntilEnd is textUntilEnd for text that is not wanted (a formula's).
-func (s *scanner) skipUntilEnd(name string) error {
-	seen := false
-	for {
-		t, err := s.token()
-		if err != nil {
-			return err
-		}
-		switch {
-		case t.kind == tokText && !seen:
-			seen = true
-		case t.kind == tokEnd && t.local == name && !t.prefixed:
-			return nil
-		default:
-			return errFallback
 		}
 	}
 }
@@ -1088,7 +1054,7 @@ func (s *scanner) inlineString() (fastSI, error) {
 		case t.local == "t" && !si.hasT && len(si.R) == 0:
 			si.hasT = true
 			if t.kind == tokStart {
-				if si.T, err = s.textUntilEnd("t"); err != nil {
+				if si.T, err = s.textUntilEnd("t", true); err != nil {
 					return si, err
 				}
 			}
@@ -1129,7 +1095,7 @@ func (s *scanner) run() (fastR, error) {
 		case t.local == "t" && !r.hasT:
 			r.hasT = true
 			if t.kind == tokStart {
-				if r.T, err = s.textUntilEnd("t"); err != nil {
+				if r.T, err = s.textUntilEnd("t", true); err != nil {
 					return r, err
 				}
 			}
@@ -1295,7 +1261,7 @@ func (v *verifiedRows) Next() bool {
 func (v *verifiedRows) Columns(...excelize.Options) ([]string, error) {
 	a, errA := v.fast.Columns()
 	b, errB := v.ref.Columns()
-	if !equalRow(a, b) || (errA == nil) != (errB == nil) {
+	if !slices.Equal(a, b) || (errA == nil) != (errB == nil) {
 		panic(fmt.Sprintf("xlsxfast: %s row %d: %q (%v), excelize %q (%v)", v.where, v.row, a, errA, b, errB))
 	}
 	return a, errA
@@ -1312,16 +1278,4 @@ func (v *verifiedRows) Error() error {
 func (v *verifiedRows) Close() error {
 	v.ref.Close()
 	return v.fast.Close()
-}
-
-func equalRow(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,7 +26,12 @@ import (
 // sheets the fast reader read wholly by itself.
 func compareSheets(t testing.TB, path string, maxRows int) (fast, total int) {
 	t.Helper()
-	f, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true})
+	return compareSheetsWith(t, path, maxRows, excelize.Options{RawCellValue: true})
+}
+
+func compareSheetsWith(t testing.TB, path string, maxRows int, opts excelize.Options) (fast, total int) {
+	t.Helper()
+	f, err := excelize.OpenFile(path, opts)
 	if err != nil {
 		return 0, 0 // excelize refuses it; so does ingest, before any reader
 	}
@@ -52,7 +58,7 @@ func compareSheets(t testing.TB, path string, maxRows int) (fast, total int) {
 			}
 			ca, errA := it.Columns()
 			cb, errB := ref.Columns()
-			if !equalRow(ca, cb) || (errA == nil) != (errB == nil) {
+			if !slices.Equal(ca, cb) || (errA == nil) != (errB == nil) {
 				t.Fatalf("%s!%s row %d:\n fast     %q (%v)\n excelize %q (%v)", filepath.Base(path), sh, row, ca, errA, cb, errB)
 			}
 		}
@@ -263,13 +269,33 @@ func TestFastReaderStreamsLargeSheets(t *testing.T) {
 		}
 		a, _ := it.Columns()
 		c, _ := ref.Columns()
-		if !equalRow(a, c) {
+		if !slices.Equal(a, c) {
 			t.Fatalf("row %d: %q, excelize %q", n+1, a, c)
 		}
 		n++
 	}
 	if ref.Next() || n != 30000 || it.FellBack() {
 		t.Fatalf("read %d rows (fell back: %v)", n, it.FellBack())
+	}
+}
+
+// TestFastReaderLargeSharedStrings: a shared string table above
+// UnzipXMLSizeLimit, which excelize reads from a temporary file its own way,
+// is left to excelize — and the rows are still excelize's.
+func TestFastReaderLargeSharedStrings(t *testing.T) {
+	var sst, rows strings.Builder
+	sst.WriteString(`<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`)
+	for i := 0; i < 30000; i++ {
+		sst.WriteString(`<si><t>Đảng viên số ` + strconv.Itoa(i) + `</t></si>`)
+	}
+	sst.WriteString(`</sst>`)
+	for r := 1; r <= 50; r++ {
+		rows.WriteString(`<row r="` + strconv.Itoa(r) + `"><c r="A` + strconv.Itoa(r) + `" t="s"><v>` + strconv.Itoa(r*500) + `</v></c></row>`)
+	}
+	p := workbookWith(t, sheetHead+rows.String()+sheetTail, sst.String())
+	fast, total := compareSheetsWith(t, p, 100, excelize.Options{RawCellValue: true, UnzipXMLSizeLimit: 1 << 20})
+	if total != 1 || fast != 0 {
+		t.Fatalf("read %d sheets, %d by the fast reader alone; want 1, handed to excelize", total, fast)
 	}
 }
 
