@@ -338,7 +338,7 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 		}
 		end := min(len(rows), start+maxDataRows())
 		w := &sheetWriter{f: f, sheet: name, st: st, cols: cols}
-		if err := w.writeStream(title, subtitle, rows[start:end], nil); err != nil {
+		if err := w.write(title, subtitle, rows[start:end], nil); err != nil {
 			return err
 		}
 	}

@@ -89,6 +89,8 @@ type sheetWriter struct {
 	sheet string
 	st    *styles
 	cols  []column
+	// beforeRows adds what must be on the sheet before its rows stream (a chart)
+	beforeRows func() error
 }
 
 // values joins a row's identity cells and its metric values into sheet cells.
@@ -122,109 +124,6 @@ const (
 	headerRow = 5
 	firstData = 6
 )
-
-func (w *sheetWriter) write(title, subtitle string, rows [][]any, total []any) error {
-	f, sh, st := w.f, w.sheet, w.st
-	last, _ := excelize.ColumnNumberToName(len(w.cols))
-	cell := func(col, row int) string {
-		name, _ := excelize.CoordinatesToCellName(col, row)
-		return name
-	}
-	steps := []func() error{
-		func() error { return f.SetCellStr(sh, "A1", title) },
-		func() error { return f.MergeCell(sh, "A1", last+"1") },
-		func() error { return f.SetCellStyle(sh, "A1", last+"1", st.title) },
-		func() error { return f.SetRowHeight(sh, 1, 24) },
-		func() error { return f.SetCellStr(sh, "A2", subtitle) },
-		func() error { return f.MergeCell(sh, "A2", last+"2") },
-		func() error { return f.SetCellStyle(sh, "A2", last+"2", st.subtitle) },
-		func() error { return f.SetRowHeight(sh, headerRow, 66) },
-		func() error { return f.SetRowHeight(sh, groupRow, 20) },
-	}
-	for _, s := range steps {
-		if err := s(); err != nil {
-			return err
-		}
-	}
-	// headers: a column without a group spans both header rows
-	for i := 0; i < len(w.cols); {
-		c := w.cols[i]
-		col, _ := excelize.ColumnNumberToName(i + 1)
-		if err := f.SetColWidth(sh, col, col, c.width); err != nil {
-			return err
-		}
-		if c.group == "" {
-			if err := f.SetCellStr(sh, cell(i+1, groupRow), c.header); err != nil {
-				return err
-			}
-			if err := f.MergeCell(sh, cell(i+1, groupRow), cell(i+1, headerRow)); err != nil {
-				return err
-			}
-			if err := f.SetCellStyle(sh, cell(i+1, groupRow), cell(i+1, headerRow), st.header); err != nil {
-				return err
-			}
-			i++
-			continue
-		}
-		j := i
-		for j < len(w.cols) && w.cols[j].group == c.group {
-			if err := f.SetCellStr(sh, cell(j+1, headerRow), w.cols[j].header); err != nil {
-				return err
-			}
-			col, _ := excelize.ColumnNumberToName(j + 1)
-			if err := f.SetColWidth(sh, col, col, w.cols[j].width); err != nil {
-				return err
-			}
-			j++
-		}
-		if err := f.SetCellStr(sh, cell(i+1, groupRow), c.group); err != nil {
-			return err
-		}
-		if j-i > 1 {
-			if err := f.MergeCell(sh, cell(i+1, groupRow), cell(j, groupRow)); err != nil {
-				return err
-			}
-		}
-		if err := f.SetCellStyle(sh, cell(i+1, groupRow), cell(j, groupRow), st.group); err != nil {
-			return err
-		}
-		if err := f.SetCellStyle(sh, cell(i+1, headerRow), cell(j, headerRow), st.header); err != nil {
-			return err
-		}
-		i = j
-	}
-	put := func(r int, vals []any, styleOf func(cellFormat) int) error {
-		if err := f.SetSheetRow(sh, cell(1, r), &vals); err != nil {
-			return err
-		}
-		for i, c := range w.cols {
-			s := styleOf(c.format)
-			if i == 0 && c.metric == "" {
-				s = styleOf(fmtYesNo) // STT, centred
-			}
-			if err := f.SetCellStyle(sh, cell(i+1, r), cell(i+1, r), s); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	for k, vals := range rows {
-		if err := put(firstData+k, vals, func(cf cellFormat) int { return st.byFormat[cf] }); err != nil {
-			return err
-		}
-	}
-	lastRow := firstData + len(rows) - 1
-	if total != nil {
-		lastRow++
-		if err := put(lastRow, total, func(cf cellFormat) int { return st.totalByFormat[cf] }); err != nil {
-			return err
-		}
-	}
-	if err := f.SetPanes(sh, w.panes()); err != nil {
-		return err
-	}
-	return w.sheetSettings(len(rows), lastRow)
-}
 
 // sheetSettings are what a sheet holds besides its cells: its dimension,
 // colour rules, filter and page setup, for nrows data rows ending at lastRow.
@@ -260,13 +159,13 @@ func (w *sheetWriter) panes() *excelize.Panes {
 	return &excelize.Panes{Freeze: true, XSplit: frozenCols, YSplit: firstData - 1, TopLeftCell: topLeft, ActivePane: "bottomRight"}
 }
 
-// writeStream lays out the same sheet as write, through excelize's
-// StreamWriter, so that memory does not grow with the rows: the organization
-// sheets hold one row per grassroots organization (67.031 at national scale,
-// where the in-memory sheet took gigabytes). Everything a StreamWriter would
-// drop when set after it (dimension, conditional formats, filter, page setup)
-// is set on the empty sheet before it is made. The sheet must hold no chart.
-func (w *sheetWriter) writeStream(title, subtitle string, rows [][]any, total []any) error {
+// write lays out the sheet through excelize's StreamWriter, so that memory
+// does not grow with the rows: the organization sheets hold one row per
+// grassroots organization (67.031 at national scale, where the in-memory sheet
+// took gigabytes). Everything a StreamWriter would drop when set after it
+// (dimension, conditional formats, filter, page setup, a chart) is set on the
+// empty sheet before it is made.
+func (w *sheetWriter) write(title, subtitle string, rows [][]any, total []any) error {
 	f, sh, st := w.f, w.sheet, w.st
 	last, _ := excelize.ColumnNumberToName(len(w.cols))
 	cell := func(col, row int) string {
@@ -279,6 +178,11 @@ func (w *sheetWriter) writeStream(title, subtitle string, rows [][]any, total []
 	}
 	if err := w.sheetSettings(len(rows), lastRow); err != nil {
 		return err
+	}
+	if w.beforeRows != nil {
+		if err := w.beforeRows(); err != nil {
+			return err
+		}
 	}
 	sw, err := f.NewStreamWriter(sh)
 	if err != nil {

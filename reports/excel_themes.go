@@ -80,10 +80,8 @@ func writeTheme(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, y
 	if len(province) > 0 {
 		total = w.values([]any{nil, nil, "Toàn tỉnh"}, province[0].vals)
 	}
-	if err := w.write(fmt.Sprintf(t.title, year), subtitle, rows, total); err != nil {
-		return err
-	}
-	return addChart(f, t.sheet, cols, t.chart, len(rows))
+	w.beforeRows = func() error { return addChart(f, t.sheet, cols, t.chart, len(rows)) }
+	return w.write(fmt.Sprintf(t.title, year), subtitle, rows, total)
 }
 
 // addChart puts a horizontal bar chart under a table: one bar per reporting

@@ -13,8 +13,9 @@ import (
 )
 
 // TestStreamedSheetEqualsInMemory writes the organization sheet's layout
-// both ways — excelize's in-memory API (write, as the theme sheets are) and
-// its StreamWriter (writeStream, as the organization sheets are) — and reads
+// both ways — excelize's in-memory API (writeInMemory, below: the way every
+// report sheet was written before the StreamWriter) and its StreamWriter
+// (sheetWriter.write, as every report sheet with grouped headers is written now) — and reads
 // both back from disk: every cell's value and full style, row heights, column
 // widths, merges, panes, conditional formats, filter, page setup and print
 // titles must be the same.
@@ -52,9 +53,11 @@ func TestStreamedSheetEqualsInMemory(t *testing.T) {
 		const sh = "Tổ chức cơ sở đảng"
 		f.SetSheetName("Sheet1", sh)
 		w := &sheetWriter{f: f, sheet: sh, st: st, cols: cols}
-		write := w.write
+		write := func(title, subtitle string, rows [][]any, total []any) error {
+			return writeInMemory(w, title, subtitle, rows, total)
+		}
 		if stream {
-			write = w.writeStream
+			write = w.write
 		}
 		if err := write("TỔ CHỨC CƠ SỞ ĐẢNG NĂM 2025", "Tỉnh: 2 đơn vị", rows, total); err != nil {
 			t.Fatal(err)
@@ -156,4 +159,109 @@ func TestWorkbookReadableByOthers(t *testing.T) {
 	if st.Mode().Perm() != 0o644 {
 		t.Errorf("workbook mode %v, want -rw-r--r--", st.Mode().Perm())
 	}
+}
+
+// writeInMemory lays out a report sheet through excelize's normal API, cell
+// by cell: the reference sheetWriter.write is held to.
+func writeInMemory(w *sheetWriter, title, subtitle string, rows [][]any, total []any) error {
+	f, sh, st := w.f, w.sheet, w.st
+	last, _ := excelize.ColumnNumberToName(len(w.cols))
+	cell := func(col, row int) string {
+		name, _ := excelize.CoordinatesToCellName(col, row)
+		return name
+	}
+	steps := []func() error{
+		func() error { return f.SetCellStr(sh, "A1", title) },
+		func() error { return f.MergeCell(sh, "A1", last+"1") },
+		func() error { return f.SetCellStyle(sh, "A1", last+"1", st.title) },
+		func() error { return f.SetRowHeight(sh, 1, 24) },
+		func() error { return f.SetCellStr(sh, "A2", subtitle) },
+		func() error { return f.MergeCell(sh, "A2", last+"2") },
+		func() error { return f.SetCellStyle(sh, "A2", last+"2", st.subtitle) },
+		func() error { return f.SetRowHeight(sh, headerRow, 66) },
+		func() error { return f.SetRowHeight(sh, groupRow, 20) },
+	}
+	for _, s := range steps {
+		if err := s(); err != nil {
+			return err
+		}
+	}
+	// headers: a column without a group spans both header rows
+	for i := 0; i < len(w.cols); {
+		c := w.cols[i]
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		if err := f.SetColWidth(sh, col, col, c.width); err != nil {
+			return err
+		}
+		if c.group == "" {
+			if err := f.SetCellStr(sh, cell(i+1, groupRow), c.header); err != nil {
+				return err
+			}
+			if err := f.MergeCell(sh, cell(i+1, groupRow), cell(i+1, headerRow)); err != nil {
+				return err
+			}
+			if err := f.SetCellStyle(sh, cell(i+1, groupRow), cell(i+1, headerRow), st.header); err != nil {
+				return err
+			}
+			i++
+			continue
+		}
+		j := i
+		for j < len(w.cols) && w.cols[j].group == c.group {
+			if err := f.SetCellStr(sh, cell(j+1, headerRow), w.cols[j].header); err != nil {
+				return err
+			}
+			col, _ := excelize.ColumnNumberToName(j + 1)
+			if err := f.SetColWidth(sh, col, col, w.cols[j].width); err != nil {
+				return err
+			}
+			j++
+		}
+		if err := f.SetCellStr(sh, cell(i+1, groupRow), c.group); err != nil {
+			return err
+		}
+		if j-i > 1 {
+			if err := f.MergeCell(sh, cell(i+1, groupRow), cell(j, groupRow)); err != nil {
+				return err
+			}
+		}
+		if err := f.SetCellStyle(sh, cell(i+1, groupRow), cell(j, groupRow), st.group); err != nil {
+			return err
+		}
+		if err := f.SetCellStyle(sh, cell(i+1, headerRow), cell(j, headerRow), st.header); err != nil {
+			return err
+		}
+		i = j
+	}
+	put := func(r int, vals []any, styleOf func(cellFormat) int) error {
+		if err := f.SetSheetRow(sh, cell(1, r), &vals); err != nil {
+			return err
+		}
+		for i, c := range w.cols {
+			s := styleOf(c.format)
+			if i == 0 && c.metric == "" {
+				s = styleOf(fmtYesNo) // STT, centred
+			}
+			if err := f.SetCellStyle(sh, cell(i+1, r), cell(i+1, r), s); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for k, vals := range rows {
+		if err := put(firstData+k, vals, func(cf cellFormat) int { return st.byFormat[cf] }); err != nil {
+			return err
+		}
+	}
+	lastRow := firstData + len(rows) - 1
+	if total != nil {
+		lastRow++
+		if err := put(lastRow, total, func(cf cellFormat) int { return st.totalByFormat[cf] }); err != nil {
+			return err
+		}
+	}
+	if err := f.SetPanes(sh, w.panes()); err != nil {
+		return err
+	}
+	return w.sheetSettings(len(rows), lastRow)
 }
