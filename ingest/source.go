@@ -262,13 +262,14 @@ func openWorkbook(path, sha string, lim Limits) (*reportReader, error) {
 			if err != nil {
 				return nil, err
 			}
-			var it sheetRows = newFastRows(wb, name, rows)
+			fast := newFastRows(wb, name, rows)
+			var it sheetRows = fast
 			if verifyXLSX() {
 				ref, err := f.Rows(name)
 				if err != nil {
 					return nil, err
 				}
-				it = &verifiedRows{fast: it.(*fastRows), ref: ref, where: path + "!" + name}
+				it = &verifiedRows{fast: fast, ref: ref, where: path + "!" + name}
 			}
 			return &xlsxRows{rows: it, maxColumns: lim.MaxColumns}, nil
 		}}

@@ -25,9 +25,12 @@ type Warehouse struct {
 
 // Options tune DuckDB; zero values keep the defaults.
 type Options struct {
-	MemoryLimit string // e.g. "2GB"; DuckDB's memory lives outside the Go heap
+	MemoryLimit string // e.g. "512MB"; DuckDB's memory lives outside the Go heap
 	Threads     int
 	ReadOnly    bool
+	// CheckpointThreshold is the write-ahead log DuckDB lets grow before it
+	// checkpoints on its own (DuckDB's default: 16MB)
+	CheckpointThreshold string
 }
 
 // Open opens (creating if needed) the warehouse file at path.
@@ -60,6 +63,9 @@ func Open(ctx context.Context, path string, opt Options) (*Warehouse, error) {
 	}
 	if opt.Threads > 0 {
 		settings = append(settings, fmt.Sprintf("SET threads = %d", opt.Threads))
+	}
+	if opt.CheckpointThreshold != "" {
+		settings = append(settings, fmt.Sprintf("SET checkpoint_threshold = '%s'", opt.CheckpointThreshold))
 	}
 	for _, s := range settings {
 		if _, err := db.ExecContext(ctx, s); err != nil {
@@ -127,19 +133,15 @@ func Begin(ctx context.Context, path string, opt Options) (*Warehouse, error) {
 		removeDB(work)
 		return nil, fmt.Errorf("warehouse %s: copy: %w", path, err)
 	}
-	w, err := Open(ctx, work, opt)
-	if err != nil {
-		removeDB(work)
-		return nil, err
-	}
 	// Nothing in the working copy needs to be durable before Commit checkpoints
 	// it, so DuckDB's automatic checkpoints (every 16 MB of log by default) are
 	// only cost: at province scale they were a fifth of ingest. The log is still
 	// bounded, and Commit folds it in.
-	if _, err := w.DB.ExecContext(ctx, "SET checkpoint_threshold = '"+workCheckpointThreshold+"'"); err != nil {
-		w.DB.Close()
+	opt.CheckpointThreshold = workCheckpointThreshold
+	w, err := Open(ctx, work, opt)
+	if err != nil {
 		removeDB(work)
-		return nil, fmt.Errorf("warehouse %s: %w", work, err)
+		return nil, err
 	}
 	w.live = path
 	return w, nil
