@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -318,6 +319,8 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 	if err != nil {
 		return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: "cannot read sheet", Reason: "Không đọc được sheet", Err: err}
 	}
+	enc, _ := it.(interface{ Encoding() string })
+	it = &closeOnce{rowIter: it}
 	defer it.Close()
 	app, err := duckdb.NewAppenderFromConn(dconn, "", spec.Table)
 	if err != nil {
@@ -348,8 +351,33 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 					Reason: fmt.Sprintf("Sheet có hơn %s dòng", vnfmt.Int(int64(maxRows)))}
 			}
 			cells, err := it.Cells()
-			if err != nil {
-				return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: fmt.Sprintf("row %d", rowNum), Reason: fmt.Sprintf("Không đọc được dòng %d", rowNum), Err: err}
+			var bad *RowError
+			if err != nil && !errors.As(err, &bad) {
+				return sheetError(ss, err, fmt.Sprintf("row %d", rowNum), fmt.Sprintf("Không đọc được dòng %d", rowNum))
+			}
+			if bad != nil {
+				if hm == nil { // not a data row (a title above the header): said, not counted
+					res.Notes = append(res.Notes, fmt.Sprintf("Sheet %s, dòng %d (trên dòng tiêu đề) không đọc được: %s", spec.Name, rowNum, bad.Reason))
+					continue
+				}
+				dataRows++
+				res.Rejected++
+				own := rowKey(spec, hm, bad.Cells)
+				checks.reject(own, rowNum)
+				col, header := "", ""
+				if bad.Col > 0 {
+					col = ColumnLetter(bad.Col - 1)
+					for i, pos := range hm.Index {
+						if pos == bad.Col-1 {
+							header = spec.Columns[i].Header
+						}
+					}
+				}
+				if err := rejects.AppendRow(res.LoadID, nullStr(res.Unit), nullInt(res.Year), ss.file, ss.sha, spec.Name, ss.sheet,
+					int32(rowNum), nullStr(col), nullStr(header), capValue(bad.Value), bad.Reason, nullStr(own)); err != nil {
+					return err
+				}
+				continue
 			}
 			if hm == nil {
 				if blankRow(cells) {
@@ -395,7 +423,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 						col = ColumnLetter(pos)
 					}
 					if err := rejects.AppendRow(res.LoadID, nullStr(res.Unit), nullInt(res.Year), ss.file, ss.sha, spec.Name, ss.sheet,
-						int32(rowNum), nullStr(col), spec.Columns[p.col].Header, p.value, p.reason, nullStr(own)); err != nil {
+						int32(rowNum), nullStr(col), spec.Columns[p.col].Header, capValue(p.value), p.reason, nullStr(own)); err != nil {
 						return err
 					}
 				}
@@ -418,6 +446,10 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 		return nil
 	}()
 	res.Read += dataRows
+	if err := it.Close(); err != nil && appendErr == nil {
+		// the reader stopped early: rows the sheet holds were not read
+		appendErr = sheetError(ss, err, "reading stopped", "Không đọc hết sheet")
+	}
 	if err := app.Close(); err != nil && appendErr == nil {
 		appendErr = fmt.Errorf("%s!%s: %w", ss.file, ss.sheet, err)
 	}
@@ -428,7 +460,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 		me := finder.missing()
 		return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: me.Error(), Reason: vietnameseMissing(me)}
 	}
-	if enc, ok := it.(interface{ Encoding() string }); ok && enc.Encoding() != "" {
+	if enc != nil && enc.Encoding() != "" {
 		res.Conversions = append(res.Conversions, Conversion{Sheet: spec.Name, Column: "(cả tệp)",
 			Encoding: Encoding(enc.Encoding()), Cells: dataRows, Before: filepath.Base(ss.file), After: "UTF-8"})
 	}
@@ -443,6 +475,38 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			Reason: "Sheet ThongTin không có mã đơn vị báo cáo và năm báo cáo hợp lệ"}
 	}
 	return nil
+}
+
+// sheetError is a sheet that cannot be read on. A reader's own *FileError
+// (XML no reader accepts) already says why in Vietnamese; it gets the file and
+// sheet. Anything else is wrapped with msg and reason.
+func sheetError(ss *sheetSource, err error, msg, reason string) error {
+	var fe *FileError
+	if errors.As(err, &fe) && fe.Path == "" {
+		c := *fe
+		c.Path, c.Sheet = ss.file, ss.sheet
+		return &c
+	}
+	var se *xml.SyntaxError
+	if errors.As(err, &se) { // a part excelize decodes whole, e.g. the shared strings
+		reason = fmt.Sprintf("Dữ liệu XML của tệp bị hỏng (%s); cả tệp không được nạp — hãy mở tệp bằng Excel, lưu lại rồi gửi lại", se.Msg)
+	}
+	return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: msg, Reason: reason, Err: err}
+}
+
+// closeOnce lets a sheet's reader be closed (and its error read) before the
+// deferred Close.
+type closeOnce struct {
+	rowIter
+	closed bool
+}
+
+func (c *closeOnce) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	return c.rowIter.Close()
 }
 
 // rowKey is a rejected row's own code (for a sheet keyed by one column), so that

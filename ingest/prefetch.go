@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"errors"
 )
 
 // Reading a workbook (unzipping, decoding its XML) is about half of ingest and
@@ -80,7 +81,13 @@ func readAhead(rr *reportReader) *reportReader {
 		} else {
 			for it.Next() {
 				c, err := it.Cells()
-				if err != nil {
+				var bad *RowError
+				if errors.As(err, &bad) { // one bad row: the rows after it are read
+					if ms.rowErrs == nil {
+						ms.rowErrs = map[int]error{}
+					}
+					ms.rowErrs[len(ms.rows)] = err
+				} else if err != nil {
 					ms.rowErr = err
 					break
 				}
@@ -103,6 +110,7 @@ func readAhead(rr *reportReader) *reportReader {
 // memSheet is a sheet read ahead: its rows, and the error reading stopped at.
 type memSheet struct {
 	rows             [][]string
+	rowErrs          map[int]error // rows that could not be read (a *RowError), by index
 	openErr          error
 	rowErr, closeErr error
 	encoding         string
@@ -130,7 +138,7 @@ func (r *memRows) Cells() ([]string, error) {
 	if r.i == len(r.m.rows) {
 		return nil, r.m.rowErr
 	}
-	return r.m.rows[r.i], nil
+	return r.m.rows[r.i], r.m.rowErrs[r.i]
 }
 
 func (r *memRows) Encoding() string { return r.m.encoding }

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -162,6 +161,24 @@ func (e *FileError) Error() string {
 }
 
 func (e *FileError) Unwrap() error { return e.Err }
+
+// RowError is one row that could not be read (a character XML forbids in one
+// of its cells, a CSV line that is not UTF-8). The row is rejected with Reason;
+// the rows around it are read as usual. Cells are those read before the bad one.
+type RowError struct {
+	Col    int    // 1-based column of the bad cell; 0 when unknown
+	Value  string // what can be shown of it
+	Msg    string // English, for logs
+	Reason string // Vietnamese, for the unit
+	Cells  []string
+}
+
+func (e *RowError) Error() string {
+	if e.Col > 0 {
+		return fmt.Sprintf("column %s: %s", ColumnLetter(e.Col-1), e.Msg)
+	}
+	return e.Msg
+}
 
 // readHead reads the first n bytes of a file.
 func readHead(path string, n int) ([]byte, error) {
@@ -452,9 +469,12 @@ func (c *csvRows) Cells() ([]string, error) {
 	if len(c.rec) > c.maxColumns {
 		return nil, fmt.Errorf("row has %d columns, more than the %d a report may have", len(c.rec), c.maxColumns)
 	}
-	for _, v := range c.rec {
+	for i, v := range c.rec {
 		if !utf8.ValidString(v) {
-			return nil, errors.New("not UTF-8 text past the start of the file: save the CSV as UTF-8")
+			// this row alone: the file's encoding was settled on its start
+			return nil, &RowError{Col: i + 1, Value: strings.ToValidUTF8(v, "[?]"), Cells: append([]string(nil), c.rec[:i]...),
+				Msg:    "not UTF-8 text past the start of the file",
+				Reason: fmt.Sprintf("Cột %s có byte không phải văn bản UTF-8 (tệp CSV ghi bằng hai bảng mã khác nhau?); dòng này không đọc được — hãy lưu tệp CSV dạng UTF-8 rồi gửi lại", ColumnLetter(i))}
 		}
 	}
 	return c.rec, nil

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"orgqa/internal/vnfmt"
 )
 
 // Dates outside this window are typing errors (a year typed in a date cell is
@@ -187,8 +190,31 @@ func grouped(s string, sep byte) bool {
 	}
 }
 
-// maxTextLen bounds one text cell, so a hostile file cannot fill the warehouse.
+// maxTextLen bounds one text cell, in characters, so a hostile file cannot
+// fill the warehouse.
 const maxTextLen = 4000
+
+// maxRejectValue bounds the raw value a reject keeps: enough to find and fix
+// the cell, never the 200 MB a hostile cell can hold (every later export and
+// workbook of rejects carries it).
+const maxRejectValue = 1000
+
+// capValue cuts a rejected value to maxRejectValue characters, saying so.
+func capValue(v string) string {
+	if len(v) <= maxRejectValue { // bytes ≥ characters
+		return v
+	}
+	n := utf8.RuneCountInString(v)
+	if n <= maxRejectValue {
+		return v
+	}
+	i := 0
+	for k := 0; k < maxRejectValue; k++ {
+		_, size := utf8.DecodeRuneInString(v[i:])
+		i += size
+	}
+	return v[:i] + fmt.Sprintf("… (đã cắt bớt, ô có %s ký tự)", vnfmt.Int(int64(n)))
+}
 
 // problem is one thing wrong with one cell.
 type problem struct {
@@ -209,8 +235,10 @@ func parseCell(c *Column, raw string) (any, string) {
 	}
 	switch c.Kind {
 	case KindText, KindCode:
-		if len(s) > maxTextLen {
-			return nil, fmt.Sprintf("Nội dung quá dài (%d ký tự, tối đa %d)", len(s), maxTextLen)
+		if len(s) > maxTextLen { // bytes ≥ characters: counted only when it may matter
+			if n := utf8.RuneCountInString(s); n > maxTextLen {
+				return nil, fmt.Sprintf("Nội dung quá dài (%s ký tự, tối đa %s)", vnfmt.Int(int64(n)), vnfmt.Int(maxTextLen))
+			}
 		}
 		return cleanText(s), ""
 	case KindDate:

@@ -22,6 +22,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,85 @@ import (
 
 // errFallback says the fast reader met something it does not read itself.
 var errFallback = errors.New("xlsxfast: hand over to excelize")
+
+// xmlError is text no XML reader accepts: a character XML forbids, bytes that
+// are not UTF-8, an entity XML does not define (&nbsp;), an end tag that closes
+// nothing, a part cut off. It is not handed to excelize, whose iterator ends
+// the sheet silently at the first one (rows.go: token, _ := decoder.Token()):
+// inside a row the row is returned as bad (a *RowError) and reading resumes at
+// the row's end; anywhere else the sheet fails with it.
+type xmlError struct {
+	what  string // English, for logs
+	vi    string // the same for the unit, in Vietnamese
+	value string // the text it was met in, the bad part shown as [U+000B], [0xFF]
+}
+
+func (e *xmlError) Error() string { return "XML error: " + e.what }
+
+var errCutOff = &xmlError{what: "the worksheet's XML is cut off", vi: "phần dữ liệu của sheet bị cắt cụt (tệp hỏng hoặc chưa lưu xong)"}
+
+// badText describes the first thing in raw XML text that XML refuses.
+func badText(raw []byte) *xmlError {
+	e := badPart(raw)
+	e.value = showBad(raw)
+	return e
+}
+
+// showBad is raw text with what XML refuses made visible, at most 200 characters.
+func showBad(raw []byte) string {
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(raw) && n < 200; n++ {
+		r, size := utf8.DecodeRune(raw[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, "[0x%02X]", raw[i])
+		case !inCharRange(r):
+			fmt.Fprintf(&b, "[U+%04X]", r)
+		default:
+			b.Write(raw[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func badPart(raw []byte) *xmlError {
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		switch {
+		case c == '&':
+			semi := bytes.IndexByte(raw[i:], ';')
+			if semi < 0 || semi > 12 {
+				return &xmlError{what: "an '&' that starts no entity", vi: "ký tự '&' không được mã hóa đúng (phải là &amp;)"}
+			}
+			ent := raw[i : i+semi+1]
+			switch string(ent[1 : len(ent)-1]) {
+			case "lt", "gt", "amp", "apos", "quot":
+			default:
+				if _, ok := charRef(ent[1 : len(ent)-1]); !ok {
+					return &xmlError{what: fmt.Sprintf("the entity %s, which XML does not define", ent),
+						vi: fmt.Sprintf("mã %s không hợp lệ trong tệp Excel (thường do phần mềm xuất theo kiểu trang web)", ent)}
+				}
+			}
+			i += semi + 1
+			continue
+		case c == ']' && bytes.HasPrefix(raw[i:], []byte("]]>")):
+			return &xmlError{what: "an unescaped ]]>", vi: "chuỗi ]]> không được mã hóa"}
+		}
+		r, size := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && size == 1 {
+			return &xmlError{what: fmt.Sprintf("the byte 0x%02X, which is not UTF-8", c),
+				vi: fmt.Sprintf("byte 0x%02X không phải văn bản UTF-8 (tệp hỏng hoặc ghi bằng bảng mã khác)", c)}
+		}
+		if !inCharRange(r) {
+			return &xmlError{what: fmt.Sprintf("the character U+%04X, which XML forbids", r),
+				vi: fmt.Sprintf("ký tự điều khiển U+%04X không được phép trong tệp Excel (thường do dán văn bản có ngắt dòng hoặc tab lạ)", r)}
+		}
+		i += size
+	}
+	return &xmlError{what: "text XML refuses", vi: "văn bản không hợp lệ trong tệp Excel"}
+}
 
 // fastReadLimit bounds one token (a tag, or a text between two tags) of a
 // worksheet read from a stream; a longer one is left to excelize.
@@ -219,6 +299,16 @@ type fastRows struct {
 	width     int // the widest row so far
 	fellBack  bool
 	closer    io.Closer
+
+	path      string    // the worksheet's part in the zip
+	dataDepth int       // open elements inside <sheetData>
+	cellCol   int       // the column of the cell being read, 1-based
+	rowErr    *RowError // the current row could not be read
+	err       error     // the sheet cannot be read on: Next is false, Error says why
+	invalid   bool      // XML no reader accepts was met (excelize would have read a prefix)
+	guarded   bool      // before handing over, the sheet was checked whole (checkSheetXML)
+	lastRow   int       // then: the number of its last row
+	exRows    int       // rows excelize returned
 }
 
 // newFastRows reads the sheet excelize's ex would read.
@@ -229,6 +319,7 @@ func newFastRows(w *workbookFast, sheet string, ex *excelize.Rows) *fastRows {
 		fr.fellBack = true
 		return fr
 	}
+	fr.path = path
 	if v, ok := w.f.Pkg.Load(path); ok {
 		b, _ := v.([]byte)
 		fr.sc = scanner{buf: b, eof: true}
@@ -252,14 +343,21 @@ func newFastRows(w *workbookFast, sheet string, ex *excelize.Rows) *fastRows {
 
 // Next moves to the next row, blank rows included, as excelize's Rows.Next.
 func (r *fastRows) Next() bool {
+	if r.err != nil {
+		return false
+	}
 	if r.fellBack {
-		return r.ex.Next()
+		return r.exNext()
 	}
 	if r.done {
 		return false
 	}
-	ok, err := r.next() // its only error is errFallback
+	ok, err := r.next()
 	if err != nil {
+		if xe, bad := err.(*xmlError); bad {
+			r.failSheet(xe, r.seek-1)
+			return false
+		}
 		return r.fallBack()
 	}
 	return ok
@@ -272,16 +370,33 @@ func (r *fastRows) Columns(...excelize.Options) ([]string, error) {
 	if r.fellBack {
 		return r.ex.Columns()
 	}
+	if r.rowErr != nil {
+		return r.cells, r.rowErr
+	}
 	return r.cells, nil
 }
 
-// Error is the iterator's error, as excelize's Rows.Error: the fast reader
-// has none of its own (what would be one hands over to excelize).
+// Error is the iterator's error: excelize's Rows.Error, or a sheet that holds
+// XML no reader accepts past its last good row (a *FileError without a path).
 func (r *fastRows) Error() error {
+	if r.err != nil {
+		return r.err
+	}
 	if r.fellBack {
 		return r.ex.Error()
 	}
 	return nil
+}
+
+// Invalid reports whether the sheet held XML no reader accepts, where the
+// fast reader and excelize part ways on purpose.
+func (r *fastRows) Invalid() bool { return r.invalid }
+
+// failSheet ends the sheet after row last with the XML error met there.
+func (r *fastRows) failSheet(xe *xmlError, last int) {
+	r.invalid, r.done = true, true
+	r.err = &FileError{Msg: fmt.Sprintf("after row %d: %s", last, xe.what),
+		Reason: fmt.Sprintf("Sheet bị lỗi sau dòng %d: %s; các dòng sau đó không đọc được nên cả tệp không được nạp — hãy mở tệp bằng Excel, sửa hoặc lưu lại rồi gửi lại", last, xe.vi)}
 }
 
 func (r *fastRows) Close() error {
@@ -295,24 +410,149 @@ func (r *fastRows) Close() error {
 func (r *fastRows) FellBack() bool { return r.fellBack }
 
 // fallBack hands over to excelize, advanced past the rows already returned.
+// The sheet is first checked whole by encoding/xml (checkSheetXML): excelize's
+// iterator ends silently at XML it cannot read, so a sheet that has any fails
+// here instead, and one that reads to its end must give excelize's rows up to
+// its last numbered row.
 func (r *fastRows) fallBack() bool {
 	r.fellBack = true
 	if r.closer != nil {
 		r.closer.Close()
 		r.closer = nil
 	}
+	if err := r.guard(); err != nil {
+		r.invalid = true
+		r.err = err
+		return false
+	}
 	for i := 1; i < r.seek; i++ { // r.seek counts the Next in progress
-		if !r.ex.Next() {
+		if !r.exNext() {
 			return false
 		}
 		r.ex.Columns()
 	}
-	return r.ex.Next()
+	return r.exNext()
+}
+
+// exNext is excelize's Next, with its silent end detected.
+func (r *fastRows) exNext() bool {
+	if r.ex.Next() {
+		r.exRows++
+		return true
+	}
+	if r.guarded && r.ex.Error() == nil && r.exRows < r.lastRow {
+		r.err = &FileError{Msg: fmt.Sprintf("excelize's row reader ended at row %d of %d", r.exRows, r.lastRow),
+			Reason: fmt.Sprintf("Chỉ đọc được %d trong %d dòng của sheet; cả tệp không được nạp — hãy mở tệp bằng Excel, lưu lại rồi gửi lại", r.exRows, r.lastRow)}
+	}
+	return false
+}
+
+// guard checks the whole sheet before excelize reads it.
+func (r *fastRows) guard() error {
+	last, err, ok := r.checkWhole()
+	if err != nil {
+		return err
+	}
+	r.guarded, r.lastRow = ok, last
+	return nil
+}
+
+// checkWhole runs checkSheetXML on the sheet; ok is false when the sheet's
+// part cannot be found (excelize reads what it can, with nothing to check).
+func (r *fastRows) checkWhole() (last int, err error, ok bool) {
+	if r.path == "" {
+		return 0, nil, false
+	}
+	var rd io.Reader
+	if v, found := r.wb.f.Pkg.Load(r.path); found {
+		b, _ := v.([]byte)
+		rd = bytes.NewReader(b)
+	} else {
+		found, err := r.wb.parts(func(name string) bool { return name == r.path })
+		if err != nil || len(found) != 1 {
+			return 0, nil, false
+		}
+		rc, err := found[0].Open()
+		if err != nil {
+			return 0, nil, false
+		}
+		defer rc.Close()
+		rd = rc
+	}
+	last, err = checkSheetXML(rd, r.wb.f.CharsetReader)
+	return last, err, true
+}
+
+// checkSheetXML reads a worksheet with encoding/xml, as strictly as excelize's
+// decoder, and returns the number of its last row inside <sheetData> (rows
+// without a number counted as excelize counts them). A sheet that is not
+// well-formed, declares a DOCTYPE or nests rows is a *FileError naming the
+// last good row.
+func checkSheetXML(rd io.Reader, charset func(string, io.Reader) (io.Reader, error)) (int, error) {
+	d := xml.NewDecoder(rd)
+	d.CharsetReader = charset
+	row, done, last, inRow, inData, afterData := 0, 0, 0, false, false, false
+	fail := func(en, vi string) error {
+		return &FileError{Msg: fmt.Sprintf("after row %d: %s", done, en),
+			Reason: fmt.Sprintf("Sheet bị lỗi sau dòng %d: %s; cả tệp không được nạp — hãy mở tệp bằng Excel, lưu lại rồi gửi lại", done, vi)}
+	}
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return last, nil
+		}
+		if err != nil {
+			return 0, fail(err.Error(), "dữ liệu XML hỏng ("+err.Error()+")")
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			return 0, fail("a <!"+firstWord(t)+"> declaration, which spreadsheet programs do not write",
+				"tệp có khai báo <!"+firstWord(t)+"> mà chương trình bảng tính không bao giờ ghi")
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "sheetData":
+				inData = !afterData
+			case "row":
+				if inRow {
+					return 0, fail("a row inside a row", "có dòng lồng bên trong một dòng khác")
+				}
+				inRow = true
+				n := row + 1
+				for _, a := range t.Attr {
+					if a.Name.Local == "r" {
+						if v, err := strconv.Atoi(a.Value); err == nil && v > 0 {
+							n = v
+						}
+					}
+				}
+				row = n
+				if inData {
+					last = max(last, n)
+				}
+			}
+		case xml.EndElement:
+			switch t.Name.Local {
+			case "row":
+				inRow, done = false, row
+			case "sheetData":
+				inData, afterData = false, true
+			}
+		}
+	}
+}
+
+func firstWord(b []byte) string {
+	w, _, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+	if len(w) > 20 {
+		w = w[:20]
+	}
+	return strings.ToValidUTF8(w, "?")
 }
 
 func (r *fastRows) next() (bool, error) {
 	r.seek++
 	r.cells = nil
+	r.rowErr = nil
 	if r.seek == 1 {
 		// excelize reads the shared strings for every sheet, and fails
 		// every row if it cannot
@@ -347,12 +587,84 @@ func (r *fastRows) next() (bool, error) {
 	r.pend = 0
 	if !empty {
 		if err := r.rowCells(); err != nil {
-			return false, err
+			xe, bad := err.(*xmlError)
+			if !bad {
+				return false, err
+			}
+			if err := r.skipRow(); err != nil {
+				return false, err
+			}
+			if r.rowErr == nil {
+				r.rowErr = &RowError{Col: r.cellCol, Value: xe.value, Msg: xe.what, Reason: xe.vi}
+			}
+		}
+		if e := r.rowErr; e != nil {
+			r.invalid = true
+			e.Cells = r.cells
+			e.Reason = fmt.Sprintf("Ô %s%d có %s; dòng này không đọc được — hãy sửa ô đó rồi gửi lại", ColumnLetter(max(e.Col, 1)-1), cur, e.Reason)
 		}
 	}
 	// excelize's Columns reads on to the next row's start, and a row number
 	// there that does not go forward changes the row it returns
-	return true, r.readRowStart(cur)
+	if err := r.readRowStart(cur); err != nil {
+		if xe, bad := err.(*xmlError); bad {
+			r.failSheet(xe, cur) // this row is whole; the sheet ends after it
+			return true, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// skipCell moves past the end tag of the cell being read, after an XML error
+// in its text; false when no plain </c> ends it before another cell or row.
+func (r *fastRows) skipCell() bool {
+	sc := &r.sc
+	i := sc.findSeq(0, "</c>")
+	if i < 0 {
+		return false
+	}
+	between := sc.buf[sc.pos : sc.pos+i]
+	for _, start := range []string{"<c ", "<c>", "<c/", "<row", "</row"} {
+		if bytes.Contains(between, []byte(start)) {
+			return false
+		}
+	}
+	sc.pos += i + len("</c>")
+	sc.stack = sc.stack[:r.dataDepth+1] // the row stays open
+	return true
+}
+
+// skipRow moves past the end tag of the row being read, after an XML error in
+// it, and drops the elements opened inside the row. A row start before that
+// end tag means rows are not where they should be: the sheet fails.
+func (r *fastRows) skipRow() error {
+	sc := &r.sc
+	from := 0
+	for {
+		i := sc.findSeq(from, "</row")
+		if i < 0 {
+			return errCutOff
+		}
+		sc.fill(i + 6)
+		if sc.pos+i+5 >= len(sc.buf) {
+			return errCutOff
+		}
+		if c := sc.buf[sc.pos+i+5]; c != '>' && !isSpace(c) {
+			from = i + 1
+			continue
+		}
+		if bytes.Contains(sc.buf[sc.pos:sc.pos+i], []byte("<row")) {
+			return &xmlError{what: "a row starts inside the bad row", vi: "dòng sau không tách khỏi dòng lỗi"}
+		}
+		j := sc.find(i+5, '>')
+		if j < 0 {
+			return errCutOff
+		}
+		sc.pos += j + 1
+		sc.stack = sc.stack[:r.dataDepth]
+		return nil
+	}
 }
 
 // readRowStart reads up to the next <row>, which must be numbered above after.
@@ -401,6 +713,7 @@ func (r *fastRows) toSheetData() error {
 					r.done = true
 					return r.tail()
 				}
+				r.dataDepth = len(sc.stack)
 				return nil
 			}
 		}
@@ -479,6 +792,7 @@ func (r *fastRows) rowCells() error {
 	col := 0
 	r.cells = make([]string, 0, r.width) // a fresh slice: callers may keep rows
 	for {
+		r.cellCol = col + 1
 		t, err := r.sc.token()
 		if err != nil {
 			return err
@@ -497,9 +811,22 @@ func (r *fastRows) rowCells() error {
 			if err := c.attrs(t.attrs); err != nil {
 				return err
 			}
+			if c.col > 0 {
+				r.cellCol = c.col
+			}
 			if t.kind == tokStart {
 				if err := r.cellBody(&c); err != nil {
-					return err
+					xe, bad := err.(*xmlError)
+					if !bad || r.rowErr != nil || !r.skipCell() {
+						return err
+					}
+					// this cell alone is bad: the row's other cells are read, for its key
+					r.rowErr = &RowError{Col: r.cellCol, Value: xe.value, Msg: xe.what, Reason: xe.vi}
+					col++
+					if c.col > 0 {
+						col = c.col
+					}
+					continue
 				}
 			}
 			col++
@@ -757,7 +1084,7 @@ func (s *scanner) token() (token, error) {
 	s.fill(1)
 	if s.pos >= len(s.buf) {
 		if len(s.stack) > 0 {
-			return token{}, errFallback // the part ends inside an element
+			return token{}, errCutOff
 		}
 		return token{kind: tokEOF}, nil
 	}
@@ -773,7 +1100,7 @@ func (s *scanner) token() (token, error) {
 		s.pos += i
 		var ok bool
 		if s.text, ok = decodeText(s.text[:0], raw); !ok {
-			return token{}, errFallback
+			return token{}, badText(raw)
 		}
 		return token{kind: tokText}, nil
 	}
@@ -813,9 +1140,13 @@ func (s *scanner) token() (token, error) {
 	}
 	end := s.tagEnd()
 	if end < 0 {
+		if s.eof && s.pos+fastReadLimit > len(s.buf) {
+			return token{}, errCutOff
+		}
 		return token{}, errFallback
 	}
 	tag := s.buf[s.pos+1 : s.pos+end]
+	start := s.pos
 	s.pos += end + 1
 	if len(tag) > 0 && tag[0] == '/' {
 		full := tag[1:]
@@ -823,8 +1154,13 @@ func (s *scanner) token() (token, error) {
 			full = full[:len(full)-1]
 		}
 		local, prefixed, ok := s.qname(full)
-		if !ok || len(s.stack) == 0 || s.stack[len(s.stack)-1] != string(full) {
+		if !ok {
 			return token{}, errFallback
+		}
+		if len(s.stack) == 0 || s.stack[len(s.stack)-1] != string(full) {
+			s.pos = start // left unread: a row's own end tag is where reading resumes
+			return token{}, &xmlError{what: fmt.Sprintf("end tag </%s> closes no open element", full),
+				vi: fmt.Sprintf("thẻ đóng </%s> không khớp với thẻ mở nào", full)}
 		}
 		s.stack = s.stack[:len(s.stack)-1]
 		return token{kind: tokEnd, local: local, prefixed: prefixed}, nil
@@ -843,9 +1179,9 @@ func (s *scanner) token() (token, error) {
 	if !ok {
 		return token{}, errFallback
 	}
-	attrs, ok := s.parseAttrs(tag[n:])
-	if !ok {
-		return token{}, errFallback
+	attrs, err := s.parseAttrs(tag[n:])
+	if err != nil {
+		return token{}, err
 	}
 	if kind == tokStart {
 		s.stack = append(s.stack, s.name(full))
@@ -924,47 +1260,48 @@ func (s *scanner) qname(b []byte) (local string, prefixed bool, ok bool) {
 	return s.name(b[colon+1:]), colon >= 0, true
 }
 
-// parseAttrs reads name="value" pairs; values are checked, not decoded.
-func (s *scanner) parseAttrs(b []byte) ([]attr, bool) {
+// parseAttrs reads name="value" pairs; values are checked, not decoded. A
+// value XML refuses is an *xmlError; a tag this reader leaves to excelize, errFallback.
+func (s *scanner) parseAttrs(b []byte) ([]attr, error) {
 	s.attrs = s.attrs[:0]
 	for {
 		for len(b) > 0 && isSpace(b[0]) {
 			b = b[1:]
 		}
 		if len(b) == 0 {
-			return s.attrs, true
+			return s.attrs, nil
 		}
 		eq := bytes.IndexByte(b, '=')
 		if eq <= 0 {
-			return nil, false
+			return nil, errFallback
 		}
 		local, prefixed, ok := s.qname(bytes.TrimRight(b[:eq], " \t\r\n"))
 		if !ok {
-			return nil, false
+			return nil, errFallback
 		}
 		b = b[eq+1:]
 		for len(b) > 0 && isSpace(b[0]) {
 			b = b[1:]
 		}
 		if len(b) == 0 || (b[0] != '"' && b[0] != '\'') {
-			return nil, false
+			return nil, errFallback
 		}
 		q := b[0]
 		end := bytes.IndexByte(b[1:], q)
 		if end < 0 {
-			return nil, false
+			return nil, errFallback
 		}
 		v := b[1 : 1+end]
 		if bytes.IndexByte(v, '<') >= 0 {
-			return nil, false
+			return nil, errFallback
 		}
 		if s.scratch, ok = decodeText(s.scratch[:0], v); !ok { // checked, not kept
-			return nil, false
+			return nil, badText(v)
 		}
 		s.attrs = append(s.attrs, attr{local: local, prefixed: prefixed, value: v})
 		b = b[2+end:]
 		if len(b) > 0 && !isSpace(b[0]) {
-			return nil, false
+			return nil, errFallback
 		}
 	}
 }
@@ -1241,25 +1578,47 @@ func inCharRange(r rune) bool {
 // ways and panics where they differ.
 func verifyXLSX() bool { return os.Getenv("ORGQA_VERIFY_XLSX") == "1" }
 
-// verifiedRows compares the fast reader with excelize row by row.
+// verifiedRows compares the fast reader with excelize row by row, up to XML
+// no reader accepts: there excelize ends silently and the fast reader says so
+// (checked to be so by encoding/xml).
 type verifiedRows struct {
-	fast  *fastRows
-	ref   *excelize.Rows
-	where string
-	row   int
+	fast     *fastRows
+	ref      *excelize.Rows
+	where    string
+	row      int
+	diverged bool
 }
 
 func (v *verifiedRows) Next() bool {
-	a, b := v.fast.Next(), v.ref.Next()
+	a := v.fast.Next()
 	v.row++
-	if a != b {
+	if v.diverged || v.diverge() {
+		return a
+	}
+	if b := v.ref.Next(); a != b {
 		panic(fmt.Sprintf("xlsxfast: %s row %d: Next %v, excelize %v", v.where, v.row, a, b))
 	}
 	return a
 }
 
+// diverge reports whether the fast reader has met XML no reader accepts, and
+// panics unless encoding/xml refuses the sheet too.
+func (v *verifiedRows) diverge() bool {
+	if !v.fast.Invalid() {
+		return false
+	}
+	if _, err, ok := v.fast.checkWhole(); ok && err == nil {
+		panic(fmt.Sprintf("xlsxfast: %s row %d: called invalid (%v), but encoding/xml reads the sheet", v.where, v.row, v.fast.Error()))
+	}
+	v.diverged = true
+	return true
+}
+
 func (v *verifiedRows) Columns(...excelize.Options) ([]string, error) {
 	a, errA := v.fast.Columns()
+	if v.diverged {
+		return a, errA
+	}
 	b, errB := v.ref.Columns()
 	if !slices.Equal(a, b) || (errA == nil) != (errB == nil) {
 		panic(fmt.Sprintf("xlsxfast: %s row %d: %q (%v), excelize %q (%v)", v.where, v.row, a, errA, b, errB))
@@ -1268,6 +1627,9 @@ func (v *verifiedRows) Columns(...excelize.Options) ([]string, error) {
 }
 
 func (v *verifiedRows) Error() error {
+	if v.diverged || v.diverge() {
+		return v.fast.Error()
+	}
 	a, b := v.fast.Error(), v.ref.Error()
 	if (a == nil) != (b == nil) {
 		panic(fmt.Sprintf("xlsxfast: %s: error %v, excelize %v", v.where, a, b))
