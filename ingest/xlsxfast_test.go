@@ -213,7 +213,7 @@ const testSST = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 // between sheetHead and sheetTail.
 var wholeSheets = map[string]string{
 	"the sheet cut off": sheetHead + `<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2`,
-	"a DOCTYPE": strings.Replace(sheetHead, "\n", "\n<!DOCTYPE worksheet [<!ENTITY x \"y\">]>", 1) + `<row r="1"><c r="A1"><v>1</v></c></row>` + sheetTail,
+	"a DOCTYPE":         strings.Replace(sheetHead, "\n", "\n<!DOCTYPE worksheet [<!ENTITY x \"y\">]>", 1) + `<row r="1"><c r="A1"><v>1</v></c></row>` + sheetTail,
 	"a sheet in another encoding": strings.Replace(sheetHead, `encoding="UTF-8"`, `encoding="ISO-8859-1"`, 1) +
 		`<row r="1"><c r="A1" t="inlineStr"><is><t>caf` + "\xe9" + `</t></is></c></row>` + sheetTail,
 }
