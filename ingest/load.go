@@ -42,6 +42,10 @@ type FileResult struct {
 	Read, Accepted, Rejected int
 	Replaced                 []int64 // earlier loads of the same unit and year
 	Notes                    []string
+	// Warnings are the notes the unit must act on (an empty required sheet, a
+	// row above the header that could not be read): also in Notes, kept in
+	// load_notes and listed in the unit's return workbook.
+	Warnings []string
 	Conversions              []Conversion // text converted from a legacy encoding
 	Err                      error
 }
@@ -202,6 +206,12 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 		return l.fail(ctx, conn, res, started, err)
 	}
 	defer rr.close()
+	for _, ss := range rr.sheets {
+		if ss.date1904 {
+			res.Notes = append(res.Notes, "Tệp dùng hệ ngày 1904 (Excel cho Mac): các ngày đã được đọc theo hệ này")
+			break
+		}
+	}
 	for _, spec := range Contract {
 		if rr.sheets[spec] == nil {
 			if spec.Required {
@@ -357,7 +367,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			}
 			if bad != nil {
 				if hm == nil { // not a data row (a title above the header): said, not counted
-					res.Notes = append(res.Notes, fmt.Sprintf("Sheet %s, dòng %d (trên dòng tiêu đề) không đọc được: %s", spec.Name, rowNum, bad.Reason))
+					res.warn(fmt.Sprintf("Sheet %s, dòng %d (trên dòng tiêu đề) không đọc được: %s", spec.Name, rowNum, bad.Reason))
 					continue
 				}
 				dataRows++
@@ -388,6 +398,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				}
 				if hm != nil {
 					parser = newRowParser(hm, colIdx)
+					parser.date1904 = ss.date1904
 					if checks, err = st.sheet(spec); err != nil {
 						return err
 					}
@@ -460,6 +471,13 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 		me := finder.missing()
 		return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: me.Error(), Reason: vietnameseMissing(me)}
 	}
+	if spec.Required && dataRows == 0 && spec.Table != "file_info" { // ThongTin without its row fails below
+		if hm == nil {
+			res.warn(fmt.Sprintf("Sheet %s trống: không có dòng tiêu đề và không có dữ liệu", spec.Name))
+		} else {
+			res.warn(fmt.Sprintf("Sheet %s chỉ có dòng tiêu đề, không có dòng dữ liệu nào", spec.Name))
+		}
+	}
 	if enc != nil && enc.Encoding() != "" {
 		res.Conversions = append(res.Conversions, Conversion{Sheet: spec.Name, Column: "(cả tệp)",
 			Encoding: Encoding(enc.Encoding()), Cells: dataRows, Before: filepath.Base(ss.file), After: "UTF-8"})
@@ -475,6 +493,12 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			Reason: "Sheet ThongTin không có mã đơn vị báo cáo và năm báo cáo hợp lệ"}
 	}
 	return nil
+}
+
+// warn adds a note the unit must act on.
+func (r *FileResult) warn(note string) {
+	r.Notes = append(r.Notes, note)
+	r.Warnings = append(r.Warnings, note)
 }
 
 // sheetError is a sheet that cannot be read on. A reader's own *FileError
@@ -603,12 +627,17 @@ func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, st
 				return err
 			}
 		}
-		for _, t := range []string{"rejects", "legacy_conversions"} {
+		for _, t := range []string{"rejects", "legacy_conversions", "load_notes"} {
 			if _, err := conn.ExecContext(ctx, "DELETE FROM "+t+" WHERE load_id = ?", old); err != nil {
 				return err
 			}
 		}
 		if _, err := conn.ExecContext(ctx, "UPDATE load_manifest SET outcome = 'replaced', replaced_by = ? WHERE load_id = ?", res.LoadID, old); err != nil {
+			return err
+		}
+	}
+	for _, w := range res.Warnings {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO load_notes VALUES (?, ?)`, res.LoadID, w); err != nil {
 			return err
 		}
 	}

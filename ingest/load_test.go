@@ -26,12 +26,21 @@ type book struct {
 	sheets map[string][][]any
 	merges map[string][][2]string // sheet -> ranges
 	hidden []string
+	// date1904: the workbook counts date serials from 01/01/1904, and
+	// excelize writes its time.Time cells so
+	date1904 bool
 }
 
 func (b book) write(t *testing.T, path string) {
 	t.Helper()
 	f := excelize.NewFile()
 	defer f.Close()
+	if b.date1904 {
+		on := true
+		if err := f.SetWorkbookProps(&excelize.WorkbookPropsOptions{Date1904: &on}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for i, name := range b.order {
 		if i == 0 {
 			f.SetSheetName("Sheet1", name)

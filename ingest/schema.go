@@ -89,9 +89,16 @@ const conversionsDDL = `CREATE TABLE IF NOT EXISTS legacy_conversions (
 	example_after VARCHAR
 )`
 
+// load_notes are what a loaded report lacks that the unit must act on, in
+// Vietnamese; they go back to the unit with its rejects.
+const notesDDL = `CREATE TABLE IF NOT EXISTS load_notes (
+	load_id BIGINT NOT NULL,
+	note VARCHAR NOT NULL
+)`
+
 // EnsureSchema creates the loaded tables, rejects and the load manifest if absent.
 func EnsureSchema(ctx context.Context, db *sql.DB) error {
-	stmts := []string{rejectsDDL, manifestDDL, conversionsDDL}
+	stmts := []string{rejectsDDL, manifestDDL, conversionsDDL, notesDDL}
 	for _, s := range Contract {
 		stmts = append(stmts, tableDDL(s))
 	}

@@ -215,10 +215,11 @@ type rowIter interface {
 
 // sheetSource is where one contract sheet of a report is read from.
 type sheetSource struct {
-	file  string // physical file
-	sha   string
-	sheet string // the sheet's name as found
-	open  func() (rowIter, error)
+	file     string // physical file
+	sha      string
+	sheet    string // the sheet's name as found
+	date1904 bool   // the workbook counts date serials from 01/01/1904
+	open     func() (rowIter, error)
 }
 
 // reportReader gives the contract sheets of one report.
@@ -253,6 +254,12 @@ func openWorkbook(path, sha string, lim Limits) (*reportReader, error) {
 		return nil, &FileError{Path: path, Msg: "not a readable .xlsx workbook", Reason: "Không mở được tệp Excel (tệp hỏng, có mật khẩu hoặc không phải .xlsx)", Err: err}
 	}
 	wb := &workbookFast{path: path, f: f}
+	props, err := f.GetWorkbookProps()
+	if err != nil {
+		f.Close()
+		return nil, &FileError{Path: path, Msg: "not a readable .xlsx workbook", Reason: "Không mở được tệp Excel (tệp hỏng)", Err: err}
+	}
+	date1904 := props.Date1904 != nil && *props.Date1904
 	rr := &reportReader{sheets: map[*SheetSpec]*sheetSource{}, close: func() error {
 		wb.close()
 		return f.Close()
@@ -274,7 +281,7 @@ func openWorkbook(path, sha string, lim Limits) (*reportReader, error) {
 				Reason: fmt.Sprintf("Hai sheet %q và %q cùng là sheet %s", prev.sheet, name, spec.Name)}
 		}
 		name := name
-		rr.sheets[spec] = &sheetSource{file: path, sha: sha, sheet: name, open: func() (rowIter, error) {
+		rr.sheets[spec] = &sheetSource{file: path, sha: sha, sheet: name, date1904: date1904, open: func() (rowIter, error) {
 			rows, err := f.Rows(name)
 			if err != nil {
 				return nil, err

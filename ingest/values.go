@@ -25,7 +25,11 @@ var errBadDate = errors.New("bad date")
 // excelize returns raw date cells), text d/m/yyyy or dd/mm/yyyy (also with - or .),
 // or ISO yyyy-mm-dd with an optional time. The result is midnight UTC, the calendar
 // day itself: no time zone can move it to another day.
-func ParseDate(s string) (time.Time, error) {
+func ParseDate(s string) (time.Time, error) { return parseDate(s, false) }
+
+// parseDate is ParseDate in a workbook's date system: with date1904 (Excel for
+// Mac before 2011 and the templates made with it) serial 0 is 01/01/1904.
+func parseDate(s string, date1904 bool) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, errBadDate
@@ -33,6 +37,8 @@ func ParseDate(s string) (time.Time, error) {
 	var t time.Time
 	var err error
 	switch {
+	case isSerial(s) && date1904:
+		t, err = serialDate1904(s)
 	case isSerial(s):
 		t, err = serialDate(s)
 	case len(s) >= 10 && s[4] == '-' && isDigits(s[:4]):
@@ -82,6 +88,15 @@ func serialDate(s string) (time.Time, error) {
 	default:
 		return time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n), nil
 	}
+}
+
+// serialDate1904 converts an Excel 1904-system serial (no phantom day there).
+func serialDate1904(s string) (time.Time, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || f > 2957003 {
+		return time.Time{}, errBadDate
+	}
+	return time.Date(1904, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(math.Floor(f))), nil
 }
 
 func isoDate(s string) (time.Time, error) {
@@ -225,7 +240,10 @@ type problem struct {
 
 // parseCell turns one cell into the warehouse value: string, time.Time, int32,
 // bool, or nil for blank. A non-empty reason says why the cell is rejected.
-func parseCell(c *Column, raw string) (any, string) {
+func parseCell(c *Column, raw string) (any, string) { return parseCellIn(c, raw, false) }
+
+// parseCellIn is parseCell in a workbook's date system.
+func parseCellIn(c *Column, raw string, date1904 bool) (any, string) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		if c.Required {
@@ -242,7 +260,7 @@ func parseCell(c *Column, raw string) (any, string) {
 		}
 		return cleanText(s), ""
 	case KindDate:
-		t, err := ParseDate(s)
+		t, err := parseDate(s, date1904)
 		if err != nil {
 			return nil, "Ngày không hợp lệ (cần dạng dd/mm/yyyy, từ 01/01/1920 đến 31/12/2100)"
 		}
@@ -284,6 +302,7 @@ type conversion struct {
 type rowParser struct {
 	h           *HeaderMap
 	colIdx      map[string]int
+	date1904    bool // serials count from 01/01/1904
 	conversions map[conversionKey]*conversion
 	// memo holds, per column of a list kind (enumerations, Có/Không), what a
 	// raw value parsed to: a few labels fill whole columns, and their legacy
@@ -337,7 +356,7 @@ func (p *rowParser) parse(cells []string, vals []any, probs []problem) []problem
 					r.text, r.enc = dec, enc
 				}
 			}
-			r.v, r.reason = parseCell(&spec.Columns[i], r.text)
+			r.v, r.reason = parseCellIn(&spec.Columns[i], r.text, p.date1904)
 			if memo != nil && len(memo) < memoLimit {
 				memo[raw] = r
 			}

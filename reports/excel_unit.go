@@ -34,7 +34,7 @@ func WriteUnitWorkbooks(ctx context.Context, db *sql.DB, year int, outDir string
 	col := collate.New(language.Vietnamese)
 	var paths []string
 	for _, u := range units {
-		path := filepath.Join(UnitWorkbooksDir(outDir, year), fmt.Sprintf("tccs-%s-%d.xlsx", safeFileName(u.code), year))
+		path := filepath.Join(UnitWorkbooksDir(outDir, year), fmt.Sprintf("tccs-%s-%d.xlsx", UnitFileKey(u.code), year))
 		if err := writeUnitWorkbook(ctx, db, year, u, path, now, applied, col); err != nil {
 			return paths, fmt.Errorf("workbook of unit %s: %w", u.code, err)
 		}

@@ -22,70 +22,71 @@ type RejectsWorkbook struct {
 	Problems int
 }
 
-// rejectLine is one problem: a cell of a rejected row, or a whole file.
-type rejectLine struct {
-	file, sheet, column, header, value, reason string
-	row                                        sql.NullInt64
-}
-
 // RejectsDir is where a year's rejects workbooks go.
 func RejectsDir(outDir string, year int) string {
 	return filepath.Join(outDir, "excel", "tra-lai", fmt.Sprint(year))
 }
 
-// WriteRejects writes, for every reporting unit with rejected rows or files in
-// the year, a workbook in Vietnamese listing each problem, sorted by sheet (in
-// contract order) and row, under RejectsDir. Workbooks left from an earlier run
-// for units that are now clean are removed, so nothing stale is sent back.
-func WriteRejects(ctx context.Context, db *sql.DB, year int, outDir string, now time.Time) ([]RejectsWorkbook, error) {
+// maxRejectValue bounds a value shown in a rejects workbook or Parquet file;
+// ingest keeps no more since it capped values, but older warehouses may.
+const maxRejectValue = 1000
+
+// rejectLinesSQL is every problem of the year ($1), one row each: a cell of a
+// rejected row, a file that could not be loaded (unless a newer report of its
+// unit loaded), a note the unit must act on. Columns: unit, file, sheet, row,
+// column, header, value, reason, and the sheet's place in the contract.
+func rejectLinesSQL() string {
 	order := []string{}
 	for i, s := range ingest.Contract {
 		order = append(order, fmt.Sprintf("WHEN '%s' THEN %d", s.Name, i))
 	}
-	rows, err := db.QueryContext(ctx, `
-		WITH units AS (
-			SELECT reporting_unit, any_value(declared_unit_name) AS unit_name FROM file_info WHERE report_year = ? GROUP BY ALL
-		), latest AS (
+	return `
+		WITH latest AS (
 			SELECT reporting_unit, max(finished_at) AS loaded_at FROM load_manifest
-			WHERE report_year = ? AND outcome = 'loaded' GROUP BY ALL
+			WHERE report_year = $1 AND outcome = 'loaded' GROUP BY ALL
 		)
-		SELECT r.reporting_unit, coalesce(u.unit_name, r.reporting_unit), r.source_file, r.sheet, r.source_row,
-		       coalesce(r.column_letter, ''), coalesce(r.column_header, ''), coalesce(r.value, ''), r.reason,
-		       CASE r.sheet `+strings.Join(order, " ")+` ELSE 99 END AS sheet_order
-		FROM rejects r LEFT JOIN units u USING (reporting_unit)
-		WHERE r.report_year = ?
+		SELECT r.reporting_unit AS unit, r.source_file AS file, r.sheet, r.source_row AS row,
+		       coalesce(r.column_letter, '') AS col, coalesce(r.column_header, '') AS header,
+		       CASE WHEN length(r.value) > ` + fmt.Sprint(maxRejectValue) + ` THEN left(r.value, ` + fmt.Sprint(maxRejectValue) + `) || '… (đã cắt bớt)'
+		            ELSE coalesce(r.value, '') END AS value,
+		       r.reason, CASE r.sheet ` + strings.Join(order, " ") + ` ELSE 99 END AS sheet_order
+		FROM rejects r WHERE r.report_year = $1
 		UNION ALL
-		-- a file of the unit that could not be loaded at all, unless a newer report of it loaded
-		SELECT m.reporting_unit, coalesce(u.unit_name, m.reporting_unit), m.source_path, '', NULL, '', '', '',
-		       coalesce(m.message, 'Không nạp được tệp'), -1
-		FROM load_manifest m LEFT JOIN units u USING (reporting_unit) LEFT JOIN latest l USING (reporting_unit)
-		WHERE m.report_year = ? AND m.outcome = 'failed' AND m.reporting_unit IS NOT NULL
+		SELECT m.reporting_unit, m.source_path, '', NULL, '', '', '', coalesce(m.message, 'Không nạp được tệp'), -2
+		FROM load_manifest m LEFT JOIN latest l USING (reporting_unit)
+		WHERE m.report_year = $1 AND m.outcome = 'failed' AND m.reporting_unit IS NOT NULL
 		  AND (l.loaded_at IS NULL OR m.finished_at > l.loaded_at)
-		ORDER BY 1, 10, 5, 6`, year, year, year, year)
+		UNION ALL
+		SELECT m.reporting_unit, m.source_path, '', NULL, '', '', '', n.note, -1
+		FROM load_notes n JOIN load_manifest m USING (load_id)
+		WHERE m.report_year = $1 AND m.outcome = 'loaded'`
+}
+
+// WriteRejects writes, for every reporting unit with rejected rows or files in
+// the year (or a note it must act on), a workbook in Vietnamese listing each
+// problem, sorted by sheet (in contract order) and row, under RejectsDir. Each
+// unit's lines stream from DuckDB into excelize's StreamWriter, continuing on
+// a new sheet past Excel's row limit, so memory does not grow with problems.
+// Workbooks left from an earlier run for units that are now clean are removed,
+// so nothing stale is sent back.
+func WriteRejects(ctx context.Context, db *sql.DB, year int, outDir string, now time.Time) ([]RejectsWorkbook, error) {
+	lines := rejectLinesSQL()
+	rows, err := db.QueryContext(ctx, `
+		WITH lines AS (`+lines+`),
+		names AS (SELECT reporting_unit AS unit, min(declared_unit_name) AS unit_name FROM file_info WHERE report_year = $1 GROUP BY ALL)
+		SELECT unit, coalesce(any_value(n.unit_name), unit), count(*), count(DISTINCT file)
+		FROM lines LEFT JOIN names n USING (unit) GROUP BY unit ORDER BY unit`, year)
 	if err != nil {
 		return nil, fmt.Errorf("rejects: %w", err)
 	}
-	type unitLines struct {
-		name  string
-		lines []rejectLine
-	}
-	byUnit := map[string]*unitLines{}
-	var units []string
+	var units []rejectsUnit
 	for rows.Next() {
-		var unit, name string
-		var l rejectLine
-		var ord int
-		if err := rows.Scan(&unit, &name, &l.file, &l.sheet, &l.row, &l.column, &l.header, &l.value, &l.reason, &ord); err != nil {
+		var u rejectsUnit
+		if err := rows.Scan(&u.code, &u.name, &u.lines, &u.files); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		u := byUnit[unit]
-		if u == nil {
-			u = &unitLines{name: name}
-			byUnit[unit] = u
-			units = append(units, unit)
-		}
-		u.lines = append(u.lines, l)
+		units = append(units, u)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -97,15 +98,21 @@ func WriteRejects(ctx context.Context, db *sql.DB, year int, outDir string, now 
 	}
 	var out []RejectsWorkbook
 	written := map[string]bool{}
-	for _, unit := range units {
-		u := byUnit[unit]
-		name := fmt.Sprintf("loi-du-lieu-%s-%d.xlsx", safeFileName(unit), year)
+	for _, u := range units {
+		name := fmt.Sprintf("loi-du-lieu-%s-%d.xlsx", UnitFileKey(u.code), year)
 		path := filepath.Join(dir, name)
-		if err := writeRejectsBook(path, unit, u.name, year, u.lines, now); err != nil {
-			return out, fmt.Errorf("rejects %s: %w", unit, err)
+		lr, err := db.QueryContext(ctx, `SELECT file, sheet, row, col, header, value, reason FROM (`+lines+`)
+			WHERE unit = $2 ORDER BY sheet_order, row NULLS FIRST, col, reason, value, file`, year, u.code)
+		if err != nil {
+			return out, fmt.Errorf("rejects %s: %w", u.code, err)
+		}
+		err = writeRejectsBook(path, u, year, lr, now)
+		lr.Close()
+		if err != nil {
+			return out, fmt.Errorf("rejects %s: %w", u.code, err)
 		}
 		written[name] = true
-		out = append(out, RejectsWorkbook{Unit: unit, Path: path, Problems: len(u.lines)})
+		out = append(out, RejectsWorkbook{Unit: u.code, Path: path, Problems: int(u.lines)})
 	}
 	stale, _ := filepath.Glob(filepath.Join(dir, "loi-du-lieu-*.xlsx"))
 	for _, p := range stale {
@@ -118,107 +125,146 @@ func WriteRejects(ctx context.Context, db *sql.DB, year int, outDir string, now 
 	return out, nil
 }
 
-// safeFileName keeps a unit code usable as part of a file name: codes come from
-// the units' own files, so anything but letters, digits, - and _ is replaced.
-func safeFileName(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
-		}
-		if b.Len() >= 40 {
-			break
-		}
-	}
-	if b.Len() == 0 {
-		return "_"
-	}
-	return b.String()
+// rejectsUnit is one unit's return workbook: its problems and files.
+type rejectsUnit struct {
+	code, name   string
+	lines, files int64
 }
 
-func writeRejectsBook(path, unit, unitName string, year int, lines []rejectLine, now time.Time) error {
+// rejectsSheet is the sheet name of the k-th sheet (from 1) of a rejects workbook.
+func rejectsSheet(k int) string {
+	if k == 1 {
+		return "Lỗi dữ liệu"
+	}
+	return fmt.Sprintf("Lỗi dữ liệu (%d)", k)
+}
+
+const rejectsHeaderRow = 4
+
+func writeRejectsBook(path string, u rejectsUnit, year int, lines *sql.Rows, now time.Time) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	st, err := newStyles(f)
 	if err != nil {
 		return err
 	}
-	const sh = "Lỗi dữ liệu"
-	if err := f.SetSheetName("Sheet1", sh); err != nil {
-		return err
-	}
 	cols := []struct {
 		header string
 		width  float64
 	}{{"STT", 6}, {"Tệp", 30}, {"Sheet", 12}, {"Dòng", 7}, {"Cột", 6}, {"Tiêu đề cột", 22}, {"Giá trị", 26}, {"Lý do", 60}}
-	files := map[string]bool{}
-	for _, l := range lines {
-		files[filepath.Base(l.file)] = true
-	}
 	title := fmt.Sprintf("DANH SÁCH DỮ LIỆU BỊ TỪ CHỐI NĂM %d", year)
 	sub := fmt.Sprintf("%s (mã %s): %s lỗi trong %s tệp. Đề nghị đơn vị sửa các ô dưới đây và gửi lại báo cáo. Lập ngày %s.",
-		unitName, unit, vnfmt.Int(int64(len(lines))), vnfmt.Int(int64(len(files))), vnfmt.Date(now))
-	if err := sheetTitle(f, sh, st, title, "H"); err != nil {
-		return err
-	}
-	if err := f.SetCellStr(sh, "A2", sub); err != nil {
-		return err
-	}
-	if err := f.MergeCell(sh, "A2", "H2"); err != nil {
-		return err
-	}
-	if err := f.SetCellStyle(sh, "A2", "H2", st.subtitle); err != nil {
-		return err
-	}
-	for i, c := range cols {
-		cell, _ := excelize.CoordinatesToCellName(i+1, 4)
-		col, _ := excelize.ColumnNumberToName(i + 1)
-		if err := f.SetCellStr(sh, cell, c.header); err != nil {
+		u.name, u.code, vnfmt.Int(u.lines), vnfmt.Int(u.files), vnfmt.Date(now))
+	perSheet := int64(maxSheetRows - rejectsHeaderRow)
+	sheets := int((u.lines + perSheet - 1) / perSheet)
+	n := int64(0) // lines written
+	for k := 1; k <= max(sheets, 1); k++ {
+		sh := rejectsSheet(k)
+		if k == 1 {
+			if err := f.SetSheetName("Sheet1", sh); err != nil {
+				return err
+			}
+		} else if _, err := f.NewSheet(sh); err != nil {
 			return err
 		}
-		if err := f.SetColWidth(sh, col, col, c.width); err != nil {
+		count := min(perSheet, u.lines-n)
+		last := rejectsHeaderRow + int(count)
+		// set before the StreamWriter, which would drop them after
+		if err := f.SetSheetDimension(sh, fmt.Sprintf("A1:H%d", last)); err != nil {
+			return err
+		}
+		if count > 0 {
+			if err := f.AutoFilter(sh, fmt.Sprintf("A%d:H%d", rejectsHeaderRow, last), nil); err != nil {
+				return err
+			}
+		}
+		if err := printSetup(f, sh, fmt.Sprintf("$%d:$%d", rejectsHeaderRow, rejectsHeaderRow)); err != nil {
+			return err
+		}
+		sw, err := f.NewStreamWriter(sh)
+		if err != nil {
+			return err
+		}
+		for i, c := range cols {
+			if err := sw.SetColWidth(i+1, i+1, c.width); err != nil {
+				return err
+			}
+		}
+		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: rejectsHeaderRow, TopLeftCell: fmt.Sprintf("A%d", rejectsHeaderRow+1), ActivePane: "bottomLeft"}); err != nil {
+			return err
+		}
+		styled := func(style int, first any) []any {
+			out := make([]any, len(cols))
+			for i := range out {
+				out[i] = excelize.Cell{StyleID: style}
+			}
+			out[0] = excelize.Cell{StyleID: style, Value: first}
+			return out
+		}
+		t := title
+		if sheets > 1 {
+			t = fmt.Sprintf("%s (phần %d/%d)", title, k, sheets)
+		}
+		if err := sw.SetRow("A1", styled(st.title, t), excelize.RowOpts{Height: 24}); err != nil {
+			return err
+		}
+		if err := sw.SetRow("A2", styled(st.subtitle, sub)); err != nil {
+			return err
+		}
+		header := make([]any, len(cols))
+		for i, c := range cols {
+			header[i] = excelize.Cell{StyleID: st.header, Value: c.header}
+		}
+		if err := sw.SetRow(fmt.Sprintf("A%d", rejectsHeaderRow), header); err != nil {
+			return err
+		}
+		vals := make([]any, len(cols))
+		for r := int64(0); r < count; r++ {
+			if !lines.Next() {
+				if err := lines.Err(); err != nil {
+					return err
+				}
+				return fmt.Errorf("%d problems counted, %d listed", u.lines, n)
+			}
+			var file, sheet, col, header, value, reason string
+			var row sql.NullInt64
+			if err := lines.Scan(&file, &sheet, &row, &col, &header, &value, &reason); err != nil {
+				return err
+			}
+			n++
+			var rowNum any
+			if row.Valid {
+				rowNum = row.Int64
+			}
+			if sheet == "" {
+				sheet = "(cả tệp)"
+			}
+			// values from input are text cells, never formulas
+			for i, v := range []any{n, filepath.Base(file), sheet, rowNum, col, header, value, reason} {
+				style := st.text
+				if i == 0 {
+					style = st.center
+				}
+				vals[i] = excelize.Cell{StyleID: style, Value: v}
+			}
+			if err := sw.SetRow(fmt.Sprintf("A%d", rejectsHeaderRow+1+int(r)), vals); err != nil {
+				return err
+			}
+		}
+		if err := sw.MergeCell("A1", "H1"); err != nil {
+			return err
+		}
+		if err := sw.MergeCell("A2", "H2"); err != nil {
+			return err
+		}
+		if err := sw.Flush(); err != nil {
 			return err
 		}
 	}
-	if err := f.SetCellStyle(sh, "A4", "H4", st.header); err != nil {
-		return err
+	if lines.Next() {
+		return fmt.Errorf("more problems listed than the %d counted", u.lines)
 	}
-	for i, l := range lines {
-		r := 5 + i
-		var row any
-		if l.row.Valid {
-			row = l.row.Int64
-		}
-		sheet := l.sheet
-		if sheet == "" {
-			sheet = "(cả tệp)"
-		}
-		// values from input are written as text cells, never as formulas
-		vals := []any{i + 1, filepath.Base(l.file), sheet, row, l.column, l.header, l.value, l.reason}
-		cell, _ := excelize.CoordinatesToCellName(1, r)
-		if err := f.SetSheetRow(sh, cell, &vals); err != nil {
-			return err
-		}
-		if err := f.SetCellStyle(sh, cell, fmt.Sprintf("H%d", r), st.text); err != nil {
-			return err
-		}
-		if err := f.SetCellStyle(sh, cell, fmt.Sprintf("A%d", r), st.center); err != nil {
-			return err
-		}
-	}
-	last := 4 + len(lines)
-	if err := f.SetSheetDimension(sh, fmt.Sprintf("A1:H%d", last)); err != nil {
-		return err
-	}
-	if err := f.SetPanes(sh, &excelize.Panes{Freeze: true, YSplit: 4, TopLeftCell: "A5", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
-	if err := f.AutoFilter(sh, fmt.Sprintf("A4:H%d", last), nil); err != nil {
-		return err
-	}
-	if err := printSetup(f, sh, "$4:$4"); err != nil {
+	if err := lines.Err(); err != nil {
 		return err
 	}
 	if err := f.SetDocProps(&excelize.DocProperties{Title: title, Creator: "Ban Tổ chức Tỉnh ủy", Created: now.UTC().Format(time.RFC3339)}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"strconv"
 	"time"
 
@@ -95,13 +96,14 @@ func blank(s string) any {
 
 // FileName is the workbook's name: it varies between units and carries no meaning.
 func (r *Report) FileName() string {
+	code := strings.NewReplacer("/", "-", "\\", "-").Replace(r.UnitCode) // a code may hold a path separator
 	switch n := r.UnitCode[len(r.UnitCode)-1] % 3; n {
 	case 0:
-		return fmt.Sprintf("bao-cao-%s-%d.xlsx", r.UnitCode, r.Year)
+		return fmt.Sprintf("bao-cao-%s-%d.xlsx", code, r.Year)
 	case 1:
-		return fmt.Sprintf("Báo cáo năm %d - %s.xlsx", r.Year, r.UnitCode)
+		return fmt.Sprintf("Báo cáo năm %d - %s.xlsx", r.Year, code)
 	default:
-		return fmt.Sprintf("BC_TCCS_%s_%d.xlsx", r.UnitCode, r.Year)
+		return fmt.Sprintf("BC_TCCS_%s_%d.xlsx", code, r.Year)
 	}
 }
 

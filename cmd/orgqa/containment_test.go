@@ -1,0 +1,108 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"orgqa/internal/gen"
+)
+
+// tinyReport is a report of one grassroots organization with one cell and two
+// members, the second in a cell DonVi does not list (so the unit has a
+// rejected row); every code starts with prefix, every name says the unit.
+func tinyReport(code, prefix string) *gen.Report {
+	org, cell := prefix+"-TC", prefix+"-CB1"
+	birth := time.Date(1980, 5, 1, 0, 0, 0, 0, time.UTC)
+	return &gen.Report{
+		UnitCode: code, UnitName: "Đảng ủy " + code, Year: 2025, Author: "Văn phòng",
+		Created: time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC),
+		Units: []gen.Unit{
+			{Code: org, Name: "Đảng bộ xã của " + code, Level: gen.LevelOrg},
+			{Code: cell, Name: "Chi bộ 1 của " + code, Level: gen.LevelCell, Parent: org},
+		},
+		Members: []gen.Member{
+			{Code: prefix + "-001", Name: "Đảng viên của " + code, Birth: birth, Gender: "Nam", CellCode: cell, Working: "Có"},
+			{Code: prefix + "-002", Name: "Người sai của " + code, Birth: birth, Gender: "Nữ", CellCode: prefix + "-KHONG", Working: "Có"},
+		},
+	}
+}
+
+// cellsOf is every cell value of a workbook, as one text.
+func cellsOf(t *testing.T, path string) string {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b strings.Builder
+	for _, sh := range f.GetSheetList() {
+		rows, _ := f.GetRows(sh)
+		for _, r := range rows {
+			b.WriteString(strings.Join(r, "|") + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestCollidingUnitCodesGetTheirOwnWorkbooks: unit codes that clean to the
+// same file name (01.01 and 01/01; two codes equal in their first 40
+// characters) each get their own return and per-unit workbooks, holding their
+// own data only, and stdout names exactly the files written.
+func TestCollidingUnitCodesGetTheirOwnWorkbooks(t *testing.T) {
+	dir := t.TempDir()
+	in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+	os.MkdirAll(in, 0o755)
+	long := strings.Repeat("0", 40)
+	codes := map[string]string{"01.01": "A", "01/01": "B", long + "1": "C", long + "2": "D", "0101": "E"}
+	for code, prefix := range codes {
+		if _, err := tinyReport(code, prefix).WriteXLSX(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh, "--per-unit")
+	if code != exitRejected {
+		t.Fatalf("run: exit %d, want %d\n%s", code, exitRejected, stderr)
+	}
+	for _, kind := range []string{"tra-lai", "don-vi"} {
+		books, _ := filepath.Glob(filepath.Join(out, "excel", "latest", kind, "2025", "*.xlsx"))
+		if len(books) != len(codes) {
+			t.Fatalf("%s: %d workbooks for %d units: %v", kind, len(books), len(codes), books)
+		}
+		owner := map[string]string{}
+		for _, b := range books {
+			text := cellsOf(t, b)
+			var mine []string
+			for c := range codes {
+				if strings.Contains(text, "Đảng ủy "+c+" ") || strings.Contains(text, "Đảng ủy "+c+"\n") || strings.Contains(text, "Đảng ủy "+c+"|") ||
+					strings.Contains(text, "của "+c+"\n") || strings.Contains(text, "của "+c+"|") {
+					mine = append(mine, c)
+				}
+			}
+			if len(mine) != 1 {
+				t.Errorf("%s names units %q; want exactly one", b, mine)
+				continue
+			}
+			if prev, dup := owner[mine[0]]; dup {
+				t.Errorf("unit %s has two workbooks: %s and %s", mine[0], prev, b)
+			}
+			owner[mine[0]] = b
+			// stdout lists each rejects workbook as written (and counts the per-unit ones)
+			if kind == "tra-lai" && !strings.Contains(stdout, filepath.Base(b)) {
+				t.Errorf("stdout does not name %s:\n%s", filepath.Base(b), stdout)
+			}
+		}
+	}
+	if !strings.Contains(stdout, "5 workbooks in") {
+		t.Errorf("stdout does not count the 5 per-unit workbooks:\n%s", stdout)
+	}
+	// a code already safe keeps its plain name
+	if _, err := os.Stat(filepath.Join(out, "excel", "latest", "tra-lai", "2025", "loi-du-lieu-0101-2025.xlsx")); err != nil {
+		t.Errorf("unit 0101's workbook: %v", err)
+	}
+}

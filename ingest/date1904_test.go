@@ -1,0 +1,87 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// TestDate1904LoadsTheSameRows: the messy report saved in Excel's 1900 date
+// system and in the 1904 system (old Mac templates) loads to the same rows —
+// date cells and a serial typed into a General cell alike.
+func TestDate1904LoadsTheSameRows(t *testing.T) {
+	dir := t.TempDir()
+	p1900, p1904 := filepath.Join(dir, "1900", "r.xlsx"), filepath.Join(dir, "1904", "r.xlsx")
+	os.MkdirAll(filepath.Dir(p1900), 0o755)
+	os.MkdirAll(filepath.Dir(p1904), 0o755)
+	messyBook().write(t, p1900)
+	b := messyBook()
+	b.date1904 = true
+	// the birth date typed as a serial (29253 = 02/02/1980 in 1900) is, in a
+	// 1904 workbook, 1462 less
+	b.sheets["DangVien"][2][5] = 29253.0 - 1462
+	b.write(t, p1904)
+
+	// the two files really differ: the letter's date cell holds another serial
+	raw := func(p string) string {
+		f, err := excelize.OpenFile(p, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		v, _ := f.GetCellValue("GioiThieu", "C2")
+		return v
+	}
+	if a, b := raw(p1900), raw(p1904); a != "45721" || b != "44259" {
+		t.Fatalf("raw serials %s and %s; want 45721 (1900) and 44259 (1904)", a, b)
+	}
+
+	dump := func(p string) (string, string) {
+		w := openTestWarehouse(t)
+		l := quietLoader(w)
+		if _, err := l.LoadDir(context.Background(), filepath.Dir(p)); err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		tables := []string{"rejects"}
+		for _, s := range Contract {
+			tables = append(tables, s.Table)
+		}
+		for _, tbl := range tables {
+			rows, err := w.DB.Query(fmt.Sprintf(`SELECT * EXCLUDE (source_file, source_sha256) FROM %s ORDER BY ALL`, tbl))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols, _ := rows.Columns()
+			vals, ptrs := make([]any, len(cols)), make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			fmt.Fprintf(&out, "== %s\n", tbl)
+			for rows.Next() {
+				rows.Scan(ptrs...)
+				fmt.Fprintln(&out, vals...)
+			}
+			rows.Close()
+		}
+		var msg string
+		w.DB.QueryRow(`SELECT coalesce(message, '') FROM load_manifest`).Scan(&msg)
+		return out.String(), msg
+	}
+	a, noteA := dump(p1900)
+	b1904, noteB := dump(p1904)
+	if a != b1904 {
+		t.Fatalf("the 1904 workbook loads differently:\n1900:\n%s\n1904:\n%s", a, b1904)
+	}
+	if !strings.Contains(a, "2025-03-05") || !strings.Contains(a, "1980-02-02") {
+		t.Fatalf("the dates are not the ones written:\n%s", a)
+	}
+	if strings.Contains(noteA, "1904") || !strings.Contains(noteB, "hệ ngày 1904") {
+		t.Errorf("manifest notes %q / %q: want the 1904 system said for the second only", noteA, noteB)
+	}
+}
