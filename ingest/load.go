@@ -46,6 +46,9 @@ type FileResult struct {
 	// row above the header that could not be read): also in Notes, kept in
 	// load_notes and listed in the unit's return workbook.
 	Warnings []string
+	// Conflicts are DonVi rows refused because another unit's report lists
+	// the same organization or cell for the year (claims.go).
+	Conflicts []conflict
 	Conversions              []Conversion // text converted from a legacy encoding
 	Err                      error
 }
@@ -313,6 +316,12 @@ func (l *Loader) loadRows(ctx context.Context, conn *sql.Conn, rr *reportReader,
 			if ss == nil {
 				continue
 			}
+			if spec.Table == "units" && res.Unit != "" {
+				if st.claims, err = claims(ctx, dconn, res.Unit, res.Year); err != nil {
+					rejects.Close()
+					return err
+				}
+			}
 			if err := l.appendSheet(dconn, rejects, spec, ss, res, st); err != nil {
 				rejects.Close()
 				return err
@@ -423,6 +432,11 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				var sp *setProblem
 				if own, sp = checks.check(vals, rowNum); sp != nil {
 					probs = append(probs, problem{col: sp.col, value: sp.value, reason: sp.reason})
+				} else if spec.Table == "units" {
+					if cl, ok := claimed(st.claims, vals, res.Year); ok {
+						probs = append(probs, problem{col: spec.column("unit_code"), value: own, reason: claimReason(own, res.Year, cl)})
+						res.Conflicts = append(res.Conflicts, conflict{code: own, row: rowNum, claim: cl})
+					}
 				}
 			}
 			if len(probs) > 0 {
@@ -637,9 +651,19 @@ func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, st
 		}
 	}
 	for _, w := range res.Warnings {
-		if _, err := conn.ExecContext(ctx, `INSERT INTO load_notes VALUES (?, ?)`, res.LoadID, w); err != nil {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO load_notes VALUES (?, NULL, ?)`, res.LoadID, w); err != nil {
 			return err
 		}
+	}
+	for _, c := range res.Conflicts {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO load_notes VALUES (?, ?, ?)`, res.LoadID, c.unit,
+			claimNote(c, res.Year, res.Unit, res.Source.Path)); err != nil {
+			return err
+		}
+	}
+	if n := len(res.Conflicts); n > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d mã đơn vị đã có trong báo cáo của đơn vị khác cùng năm (đơn vị %s, tệp %s): các dòng đó bị từ chối",
+			n, res.Conflicts[0].unit, filepath.Base(res.Conflicts[0].file)))
 	}
 	for _, c := range res.Conversions {
 		if _, err := conn.ExecContext(ctx, `INSERT INTO legacy_conversions VALUES (?, ?, ?, ?, ?, ?, ?)`,

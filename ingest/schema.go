@@ -89,10 +89,13 @@ const conversionsDDL = `CREATE TABLE IF NOT EXISTS legacy_conversions (
 	example_after VARCHAR
 )`
 
-// load_notes are what a loaded report lacks that the unit must act on, in
-// Vietnamese; they go back to the unit with its rejects.
+// load_notes are what a loaded report lacks that a unit must act on, in
+// Vietnamese; they go back with the unit's rejects. for_unit is the unit told
+// when it is not the report's own (the unit whose organization the report
+// also claimed); a note lives and dies with its load.
 const notesDDL = `CREATE TABLE IF NOT EXISTS load_notes (
 	load_id BIGINT NOT NULL,
+	for_unit VARCHAR,
 	note VARCHAR NOT NULL
 )`
 

@@ -57,7 +57,9 @@ func rejectLinesSQL() string {
 		WHERE m.report_year = $1 AND m.outcome = 'failed' AND m.reporting_unit IS NOT NULL
 		  AND (l.loaded_at IS NULL OR m.finished_at > l.loaded_at)
 		UNION ALL
-		SELECT m.reporting_unit, m.source_path, '', NULL, '', '', '', n.note, -1
+		-- a note for another unit (whose organization this report also listed) names this file in its text
+		SELECT coalesce(n.for_unit, m.reporting_unit), CASE WHEN n.for_unit IS NULL THEN m.source_path ELSE '' END,
+		       '', NULL, '', '', '', n.note, -1
 		FROM load_notes n JOIN load_manifest m USING (load_id)
 		WHERE m.report_year = $1 AND m.outcome = 'loaded'`
 }
@@ -74,7 +76,7 @@ func WriteRejects(ctx context.Context, db *sql.DB, year int, outDir string, now 
 	rows, err := db.QueryContext(ctx, `
 		WITH lines AS (`+lines+`),
 		names AS (SELECT reporting_unit AS unit, min(declared_unit_name) AS unit_name FROM file_info WHERE report_year = $1 GROUP BY ALL)
-		SELECT unit, coalesce(any_value(n.unit_name), unit), count(*), count(DISTINCT file)
+		SELECT unit, coalesce(any_value(n.unit_name), unit), count(*), count(DISTINCT nullif(file, ''))
 		FROM lines LEFT JOIN names n USING (unit) GROUP BY unit ORDER BY unit`, year)
 	if err != nil {
 		return nil, fmt.Errorf("rejects: %w", err)
@@ -240,7 +242,10 @@ func writeRejectsBook(path string, u rejectsUnit, year int, lines *sql.Rows, now
 				sheet = "(cả tệp)"
 			}
 			// values from input are text cells, never formulas
-			for i, v := range []any{n, filepath.Base(file), sheet, rowNum, col, header, value, reason} {
+			if file != "" {
+				file = filepath.Base(file)
+			}
+			for i, v := range []any{n, file, sheet, rowNum, col, header, value, reason} {
 				style := st.text
 				if i == 0 {
 					style = st.center

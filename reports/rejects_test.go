@@ -32,7 +32,7 @@ func TestRejectsWorkbookSplitsAndBoundsValues(t *testing.T) {
 	if _, err := w.DB.Exec(`INSERT INTO load_manifest VALUES (1, 'in/u.xlsx', 'xlsx', 'abc', ['in/u.xlsx'], 'U1', 2025, 8, 1, 7, ?, ?, 'loaded', NULL, NULL, ?)`, now, now, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.DB.Exec(`INSERT INTO load_notes VALUES (1, 'Sheet DangVien chỉ có dòng tiêu đề, không có dòng dữ liệu nào')`); err != nil {
+	if _, err := w.DB.Exec(`INSERT INTO load_notes VALUES (1, NULL, 'Sheet DangVien chỉ có dòng tiêu đề, không có dòng dữ liệu nào')`); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 7; i++ {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,5 +105,82 @@ func TestCollidingUnitCodesGetTheirOwnWorkbooks(t *testing.T) {
 	// a code already safe keeps its plain name
 	if _, err := os.Stat(filepath.Join(out, "excel", "latest", "tra-lai", "2025", "loi-du-lieu-0101-2025.xlsx")); err != nil {
 		t.Errorf("unit 0101's workbook: %v", err)
+	}
+}
+
+// orgMetricsOf is the mart rows of the year for the units whose codes start with prefix.
+func orgMetricsOf(t *testing.T, wh, prefix string) string {
+	t.Helper()
+	db := openWarehouse(t, wh)
+	rows, err := db.Query(`SELECT level, unit_code, metric, numerator, denominator, value FROM mart_metrics
+		WHERE year = 2025 AND level IN ('org', 'cell') AND unit_code LIKE ? || '%' ORDER BY ALL`, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var level, unit, metric string
+		var num, den, val *float64
+		rows.Scan(&level, &unit, &metric, &num, &den, &val)
+		fmt.Fprintf(&b, "%s %s %s %v %v %v\n", level, unit, metric, deref(num), deref(den), deref(val))
+	}
+	return b.String()
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// TestTwoUnitsClaimingOneOrganization: unit 0202's report lists the
+// organization and cell unit 0201's report (loaded first) already lists. The
+// province is still published (exit 3, not 1), 0201's numbers are what they
+// are without 0202's report, 0202's DonVi rows are rejected naming 0201 and
+// its file, and 0201 is told in its return workbook.
+func TestTwoUnitsClaimingOneOrganization(t *testing.T) {
+	dir := t.TempDir()
+	alone, both := filepath.Join(dir, "alone"), filepath.Join(dir, "both")
+	for _, d := range []string{alone, both} {
+		os.MkdirAll(d, 0o755)
+		p, err := tinyReport("0201", "S").WriteXLSX(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-time.Hour)
+		os.Chtimes(p, old, old) // loaded first
+	}
+	second := tinyReport("0202", "S") // the same organization and cell codes
+	second.Members[0].Code, second.Members[1].Code = "T-001", "T-002"
+	if _, err := second.WriteXLSX(both); err != nil {
+		t.Fatal(err)
+	}
+	whAlone, whBoth := filepath.Join(dir, "alone.duckdb"), filepath.Join(dir, "both.duckdb")
+	if code, _, stderr := runCLI(t, "run", "--input", alone, "--output", filepath.Join(dir, "out-alone"), "--warehouse", whAlone); code != exitRejected {
+		t.Fatalf("run alone: exit %d\n%s", code, stderr)
+	}
+	out := filepath.Join(dir, "out")
+	code, _, stderr := runCLI(t, "run", "--input", both, "--output", out, "--warehouse", whBoth)
+	if code != exitRejected {
+		t.Fatalf("run with both: exit %d, want %d (published, with rejects)\n%s", code, exitRejected, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "excel", "latest", "tong-hop-tccs-2025.xlsx")); err != nil {
+		t.Fatalf("the province workbook was not published: %v", err)
+	}
+	if a, b := orgMetricsOf(t, whAlone, "S-"), orgMetricsOf(t, whBoth, "S-"); a != b || a == "" {
+		t.Errorf("0201's metrics changed when 0202 claimed its organization:\nalone:\n%s\nwith 0202:\n%s", a, b)
+	}
+	tl := filepath.Join(out, "excel", "latest", "tra-lai", "2025")
+	second0202 := cellsOf(t, filepath.Join(tl, "loi-du-lieu-0202-2025.xlsx"))
+	for _, want := range []string{`Mã đơn vị "S-TC" đã có trong báo cáo năm 2025 của đơn vị 0201 (tệp `, `Mã đơn vị "S-CB1" đã có`} {
+		if !strings.Contains(second0202, want) {
+			t.Errorf("0202's return workbook does not say %q:\n%s", want, second0202)
+		}
+	}
+	first0201 := cellsOf(t, filepath.Join(tl, "loi-du-lieu-0201-2025.xlsx"))
+	if !strings.Contains(first0201, `Mã đơn vị "S-TC" của đơn vị cũng được đơn vị 0202 kê khai`) {
+		t.Errorf("0201 is not told:\n%s", first0201)
 	}
 }
