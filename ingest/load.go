@@ -48,9 +48,9 @@ type FileResult struct {
 	Warnings []string
 	// Conflicts are DonVi rows refused because another unit's report lists
 	// the same organization or cell for the year (claims.go).
-	Conflicts []conflict
-	Conversions              []Conversion // text converted from a legacy encoding
-	Err                      error
+	Conflicts   []conflict
+	Conversions []Conversion // text converted from a legacy encoding
+	Err         error
 }
 
 // Conversion is the cells of one column converted from a legacy encoding.
