@@ -27,6 +27,9 @@ type TestResult struct {
 	Test     DataTest
 	Failures int
 	Sample   []string // a few failing rows
+	// Sources are the reports the failing rows come from ("unit 0701 (in/a.xlsx)"),
+	// for an error-severity test whose rows carry a unit code
+	Sources []string
 }
 
 // DataTestError is a transform stopped by error-severity data tests.
@@ -35,8 +38,12 @@ type DataTestError struct{ Failed []TestResult }
 func (e *DataTestError) Error() string {
 	var parts []string
 	for _, r := range e.Failed {
-		parts = append(parts, fmt.Sprintf("data test %s (%s) failed on %d rows, e.g. %s",
-			r.Test.Name, r.Test.Source, r.Failures, strings.Join(r.Sample, "; ")))
+		p := fmt.Sprintf("data test %s (%s) failed on %d rows, e.g. %s",
+			r.Test.Name, r.Test.Source, r.Failures, strings.Join(r.Sample, "; "))
+		if len(r.Sources) > 0 {
+			p += "; the rows come from the reports of " + strings.Join(r.Sources, ", ")
+		}
+		parts = append(parts, p)
 	}
 	return strings.Join(parts, "\n")
 }
@@ -182,6 +189,9 @@ func runTests(ctx context.Context, conn *sql.Conn, tests []DataTest) ([]TestResu
 		}
 		r.Sample = sample
 		if t.Severity == "error" {
+			if r.Sources, err = sources(ctx, conn, t.SQL); err != nil {
+				return nil, fmt.Errorf("data test %s (%s): %w", t.Name, t.Source, err)
+			}
 			failed = append(failed, r)
 		} else {
 			warnings = append(warnings, r)
@@ -191,6 +201,53 @@ func runTests(ctx context.Context, conn *sql.Conn, tests []DataTest) ([]TestResu
 		return warnings, &DataTestError{Failed: failed}
 	}
 	return warnings, nil
+}
+
+// codeColumns are the columns of a failing test's rows that name a unit of the
+// year's reports, and the loaded table that says which report listed it.
+var codeColumns = map[string]string{
+	"unit_code": "units", "org_code": "units", "cell_code": "units", "reporting_unit": "file_info",
+}
+
+// sources are the reports (unit and file) that list the units a failing test's
+// rows name, for the year being built: so the operator knows whose files to look at.
+func sources(ctx context.Context, conn *sql.Conn, query string) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT * FROM ("+query+") LIMIT 0")
+	if err != nil {
+		return nil, err
+	}
+	cols, _ := rows.Columns()
+	rows.Close()
+	var parts []string
+	for _, c := range cols {
+		table, ok := codeColumns[c]
+		if !ok {
+			continue
+		}
+		key := "unit_code"
+		if table == "file_info" {
+			key = "reporting_unit"
+		}
+		parts = append(parts, fmt.Sprintf(`SELECT reporting_unit, source_file FROM %s
+			WHERE report_year = (SELECT year FROM params) AND %s IN (SELECT %s FROM (%s))`, table, key, c, query))
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	rows, err = conn.QueryContext(ctx, "SELECT DISTINCT * FROM ("+strings.Join(parts, " UNION ALL ")+") ORDER BY ALL LIMIT 20")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var unit, file string
+		if err := rows.Scan(&unit, &file); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprintf("unit %s (%s)", unit, file))
+	}
+	return out, rows.Err()
 }
 
 func sampleRows(ctx context.Context, conn *sql.Conn, query string, n int) ([]string, error) {

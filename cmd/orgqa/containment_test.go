@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"orgqa/internal/gen"
+	"orgqa/internal/warehouse"
 )
 
 // tinyReport is a report of one grassroots organization with one cell and two
@@ -182,5 +184,44 @@ func TestTwoUnitsClaimingOneOrganization(t *testing.T) {
 	first0201 := cellsOf(t, filepath.Join(tl, "loi-du-lieu-0201-2025.xlsx"))
 	if !strings.Contains(first0201, `Mã đơn vị "S-TC" của đơn vị cũng được đơn vị 0202 kê khai`) {
 		t.Errorf("0201 is not told:\n%s", first0201)
+	}
+}
+
+// TestFailedDataTestNamesTheReports: a warehouse loaded before ingest refused
+// claimed organizations can still hold two units listing one; the transform's
+// uniqueness test fails, and its error names both units and their files.
+func TestFailedDataTestNamesTheReports(t *testing.T) {
+	dir := t.TempDir()
+	in, wh := filepath.Join(dir, "in"), filepath.Join(dir, "w.duckdb")
+	os.MkdirAll(in, 0o755)
+	for code, prefix := range map[string]string{"0301": "S", "0302": "T"} {
+		if _, err := tinyReport(code, prefix).WriteXLSX(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, _, stderr := runCLI(t, "ingest", "--input", in, "--warehouse", wh); code != exitRejected {
+		t.Fatalf("ingest: exit %d\n%s", code, stderr)
+	}
+	w, err := warehouse.Open(context.Background(), wh, warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`UPDATE units SET unit_code = replace(unit_code, 'T-', 'S-'), parent_code = replace(parent_code, 'T-', 'S-') WHERE reporting_unit = '0302'`,
+		`UPDATE members SET cell_code = replace(cell_code, 'T-', 'S-') WHERE reporting_unit = '0302'`,
+	} {
+		if _, err := w.DB.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close(context.Background(), true)
+	code, _, stderr := runCLI(t, "transform", "--warehouse", wh)
+	if code != exitFailed {
+		t.Fatalf("transform: exit %d, want %d\n%s", code, exitFailed, stderr)
+	}
+	for _, want := range []string{"data test unique_", "unit 0301 (", "unit 0302 ("} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("the error does not say %q:\n%s", want, stderr)
+		}
 	}
 }
