@@ -48,7 +48,7 @@ func main() {
 	year := flag.Int("year", 2025, "report year of the data set")
 	md := flag.String("markdown", "", "also write the table as Markdown to this file")
 	floor := flag.String("floor", "", "internal: run the excelize floor over this folder and print its row count")
-	only := flag.String("steps", "", "comma-separated steps to run (floor, ingest-xlsx, transform, report, ingest-csv, run, run-again, peer); default all")
+	only := flag.String("steps", "", "comma-separated steps to run (floor, ingest-xlsx, transform, report, ingest-csv, run, run-again, peer, million-rejects); default all")
 	flag.Parse()
 	if *floor != "" {
 		n, err := floorRows(*floor)
@@ -142,6 +142,18 @@ func run(orgqa, scale, cache string, year int, md string, want map[string]bool) 
 			return add(r, err)
 		}},
 		{"peer", func() error { return add(peer(work, xlsx, year)) }},
+		{"million-rejects", func() error {
+			dir, err := millionRows(cache, year)
+			if err != nil {
+				return err
+			}
+			r, err := orgqaStep("orgqa run (1.000.000 bad rows)", orgqa, wh("m"), "run", "--input", dir, "--output", out("m"))
+			if err == nil {
+				rej, _ := query(orgqa, wh("m"), `SELECT count(*) FROM rejects`)
+				r.note = "one report, " + rej + " rows rejected (a member code repeated); its rejects workbook and Parquet written"
+			}
+			return add(r, err)
+		}},
 	}
 	for _, s := range steps {
 		if !on(s.key) {
@@ -187,6 +199,73 @@ func dataset(orgqa, cache, scale string, year int, format string) (string, error
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("gen %s %s: %w", scale, format, err)
+	}
+	return dir, os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o644)
+}
+
+// millionRows is one report of a small unit whose DangVien sheet holds
+// 1.000.000 rows of one member (24 MB): every row after the first is
+// rejected, the worst case for the rejects workbook and Parquet (cached).
+func millionRows(cache string, year int) (string, error) {
+	dir := filepath.Join(cache, fmt.Sprintf("million-%d", year))
+	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
+		return dir, nil
+	}
+	os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(os.Stderr, "bench: generating a report of 1.000.000 member rows (once; cached in %s)\n", dir)
+	f := excelize.NewFile()
+	defer f.Close()
+	sheets := []struct {
+		name string
+		rows [][]any
+	}{
+		{"ThongTin", [][]any{{"Mã đơn vị báo cáo", "Tên đơn vị báo cáo", "Năm báo cáo"}, {"9901", "Đảng ủy xã Thử", year}}},
+		{"DonVi", [][]any{{"Mã đơn vị", "Tên đơn vị", "Cấp", "Mã đơn vị cấp trên"}, {"9901", "Đảng ủy xã Thử", "Tổ chức cơ sở đảng", nil}, {"990101", "Chi bộ 1", "Chi bộ", "9901"}}},
+		{"DangVien", nil},
+		{"GioiThieu", [][]any{{"Mã đảng viên", "Số giấy", "Ngày ký"}}},
+		{"NhanXet", [][]any{{"Mã đảng viên", "Năm"}}},
+		{"SinhHoat", [][]any{{"Mã chi bộ", "Ngày họp", "Loại", "Số đảng viên", "Số miễn sinh hoạt", "Có mặt"}}},
+		{"KiemTra", [][]any{{"Mã vụ việc", "Hoạt động", "Loại", "Đối tượng", "Mã đối tượng"}}},
+		{"KyLuat", [][]any{{"Đối tượng", "Mã đối tượng", "Hình thức", "Ngày quyết định"}}},
+		{"XepLoai", [][]any{{"Đối tượng", "Mã", "Năm", "Xếp loại"}}},
+	}
+	for i, s := range sheets {
+		if i == 0 {
+			f.SetSheetName("Sheet1", s.name)
+		} else if _, err := f.NewSheet(s.name); err != nil {
+			return "", err
+		}
+		sw, err := f.NewStreamWriter(s.name)
+		if err != nil {
+			return "", err
+		}
+		rows := s.rows
+		if s.name == "DangVien" {
+			rows = [][]any{{"Mã đảng viên", "Họ và tên", "Mã chi bộ", "Đang công tác"}}
+		}
+		for r, row := range rows {
+			cell, _ := excelize.CoordinatesToCellName(1, r+1)
+			if err := sw.SetRow(cell, row); err != nil {
+				return "", err
+			}
+		}
+		if s.name == "DangVien" {
+			row := []any{"DV-000001", "Nguyễn Văn An", "990101", "Có"}
+			for r := 2; r <= 1_000_001; r++ {
+				if err := sw.SetRow("A"+strconv.Itoa(r), row); err != nil {
+					return "", err
+				}
+			}
+		}
+		if err := sw.Flush(); err != nil {
+			return "", err
+		}
+	}
+	if err := f.SaveAs(filepath.Join(dir, "bao-cao-9901.xlsx")); err != nil {
+		return "", err
 	}
 	return dir, os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o644)
 }
