@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,71 +75,117 @@ var csvName = regexp.MustCompile(`^(.+)_(\d{4})_([^_]+)\.[cC][sS][vV]$`)
 // Discover lists the reports in dir (and its subfolders), oldest first so that a
 // newer file for the same unit and year replaces an older one. Files that cannot
 // be a report are returned as problems; other files (notes, PDFs) are ignored.
+// Symbolic links are followed (a folder already being walked is not entered
+// again, so a link loop ends); a broken link or a subfolder that cannot be read
+// is a problem of its own, and the rest of the inbox is still read. Only dir
+// itself failing to be read is an error.
 func Discover(dir string) ([]Source, []error, error) {
-	var sources []Source
-	var problems []error
-	csvSets := map[string]*Source{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if path != dir && strings.HasPrefix(name, ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") || !d.Type().IsRegular() {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch strings.ToLower(filepath.Ext(name)) {
-		case ".xlsx", ".xlsm":
-			sources = append(sources, Source{Path: path, Kind: "xlsx", Files: []string{path}, ModTime: info.ModTime()})
-		case ".xls":
-			problems = append(problems, &FileError{Path: path,
-				Msg:    "legacy .xls workbook: save it as .xlsx",
-				Reason: "Tệp Excel định dạng cũ (.xls): hãy lưu lại thành .xlsx"})
-		case ".csv":
-			m := csvName.FindStringSubmatch(name)
-			if m == nil {
-				problems = append(problems, &FileError{Path: path,
-					Msg:    "CSV file name must be <unit code>_<year>_<Sheet>.csv",
-					Reason: "Tên tệp CSV phải có dạng <mã đơn vị>_<năm>_<Sheet>.csv"})
-				return nil
-			}
-			year, _ := strconv.Atoi(m[2])
-			key := filepath.Join(filepath.Dir(path), m[1]+"_"+m[2])
-			set := csvSets[key]
-			if set == nil {
-				set = &Source{Path: key + "_*.csv", Kind: "csv", csvUnit: m[1], csvYear: year}
-				csvSets[key] = set
-			}
-			set.Files = append(set.Files, path)
-			if info.ModTime().After(set.ModTime) {
-				set.ModTime = info.ModTime()
-			}
-		}
-		return nil
-	})
+	d := discovery{csvSets: map[string]*Source{}}
+	root, err := os.Stat(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("discover %s: %w", dir, err)
 	}
-	for _, s := range csvSets {
-		sort.Strings(s.Files)
-		sources = append(sources, *s)
+	if !root.IsDir() {
+		return nil, nil, fmt.Errorf("discover %s: not a folder", dir)
 	}
-	sort.Slice(sources, func(i, j int) bool {
-		if !sources[i].ModTime.Equal(sources[j].ModTime) {
-			return sources[i].ModTime.Before(sources[j].ModTime)
+	if err := d.walk(dir, []os.FileInfo{root}); err != nil {
+		return nil, nil, fmt.Errorf("discover %s: %w", dir, err)
+	}
+	for _, s := range d.csvSets {
+		sort.Strings(s.Files)
+		d.sources = append(d.sources, *s)
+	}
+	sort.Slice(d.sources, func(i, j int) bool {
+		if !d.sources[i].ModTime.Equal(d.sources[j].ModTime) {
+			return d.sources[i].ModTime.Before(d.sources[j].ModTime)
 		}
-		return sources[i].Path < sources[j].Path
+		return d.sources[i].Path < d.sources[j].Path
 	})
-	return sources, problems, nil
+	return d.sources, d.problems, nil
+}
+
+type discovery struct {
+	sources  []Source
+	problems []error
+	csvSets  map[string]*Source
+}
+
+// walk reads one folder; open holds the folders from the root down to it.
+func (d *discovery) walk(dir string, open []os.FileInfo) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if len(open) == 1 {
+			return err // the inbox itself
+		}
+		d.problems = append(d.problems, &FileError{Path: dir, Msg: "cannot read folder", Err: err,
+			Reason: "Không đọc được thư mục (không có quyền đọc?): các tệp trong đó chưa được nạp"})
+		return nil
+	}
+	for _, e := range entries {
+		name := e.Name()
+		path := filepath.Join(dir, name)
+		if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
+			continue
+		}
+		info, err := e.Info()
+		if err == nil && info.Mode()&fs.ModeSymlink != 0 {
+			info, err = os.Stat(path) // what the link points to
+			if err != nil {
+				d.problems = append(d.problems, &FileError{Path: path, Msg: "broken symbolic link", Err: err,
+					Reason: "Liên kết (symlink) trỏ tới tệp hoặc thư mục không còn tồn tại"})
+				continue
+			}
+		}
+		if err != nil {
+			d.problems = append(d.problems, &FileError{Path: path, Msg: "cannot read", Reason: "Không đọc được tệp", Err: err})
+			continue
+		}
+		switch {
+		case info.IsDir():
+			if slices.ContainsFunc(open, func(o os.FileInfo) bool { return os.SameFile(o, info) }) {
+				d.problems = append(d.problems, &FileError{Path: path, Msg: "a link back to a folder above it: not followed",
+					Reason: "Liên kết trỏ ngược về thư mục cha (vòng lặp): bỏ qua"})
+				continue
+			}
+			if err := d.walk(path, append(open, info)); err != nil {
+				return err
+			}
+		case info.Mode().IsRegular():
+			d.file(path, name, info)
+		}
+	}
+	return nil
+}
+
+// file takes one regular file found in the inbox.
+func (d *discovery) file(path, name string, info os.FileInfo) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".xlsx", ".xlsm":
+		d.sources = append(d.sources, Source{Path: path, Kind: "xlsx", Files: []string{path}, ModTime: info.ModTime()})
+	case ".xls":
+		d.problems = append(d.problems, &FileError{Path: path,
+			Msg:    "legacy .xls workbook: save it as .xlsx",
+			Reason: "Tệp Excel định dạng cũ (.xls): hãy lưu lại thành .xlsx"})
+	case ".csv":
+		m := csvName.FindStringSubmatch(name)
+		if m == nil {
+			d.problems = append(d.problems, &FileError{Path: path,
+				Msg:    "CSV file name must be <unit code>_<year>_<Sheet>.csv",
+				Reason: "Tên tệp CSV phải có dạng <mã đơn vị>_<năm>_<Sheet>.csv"})
+			return
+		}
+		year, _ := strconv.Atoi(m[2])
+		key := filepath.Join(filepath.Dir(path), m[1]+"_"+m[2])
+		set := d.csvSets[key]
+		if set == nil {
+			set = &Source{Path: key + "_*.csv", Kind: "csv", csvUnit: m[1], csvYear: year}
+			d.csvSets[key] = set
+		}
+		set.Files = append(set.Files, path)
+		if info.ModTime().After(set.ModTime) {
+			set.ModTime = info.ModTime()
+		}
+	}
 }
 
 // FileError is a whole file (or sheet) that cannot be loaded. Msg is for logs;

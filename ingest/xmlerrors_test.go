@@ -237,3 +237,72 @@ func TestCSVBadBytesRejectOneRow(t *testing.T) {
 		t.Fatalf("rejects %q", rej)
 	}
 }
+
+// TestInboxLinksAndUnreadableFolders: a report reached through a symbolic
+// link is loaded; a link loop, a broken link and (when not root) a folder
+// that cannot be read are each a problem of their own, and the other reports
+// still load.
+func TestInboxLinksAndUnreadableFolders(t *testing.T) {
+	in := t.TempDir()
+	elsewhere := t.TempDir()
+	os.MkdirAll(filepath.Join(in, "a"), 0o755)
+	membersBook("L1", 3).write(t, filepath.Join(in, "a", "r1.xlsx"))
+	membersBook("L2", 3).write(t, filepath.Join(elsewhere, "r2.xlsx"))
+	membersBook("L3", 3).write(t, filepath.Join(elsewhere, "r3.xlsx"))
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Symlink(filepath.Join(elsewhere, "r2.xlsx"), filepath.Join(in, "r2-link.xlsx"))) // a linked file
+	os.MkdirAll(filepath.Join(elsewhere, "sub"), 0o755)
+	os.Rename(filepath.Join(elsewhere, "r3.xlsx"), filepath.Join(elsewhere, "sub", "r3.xlsx"))
+	must(os.Symlink(filepath.Join(elsewhere, "sub"), filepath.Join(in, "linked-folder"))) // a linked folder
+	must(os.Symlink("..", filepath.Join(in, "a", "loop")))                                  // a loop
+	must(os.Symlink(filepath.Join(elsewhere, "gone.xlsx"), filepath.Join(in, "gone.xlsx"))) // broken
+	wantProblems := 2
+	if os.Geteuid() != 0 {
+		os.MkdirAll(filepath.Join(in, "locked"), 0o755)
+		membersBook("L4", 3).write(t, filepath.Join(in, "locked", "r4.xlsx"))
+		must(os.Chmod(filepath.Join(in, "locked"), 0))
+		t.Cleanup(func() { os.Chmod(filepath.Join(in, "locked"), 0o755) })
+		wantProblems++
+	} else {
+		// root reads every folder: the same branch, reached with a folder gone
+		// between listing and reading
+		d := discovery{csvSets: map[string]*Source{}}
+		root, _ := os.Stat(in)
+		if err := d.walk(filepath.Join(in, "vanished"), []os.FileInfo{root, root}); err != nil || len(d.problems) != 1 ||
+			!strings.Contains(d.problems[0].Error(), "cannot read folder") {
+			t.Errorf("an unreadable subfolder: err %v, problems %v; want one problem", err, d.problems)
+		}
+	}
+	w := openTestWarehouse(t)
+	sum, err := quietLoader(w).LoadDir(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loaded []string
+	for _, f := range sum.Files {
+		if f.Outcome == Loaded {
+			loaded = append(loaded, f.Unit)
+		}
+	}
+	if strings.Join(loaded, ",") == "" || len(loaded) != 3 {
+		t.Errorf("loaded units %q; want L1, L2 (linked file) and L3 (linked folder)", loaded)
+	}
+	var msgs []string
+	for _, p := range sum.Problems {
+		msgs = append(msgs, p.Error())
+	}
+	if len(sum.Problems) != wantProblems {
+		t.Fatalf("problems:\n%s\nwant %d (a loop, a broken link, an unreadable folder)", strings.Join(msgs, "\n"), wantProblems)
+	}
+	all := strings.Join(msgs, "\n")
+	for _, want := range []string{"a link back to a folder above it", "broken symbolic link"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("problems do not say %q:\n%s", want, all)
+		}
+	}
+}
