@@ -492,3 +492,37 @@ func TestTwoRunsAtOnce(t *testing.T) {
 		t.Errorf("working copy left: %v", err)
 	}
 }
+
+// TestFailedCommitAfterPublishing: the commit fails (a disk full) after the
+// run published its outputs. The run is recorded, by the next run, under its
+// own number and as failed, with why; the next run takes a new number, so no
+// two dated folders share one.
+func TestFailedCommitAfterPublishing(t *testing.T) {
+	n := nightlySetup(t)
+	code, stderr, out, wh := n.second(t, "fail:commit")
+	if code != exitFailed {
+		t.Fatalf("the run with a failing commit: exit %d, want %d\n%s", code, exitFailed, stderr)
+	}
+	p := start(t, "", "run", "--input", n.in2, "--output", out, "--warehouse", wh)
+	if code := p.wait(t); code != exitOK {
+		t.Fatalf("run after the failed commit: exit %d\n%s", code, p.stderr.String())
+	}
+	if got := outcomes(t, wh); got != "run:succeeded run:failed run:succeeded" {
+		t.Errorf("history %q", got)
+	}
+	db := openWarehouse(t, wh)
+	rows := queryRows(t, db, `SELECT run_id::VARCHAR || ' ' || outcome || ' ' || coalesce(error, '') FROM runs ORDER BY run_id`)
+	if len(rows) != 3 || !strings.HasPrefix(rows[1], "2 failed fault injected at commit") || !strings.Contains(rows[1], "already published in") ||
+		!strings.HasPrefix(rows[2], "3 succeeded") {
+		t.Errorf("runs:\n%s", strings.Join(rows, "\n"))
+	}
+	folders, _ := filepath.Glob(filepath.Join(out, "excel", "*_r*"))
+	seen := map[string]string{}
+	for _, f := range folders {
+		n := f[strings.LastIndex(f, "_r"):]
+		if prev, dup := seen[n]; dup {
+			t.Errorf("two dated folders numbered %s: %s and %s", n, prev, f)
+		}
+		seen[n] = f
+	}
+}

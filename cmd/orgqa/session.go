@@ -98,9 +98,18 @@ func (s *session) open(stale *runlock.Holder) error {
 		}
 	}
 	for _, h := range pending {
-		id, err := history.NextID(ctx, db)
-		if err != nil {
+		// the run's own number, when it had one nobody took: its outputs
+		// (a dated folder _rN, a summary) may already carry it
+		id := h.RunID
+		var taken bool
+		if err := db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM runs WHERE run_id = ?`, id).Scan(&taken); err != nil {
 			return err
+		}
+		if id == 0 || taken {
+			var err error
+			if id, err = history.NextID(ctx, db); err != nil {
+				return err
+			}
 		}
 		step := h.Step
 		if step == "" {
@@ -108,6 +117,9 @@ func (s *session) open(stale *runlock.Holder) error {
 		}
 		r := &history.Run{ID: id, Command: h.Command, Started: h.Started, Outcome: history.Interrupted, PID: h.PID, Host: h.Host,
 			Error: fmt.Sprintf("the process ended during %s without finishing (killed, or the machine stopped); none of its changes were kept", step)}
+		if h.Failed != "" {
+			r.Outcome, r.Error = history.Failed, h.Failed
+		}
 		if err := history.Save(ctx, db, r); err != nil {
 			return err
 		}
@@ -190,12 +202,23 @@ func (s *session) finish(runErr error) error {
 	err := history.Save(ctx, s.w.DB, r)
 	faults.Point("commit")
 	if err == nil {
+		err = faults.Fail("commit")
+	}
+	if err == nil {
 		err = s.w.Commit(ctx)
 	} else {
 		s.w.Discard()
 	}
 	if err != nil {
 		r.Outcome, r.Error = history.Failed, fmt.Sprintf("%v (the warehouse keeps its state before this run)", err)
+		if s.folder != "" && s.marker != nil {
+			r.Error += "; its outputs were already published in " + s.folder
+		}
+		// its record did not reach the warehouse: left in the lock file, the
+		// next run records it under this run's number, which the outputs carry
+		msg := r.Error
+		s.lock.Update(func(h *runlock.Holder) { h.Failed = msg })
+		s.lock.Keep()
 	} else {
 		s.lock.Update(func(h *runlock.Holder) { h.Pending, h.Committed = nil, true })
 	}

@@ -4,9 +4,11 @@
 //
 //	ORGQA_FAULT=crash:POINT[:N]   the process kills itself (SIGKILL) the N-th time (default 1) it reaches POINT
 //	ORGQA_FAULT=hold:POINT:FILE[:N]  the N-th time at POINT, create FILE.held and wait until FILE exists
+//	ORGQA_FAULT=fail:POINT        Fail(POINT) returns an error (a disk full, a rename refused)
 package faults
 
 import (
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -37,6 +39,15 @@ func load() {
 	} else if len(parts) == 4 {
 		nth = parts[3]
 	}
+}
+
+// Fail returns an error where a test asks a step to fail (fail:POINT), nil otherwise.
+func Fail(name string) error {
+	once.Do(load)
+	if kind != "fail" || point != name {
+		return nil
+	}
+	return errors.New("fault injected at " + name + " (ORGQA_FAULT)")
 }
 
 // Point marks a place in a run where a test may crash or hold the process.

@@ -27,6 +27,9 @@ type Holder struct {
 	// Committed: the run's changes are in the warehouse (and its record with
 	// them); if it dies now, there is nothing to record as interrupted.
 	Committed bool `json:"committed,omitempty"`
+	// Failed: the run ended without its commit (the error says why), after
+	// perhaps publishing; the next run records it under its own RunID.
+	Failed string `json:"failed,omitempty"`
 	// Pending are earlier holders that died and whose record is not yet in
 	// the warehouse: the run that finds them keeps them here until its commit.
 	Pending []Holder `json:"pending,omitempty"`
@@ -62,6 +65,7 @@ type Lock struct {
 	f      *os.File
 	path   string
 	holder Holder
+	keep   bool // Release leaves the holder in the file
 }
 
 // Path is the lock file beside the warehouse file.
@@ -135,12 +139,20 @@ func (l *Lock) write() error {
 	return nil
 }
 
-// Release empties the file (the run ended: nothing stale is left) and unlocks.
+// Keep makes Release leave the holder in the file: the run ended without its
+// record reaching the warehouse, and the next run must record it.
+func (l *Lock) Keep() { l.keep = true }
+
+// Release empties the file (the run ended: nothing stale is left, unless
+// Keep was called) and unlocks.
 func (l *Lock) Release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
-	err := l.f.Truncate(0)
+	var err error
+	if !l.keep {
+		err = l.f.Truncate(0)
+	}
 	if e := syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN); err == nil {
 		err = e
 	}
