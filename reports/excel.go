@@ -1,11 +1,14 @@
 package reports
 
 import (
+	"archive/zip"
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -314,11 +317,17 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 		}
 	}
 	orgs = kept
-	sort.SliceStable(orgs, func(i, j int) bool {
+	sort.Slice(orgs, func(i, j int) bool { // ties by code: the same input, the same workbook
 		if c := col.CompareString(unitName[orgs[i].parent], unitName[orgs[j].parent]); c != 0 {
 			return c < 0
 		}
-		return col.CompareString(orgs[i].name, orgs[j].name) < 0
+		if orgs[i].parent != orgs[j].parent {
+			return orgs[i].parent < orgs[j].parent
+		}
+		if c := col.CompareString(orgs[i].name, orgs[j].name); c != 0 {
+			return c < 0
+		}
+		return orgs[i].code < orgs[j].code
 	})
 	const sh = "Tổ chức cơ sở đảng"
 	values := &sheetWriter{cols: cols}
@@ -368,7 +377,26 @@ func saveAtomic(f *excelize.File, path string) error {
 		tmp.Close()
 		return err
 	}
-	if _, err := f.WriteTo(tmp); err != nil {
+	// excelize adds image content types from a map, in an order that changes
+	// from run to run: sorted, the same input gives the same bytes
+	if f.ContentTypes != nil {
+		d := f.ContentTypes.Defaults
+		sort.Slice(d, func(i, j int) bool { return d[i].Extension < d[j].Extension })
+	}
+	raw, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.raw")
+	if err != nil {
+		tmp.Close()
+		return err
+	}
+	defer os.Remove(raw.Name())
+	_, err = f.WriteTo(raw)
+	if cerr := raw.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = canonicalZip(raw.Name(), tmp)
+	}
+	if err != nil {
 		tmp.Close()
 		return fmt.Errorf("excel %s: %w", path, err)
 	}
@@ -376,6 +404,42 @@ func saveAtomic(f *excelize.File, path string) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// canonicalZip copies the workbook at src into dst with its parts in one
+// order ([Content_Types].xml, then by name), their compressed bytes as they
+// are: excelize writes parts in the order of its maps, so the same workbook
+// came out as different bytes from run to run.
+func canonicalZip(src string, dst io.Writer) error {
+	zr, err := zip.OpenReader(src)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	files := slices.Clone(zr.File)
+	rank := func(name string) string {
+		if name == "[Content_Types].xml" {
+			return ""
+		}
+		return name
+	}
+	sort.Slice(files, func(i, j int) bool { return rank(files[i].Name) < rank(files[j].Name) })
+	zw := zip.NewWriter(dst)
+	for _, zf := range files {
+		r, err := zf.OpenRaw()
+		if err != nil {
+			return err
+		}
+		h := zf.FileHeader
+		w, err := zw.CreateRaw(&h)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(w, r); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
 }
 
 // rulesApplied is the rule set the year's metrics were computed with, as the

@@ -93,11 +93,17 @@ func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *style
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	sort.SliceStable(lines, func(i, j int) bool {
+	sort.Slice(lines, func(i, j int) bool { // ties by code: the same input, the same workbook
 		if c := col.CompareString(lines[i].unitName, lines[j].unitName); c != 0 {
 			return c < 0
 		}
-		return col.CompareString(lines[i].name, lines[j].name) < 0
+		if lines[i].unit != lines[j].unit {
+			return lines[i].unit < lines[j].unit
+		}
+		if c := col.CompareString(lines[i].name, lines[j].name); c != 0 {
+			return c < 0
+		}
+		return lines[i].code < lines[j].code
 	})
 	const sh = "Cần chú ý"
 	if _, err := f.NewSheet(sh); err != nil {
@@ -175,7 +181,7 @@ func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *sty
 		units = append(units, u)
 	}
 	rows.Close()
-	sort.SliceStable(units, func(i, j int) bool { return col.CompareString(units[i].name, units[j].name) < 0 })
+	sort.Slice(units, func(i, j int) bool { return byNameThenCode(col, units[i].name, units[j].name, units[i].code, units[j].code) })
 	data := make([][]any, len(units))
 	for i, u := range units {
 		data[i] = []any{u.code, u.name, u.files.Int64, u.read.Int64, u.accepted.Int64, u.rejected.Int64, u.fail.Int64}

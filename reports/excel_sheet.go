@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/collate"
 
 	"orgqa/internal/vnfmt"
 )
@@ -62,9 +63,12 @@ func newStyles(f *excelize.File) (*styles, error) {
 		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true}})
 	s.text = mk(&excelize.Style{Font: font(false, 11, ""), Border: border, Alignment: &excelize.Alignment{Vertical: "center"}})
 	s.center = mk(&excelize.Style{Font: font(false, 11, ""), Border: border, Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center"}})
-	numFmts := map[cellFormat]string{fmtCount: numFmtCount, fmtPct: numFmtPct, fmtRate: numFmtRate, fmtDays: numFmtDays}
-	for cf, nf := range numFmts {
-		nf := nf
+	// in a fixed order: styles made in a map's order number differently from run to run
+	for _, f := range []struct {
+		cf cellFormat
+		nf string
+	}{{fmtCount, numFmtCount}, {fmtPct, numFmtPct}, {fmtRate, numFmtRate}, {fmtDays, numFmtDays}} {
+		cf, nf := f.cf, f.nf
 		s.byFormat[cf] = mk(&excelize.Style{Font: font(false, 11, ""), Border: border, CustomNumFmt: &nf, Alignment: &excelize.Alignment{Vertical: "center"}})
 		s.totalByFormat[cf] = mk(&excelize.Style{Font: font(true, 11, ""), Border: border, CustomNumFmt: &nf,
 			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2DCDB"}}})
@@ -271,6 +275,15 @@ func (w *sheetWriter) write(title, subtitle string, rows [][]any, total []any) e
 		}
 	}
 	return sw.Flush()
+}
+
+// byNameThenCode orders names the Vietnamese way, ties by code, so that the
+// same input gives the same workbook.
+func byNameThenCode(col *collate.Collator, a, b, codeA, codeB string) bool {
+	if c := col.CompareString(a, b); c != 0 {
+		return c < 0
+	}
+	return codeA < codeB
 }
 
 // printSetup prints a sheet on A4 landscape, one page wide, repeating the header rows.

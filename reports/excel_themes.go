@@ -67,7 +67,7 @@ func writeTheme(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, y
 	if err != nil {
 		return err
 	}
-	sort.SliceStable(units, func(i, j int) bool { return col.CompareString(units[i].name, units[j].name) < 0 })
+	sort.Slice(units, func(i, j int) bool { return byNameThenCode(col, units[i].name, units[j].name, units[i].code, units[j].code) })
 	if _, err := f.NewSheet(t.sheet); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -222,6 +223,54 @@ func TestFailedDataTestNamesTheReports(t *testing.T) {
 	for _, want := range []string{"data test unique_", "unit 0301 (", "unit 0302 ("} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("the error does not say %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// TestSameInputSameBytes: the same input under the same ORGQA_NOW gives
+// byte-identical workbooks, run after run — with two organizations of one
+// name in one unit (a tie only the code breaks) and rejects to send back.
+func TestSameInputSameBytes(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	os.MkdirAll(in, 0o755)
+	r := tinyReport("0401", "S")
+	birth := time.Date(1975, 1, 1, 0, 0, 0, 0, time.UTC)
+	r.Units = append(r.Units, gen.Unit{Code: "S-TA", Name: r.Units[0].Name, Level: gen.LevelOrg},
+		gen.Unit{Code: "S-CA1", Name: r.Units[1].Name, Level: gen.LevelCell, Parent: "S-TA"})
+	r.Members = append(r.Members, gen.Member{Code: "S-003", Name: "Đảng viên ba", Birth: birth, Gender: "Nam", CellCode: "S-CA1", Working: "Có"})
+	for _, rep := range []*gen.Report{r, tinyReport("0402", "T")} {
+		if _, err := rep.WriteXLSX(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 3}, in, "xlsx", nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ORGQA_NOW", "2026-01-20T08:00:00+07:00")
+	sums := make([]map[string]string, 2)
+	for i := range sums {
+		out := filepath.Join(dir, fmt.Sprint("out", i))
+		if code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", filepath.Join(dir, fmt.Sprint("w", i, ".duckdb")), "--per-unit"); code != exitRejected {
+			t.Fatalf("run %d: exit %d\n%s", i, code, stderr)
+		}
+		sums[i] = map[string]string{}
+		latest := filepath.Join(out, "excel", "latest")
+		filepath.WalkDir(latest+"/", func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				b, _ := os.ReadFile(p)
+				rel, _ := filepath.Rel(latest, p)
+				sums[i][rel] = fmt.Sprintf("%x", sha256.Sum256(b))
+			}
+			return nil
+		})
+	}
+	if len(sums[0]) < 5 {
+		t.Fatalf("only %d workbooks: %v", len(sums[0]), sums[0])
+	}
+	for name, a := range sums[0] {
+		if b := sums[1][name]; a != b {
+			t.Errorf("%s differs between two runs of the same input", name)
 		}
 	}
 }
