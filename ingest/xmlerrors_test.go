@@ -258,7 +258,7 @@ func TestInboxLinksAndUnreadableFolders(t *testing.T) {
 	must(os.Symlink(filepath.Join(elsewhere, "r2.xlsx"), filepath.Join(in, "r2-link.xlsx"))) // a linked file
 	os.MkdirAll(filepath.Join(elsewhere, "sub"), 0o755)
 	os.Rename(filepath.Join(elsewhere, "r3.xlsx"), filepath.Join(elsewhere, "sub", "r3.xlsx"))
-	must(os.Symlink(filepath.Join(elsewhere, "sub"), filepath.Join(in, "linked-folder"))) // a linked folder
+	must(os.Symlink(filepath.Join(elsewhere, "sub"), filepath.Join(in, "linked-folder")))   // a linked folder
 	must(os.Symlink("..", filepath.Join(in, "a", "loop")))                                  // a loop
 	must(os.Symlink(filepath.Join(elsewhere, "gone.xlsx"), filepath.Join(in, "gone.xlsx"))) // broken
 	wantProblems := 2

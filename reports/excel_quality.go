@@ -181,7 +181,9 @@ func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *sty
 		units = append(units, u)
 	}
 	rows.Close()
-	sort.Slice(units, func(i, j int) bool { return byNameThenCode(col, units[i].name, units[j].name, units[i].code, units[j].code) })
+	sort.Slice(units, func(i, j int) bool {
+		return byNameThenCode(col, units[i].name, units[j].name, units[i].code, units[j].code)
+	})
 	data := make([][]any, len(units))
 	for i, u := range units {
 		data[i] = []any{u.code, u.name, u.files.Int64, u.read.Int64, u.accepted.Int64, u.rejected.Int64, u.fail.Int64}

@@ -67,7 +67,9 @@ func writeTheme(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, y
 	if err != nil {
 		return err
 	}
-	sort.Slice(units, func(i, j int) bool { return byNameThenCode(col, units[i].name, units[j].name, units[i].code, units[j].code) })
+	sort.Slice(units, func(i, j int) bool {
+		return byNameThenCode(col, units[i].name, units[j].name, units[i].code, units[j].code)
+	})
 	if _, err := f.NewSheet(t.sheet); err != nil {
 		return err
 	}
