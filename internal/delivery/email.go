@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"orgqa/internal/config"
@@ -118,10 +119,29 @@ func compose(cfg *config.Email, m Message) ([]byte, error) {
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
 	h := func(k, v string) { fmt.Fprintf(&b, "%s: %s\r\n", k, v) }
-	h("From", cfg.From)
-	for _, to := range cfg.To {
-		h("To", to)
+	// addresses rewritten by net/mail: a display name in Vietnamese is
+	// RFC 2047-encoded, and the recipients go in one To field (RFC 5322)
+	addr := func(s string) (string, error) {
+		a, err := mail.ParseAddress(s)
+		if err != nil {
+			return "", fmt.Errorf("address %q: %w", s, err)
+		}
+		return a.String(), nil
 	}
+	from, err := addr(cfg.From)
+	if err != nil {
+		return nil, err
+	}
+	h("From", from)
+	var to []string
+	for _, s := range cfg.To {
+		a, err := addr(s)
+		if err != nil {
+			return nil, err
+		}
+		to = append(to, a)
+	}
+	h("To", strings.Join(to, ", "))
 	h("Subject", mime.BEncoding.Encode("utf-8", m.Subject))
 	if m.Date.IsZero() {
 		m.Date = time.Now()

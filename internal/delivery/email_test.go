@@ -19,7 +19,7 @@ import (
 
 func emailConfig(srv *smtptest.Server, port int) *config.Email {
 	return &config.Email{Host: srv.Host, Port: port, Username: "orgqa", PasswordEnv: "ORGQA_TEST_SMTP_PASSWORD",
-		From: "orgqa <orgqa@btctu.test>", To: []string{"lanh.dao@btctu.test", "van.phong@btctu.test"}, CAFile: srv.CAFile, TimeoutSec: 5}
+		From: "Ban Tổ chức Tỉnh ủy <orgqa@btctu.test>", To: []string{"lanh.dao@btctu.test", "Văn phòng Ban <van.phong@btctu.test>"}, CAFile: srv.CAFile, TimeoutSec: 5}
 }
 
 // TestSendOverSTARTTLS sends a message with a workbook attached to a real SMTP
@@ -46,6 +46,21 @@ func TestSendOverSTARTTLS(t *testing.T) {
 	subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
 	if err != nil || subject != msg.Subject {
 		t.Errorf("subject %q (%v), want %q", subject, err, msg.Subject)
+	}
+	// display names in Vietnamese travel RFC 2047-encoded: the header bytes are ASCII
+	head := got[0].Data[:bytes.Index(got[0].Data, []byte("\r\n\r\n"))]
+	for _, c := range head {
+		if c >= 0x80 {
+			t.Fatalf("a header holds raw non-ASCII bytes:\n%s", head)
+		}
+	}
+	from, err := m.Header.AddressList("From")
+	if err != nil || len(from) != 1 || from[0].Name != "Ban Tổ chức Tỉnh ủy" {
+		t.Errorf("From %v (%v)", from, err)
+	}
+	to, err := m.Header.AddressList("To")
+	if err != nil || len(to) != 2 || to[1].Name != "Văn phòng Ban" || to[1].Address != "van.phong@btctu.test" || len(m.Header["To"]) != 1 {
+		t.Errorf("To %v (%v), %d To fields; want two recipients in one field, the name decoded", to, err, len(m.Header["To"]))
 	}
 	_, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
 	if err != nil {
