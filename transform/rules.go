@@ -8,8 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
+
+	orgsql "orgqa/sql"
 )
 
 // The rules of the annual assessment are data, not code: thresholds, cut-off
@@ -103,6 +107,10 @@ func ParseRules(b []byte, name string) (*Rules, error) {
 		if s.AttendanceGoodPct <= 0 || s.AttendanceGoodPct > 100 || s.LeadTimeDays <= 0 || s.MinMinutes <= 0 || s.MinMinutesCombined <= 0 {
 			bad("%s: attendance_good_pct, lead_time_days and the minutes must be positive", where)
 		}
+		// bounds a real rule never reaches, so a typo cannot overflow a date or a count later
+		if s.LeadTimeDays > 366 || s.MinMinutes > 1440 || s.MinMinutesCombined > 1440 {
+			bad("%s: lead_time_days must be at most 366 and the minutes at most 1440", where)
+		}
 		if s.ExcellenceQuota <= 0 || s.ExcellenceQuota > 1 {
 			bad("%s: excellence_quota %v: want a share in (0, 1]", where, s.ExcellenceQuota)
 		}
@@ -111,10 +119,22 @@ func ParseRules(b []byte, name string) (*Rules, error) {
 				bad("%s: rating %q: want htxs, htt, ht or kht", where, m)
 			}
 		}
-		for metric, t := range s.Thresholds {
+		for _, metric := range sortedKeys(s.Thresholds) {
+			t := s.Thresholds[metric]
 			ok := t.Better == "higher" && t.Green >= t.Amber || t.Better == "lower" && t.Green <= t.Amber
 			if !ok {
 				bad("%s: threshold %s: better must be higher (green >= amber) or lower (green <= amber)", where, metric)
+			}
+			kind, known := catalogMetrics()[metric]
+			switch {
+			case !known:
+				bad("%s: threshold %s: no such metric in the metric catalog (sql/metric_catalog.sql)", where, metric)
+			case kind == "grade":
+				bad("%s: threshold %s: a grade is what thresholds make, it cannot have one", where, metric)
+			case t.Green < 0 || t.Amber < 0:
+				bad("%s: threshold %s: limits must not be negative", where, metric)
+			case kind == "ratio" && (t.Green > 1 || t.Amber > 1):
+				bad("%s: threshold %s: %s is a share: limits between 0 and 1", where, metric, metric)
 			}
 		}
 	}
@@ -122,6 +142,31 @@ func ParseRules(b []byte, name string) (*Rules, error) {
 		return nil, fmt.Errorf("config %s: %s", name, strings.Join(errs, "; "))
 	}
 	return r, nil
+}
+
+// catalogMetrics are the metrics of the embedded metric catalog, with their kind.
+var catalogMetrics = sync.OnceValue(func() map[string]string {
+	out := map[string]string{}
+	b, err := orgsql.Models.ReadFile("metric_catalog.sql")
+	if err != nil {
+		return out
+	}
+	for _, m := range catalogRow.FindAllStringSubmatch(string(b), -1) {
+		out[m[1]] = m[3]
+	}
+	return out
+})
+
+// catalogRow is one row of metric_catalog.sql's VALUES: (n, 'M1', 'all', 'ratio', …).
+var catalogRow = regexp.MustCompile(`\(\s*\d+,\s*'(M[0-9A-Za-z_]+)',\s*'(\w+)',\s*'(\w+)'`)
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // ForYear returns the rule set in force in year.

@@ -39,6 +39,12 @@ func TestRulesAreChecked(t *testing.T) {
 		{"bad rating", `"max_rating_with_red": "ht"`, `"max_rating_with_red": "tốt"`, `rating "tốt"`},
 		{"backwards threshold", `"M5":  {"better": "lower",  "green": 0.05, "amber": 0.10}`, `"M5":  {"better": "lower",  "green": 0.15, "amber": 0.10}`, "threshold M5"},
 		{"quota", `"excellence_quota": 0.20`, `"excellence_quota": 20`, "excellence_quota"},
+		{"unknown metric", `"M1":  {"better": "higher", "green": 0.95, "amber": 0.85}`, `"M99":  {"better": "higher", "green": 0.95, "amber": 0.85}`, "threshold M99: no such metric"},
+		{"negative threshold", `"M1":  {"better": "higher", "green": 0.95, "amber": 0.85}`, `"M1":  {"better": "higher", "green": 0.95, "amber": -0.5}`, "must not be negative"},
+		{"a share above 1", `"M1":  {"better": "higher", "green": 0.95, "amber": 0.85}`, `"M1":  {"better": "higher", "green": 95, "amber": 85}`, "M1 is a share"},
+		{"a grade graded", `"M1":  {"better": "higher", "green": 0.95, "amber": 0.85}`, `"M18_M1":  {"better": "higher", "green": 0.95, "amber": 0.85}`, "a grade is what thresholds make"},
+		{"lead time that overflows later", `"lead_time_days": 30`, `"lead_time_days": 9223372036854775807`, "lead_time_days"},
+		{"lead time beyond a year", `"lead_time_days": 30`, `"lead_time_days": 400`, "at most 366"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

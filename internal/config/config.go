@@ -102,6 +102,7 @@ const (
 // written when the file has no delivery or email section, so its sha256 names
 // the rules alone either way.
 func Parse(b []byte, name string) (*File, error) {
+	b = bytes.TrimPrefix(b, []byte("\xEF\xBB\xBF")) // Notepad saves UTF-8 with a byte order mark
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(b, &top); err != nil {
 		return nil, fmt.Errorf("config %s: %w", name, err)
@@ -145,8 +146,8 @@ func strict(raw json.RawMessage, v any) error {
 
 func (f *File) check() error {
 	var errs []error
-	if f.Delivery.KeepRuns < 1 || f.Delivery.KeepSummaries < 1 {
-		errs = append(errs, errors.New("delivery: keep_runs and keep_summaries must be at least 1"))
+	if f.Delivery.KeepRuns < 1 || f.Delivery.KeepSummaries < 1 || f.Delivery.KeepRuns > 100000 || f.Delivery.KeepSummaries > 100000 {
+		errs = append(errs, errors.New("delivery: keep_runs and keep_summaries must be between 1 and 100000"))
 	}
 	if e := f.Email; e != nil {
 		if e.Host == "" || e.Port <= 0 || e.Port > 65535 {
@@ -172,8 +173,8 @@ func (f *File) check() error {
 		if e.Username != "" && !e.UseStartTLS() {
 			errs = append(errs, errors.New("email: authentication needs starttls (the password would cross the network in clear text)"))
 		}
-		if e.TimeoutSec < 0 {
-			errs = append(errs, errors.New("email: timeout_seconds must not be negative"))
+		if e.TimeoutSec < 0 || e.TimeoutSec > 3600 {
+			errs = append(errs, errors.New("email: timeout_seconds must be between 0 and 3600"))
 		}
 	}
 	return errors.Join(errs...)

@@ -54,6 +54,21 @@ func TestSections(t *testing.T) {
 }
 
 // TestStrict: unknown fields and unsafe or incomplete email settings are errors.
+// TestByteOrderMark: a config saved by Notepad (UTF-8 with a BOM) reads as the same rules.
+func TestByteOrderMark(t *testing.T) {
+	plain, err := Parse([]byte(rulesText(t)), "plain.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bom, err := Parse(append([]byte("\xEF\xBB\xBF"), rulesText(t)...), "bom.json")
+	if err != nil {
+		t.Fatalf("with a byte order mark: %v", err)
+	}
+	if plain.Rules.SHA256() != bom.Rules.SHA256() {
+		t.Error("the byte order mark changed the rules' sha256")
+	}
+}
+
 func TestStrict(t *testing.T) {
 	cases := map[string]string{
 		`"delivery": {"keep": 3}`:                                                                                        "unknown field",
@@ -62,6 +77,8 @@ func TestStrict(t *testing.T) {
 		`"email": {"host": "h", "port": 25, "from": "x@y.test", "to": ["a@b.test"], "starttls": false, "username": "u"}`: "clear text",
 		`"email": {"host": "h", "port": 25, "from": "not an address", "to": ["a@b.test"]}`:                               "from",
 		`"mail": {}`: "unknown field",
+		`"email": {"host": "h", "port": 25, "from": "x@y.test", "to": ["a@b.test"], "timeout_seconds": 9223372036854775807}`: "timeout_seconds",
+		`"delivery": {"keep_runs": 5000000000, "keep_summaries": 1}`:                                                         "keep_runs",
 	}
 	for extra, want := range cases {
 		if _, err := Parse(with(t, extra), "bad.json"); err == nil || !strings.Contains(err.Error(), want) {
