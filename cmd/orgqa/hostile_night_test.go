@@ -100,7 +100,7 @@ func TestHostileNight(t *testing.T) {
 	}
 	db := openWarehouse(t, wh)
 	type man struct {
-		outcome, msg              string
+		outcome, msg             string
 		read, accepted, rejected int
 	}
 	mans := map[string]man{}
