@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,31 +46,14 @@ func TestDate1904LoadsTheSameRows(t *testing.T) {
 		if _, err := l.LoadDir(context.Background(), filepath.Dir(p)); err != nil {
 			t.Fatal(err)
 		}
-		var out strings.Builder
 		tables := []string{"rejects"}
 		for _, s := range Contract {
 			tables = append(tables, s.Table)
 		}
-		for _, tbl := range tables {
-			rows, err := w.DB.Query(fmt.Sprintf(`SELECT * EXCLUDE (source_file, source_sha256) FROM %s ORDER BY ALL`, tbl))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cols, _ := rows.Columns()
-			vals, ptrs := make([]any, len(cols)), make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			fmt.Fprintf(&out, "== %s\n", tbl)
-			for rows.Next() {
-				rows.Scan(ptrs...)
-				fmt.Fprintln(&out, vals...)
-			}
-			rows.Close()
-		}
+		out := dumpTables(t, w.DB, tables, "source_file, source_sha256")
 		var msg string
 		w.DB.QueryRow(`SELECT coalesce(message, '') FROM load_manifest`).Scan(&msg)
-		return out.String(), msg
+		return out, msg
 	}
 	a, noteA := dump(p1900)
 	b1904, noteB := dump(p1904)

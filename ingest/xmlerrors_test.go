@@ -1,17 +1,17 @@
 package ingest
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"orgqa/internal/xlsxpatch"
 )
 
 // A report of 137 members, one of whose cells (row 50) holds XML that no
@@ -47,29 +47,7 @@ func membersBook(unit string, n int) book {
 // patchZip rewrites one part of a workbook.
 func patchZip(t *testing.T, path, part string, fn func([]byte) []byte) {
 	t.Helper()
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	zw := zip.NewWriter(&out)
-	found := false
-	for _, zf := range zr.File {
-		rc, _ := zf.Open()
-		body, _ := io.ReadAll(rc)
-		rc.Close()
-		if zf.Name == part {
-			body, found = fn(body), true
-		}
-		w, _ := zw.Create(zf.Name)
-		w.Write(body)
-	}
-	zr.Close()
-	zw.Close()
-	if !found {
-		t.Fatalf("%s has no part %s", path, part)
-	}
-	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+	if err := xlsxpatch.Rewrite(path, part, fn); err != nil {
 		t.Fatal(err)
 	}
 }

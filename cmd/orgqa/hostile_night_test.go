@@ -1,12 +1,9 @@
 package main
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,30 +12,13 @@ import (
 
 	"orgqa/internal/gen"
 	"orgqa/internal/warehouse"
+	"orgqa/internal/xlsxpatch"
 )
 
 // rewritePart rewrites one part of a workbook on disk.
 func rewritePart(t *testing.T, path, part string, fn func([]byte) []byte) {
 	t.Helper()
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	zw := zip.NewWriter(&out)
-	for _, zf := range zr.File {
-		rc, _ := zf.Open()
-		body, _ := io.ReadAll(rc)
-		rc.Close()
-		if zf.Name == part {
-			body = fn(body)
-		}
-		w, _ := zw.Create(zf.Name)
-		w.Write(body)
-	}
-	zr.Close()
-	zw.Close()
-	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+	if err := xlsxpatch.Rewrite(path, part, fn); err != nil {
 		t.Fatal(err)
 	}
 }
