@@ -21,8 +21,6 @@ type setState struct {
 	// rejected for each code (so a reference can say its target was rejected)
 	accepted map[*SheetSpec]map[string]bool
 	rejected map[*SheetSpec]map[string]int
-	// claims: organizations and cells other units' reports list for the year
-	claims map[string]claim
 }
 
 func newSetState() *setState {

@@ -49,6 +49,8 @@ type FileResult struct {
 	// Conflicts are DonVi rows refused because another unit's report lists
 	// the same organization or cell for the year (claims.go).
 	Conflicts   []conflict
+	claimed     []string // the organizations and cells it lists, accepted
+	claimFile   string
 	Conversions []Conversion // text converted from a legacy encoding
 	Err         error
 }
@@ -105,6 +107,8 @@ type Loader struct {
 	Progress func(done, total int, path string)
 	// NoPrefetch reads each report only when its turn comes (see prefetch.go).
 	NoPrefetch bool
+
+	claims *claimIndex // organizations and cells claimed, per year (claims.go)
 }
 
 // LoadDir loads every report found in dir. A broken report is recorded and the
@@ -115,6 +119,9 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 		return nil, err
 	}
 	if err := EnsureSchema(ctx, l.DB); err != nil {
+		return nil, err
+	}
+	if l.claims, err = loadClaims(ctx, l.DB); err != nil {
 		return nil, err
 	}
 	sum := &Summary{Problems: problems}
@@ -246,6 +253,7 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return res, fmt.Errorf("commit %s: %w", src.Path, err)
 	}
+	l.claims.replace(res.Year, res.Unit, res.claimFile, res.claimed)
 	res.Outcome = Loaded
 	l.Log.Info("loaded", "source", src.Path, "unit", res.Unit, "year", res.Year, "rows", res.Read,
 		"accepted", res.Accepted, "rejected", res.Rejected, "replaced_loads", len(res.Replaced))
@@ -315,12 +323,6 @@ func (l *Loader) loadRows(ctx context.Context, conn *sql.Conn, rr *reportReader,
 			ss := rr.sheets[spec]
 			if ss == nil {
 				continue
-			}
-			if spec.Table == "units" && res.Unit != "" {
-				if st.claims, err = claims(ctx, dconn, res.Unit, res.Year); err != nil {
-					rejects.Close()
-					return err
-				}
 			}
 			if err := l.appendSheet(dconn, rejects, spec, ss, res, st); err != nil {
 				rejects.Close()
@@ -432,10 +434,12 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				var sp *setProblem
 				if own, sp = checks.check(vals, rowNum); sp != nil {
 					probs = append(probs, problem{col: sp.col, value: sp.value, reason: sp.reason})
-				} else if spec.Table == "units" {
-					if cl, ok := claimed(st.claims, vals, res.Year); ok {
+				} else if code, ok := claimable(vals, res.Year); ok && spec.Table == "units" {
+					if cl, taken := l.claims.other(res.Year, code, res.Unit); taken {
 						probs = append(probs, problem{col: spec.column("unit_code"), value: own, reason: claimReason(own, res.Year, cl)})
 						res.Conflicts = append(res.Conflicts, conflict{code: own, row: rowNum, claim: cl})
+					} else {
+						res.claimed, res.claimFile = append(res.claimed, code), ss.file
 					}
 				}
 			}
