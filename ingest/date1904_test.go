@@ -67,3 +67,49 @@ func TestDate1904LoadsTheSameRows(t *testing.T) {
 		t.Errorf("manifest notes %q / %q: want the 1904 system said for the second only", noteA, noteB)
 	}
 }
+
+// TestExcelDateSystems reads two workbooks saved by Microsoft Excel itself
+// (testdata/excel, from XlsxWriter's test files), one in each date system,
+// through orgqa's reader: every serial means the day Excel shows.
+func TestExcelDateSystems(t *testing.T) {
+	for file, want := range map[string][]string{
+		"date_1904_01.xlsx": {"1900-01-01", "1902-09-26", "1913-09-08", "1927-05-18", "2173-10-14", "4637-11-26"},
+		"date_1904_02.xlsx": {"1904-01-01", "1906-09-27", "1917-09-09", "1931-05-19", "2177-10-15", "4641-11-27"},
+	} {
+		path := filepath.Join("..", "testdata", "excel", file)
+		f, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wb := &workbookFast{path: path, f: f}
+		props, _ := f.GetWorkbookProps()
+		is1904 := props.Date1904 != nil && *props.Date1904
+		ex, _ := f.Rows("Sheet1")
+		it := newFastRows(wb, "Sheet1", ex)
+		var got []string
+		for it.Next() {
+			cells, err := it.Columns()
+			if err != nil || len(cells) == 0 {
+				t.Fatalf("%s: %q, %v", file, cells, err)
+			}
+			d, err := serialDate(cells[0])
+			if is1904 {
+				d, err = serialDate1904(cells[0])
+			}
+			if err != nil {
+				t.Fatalf("%s: %q: %v", file, cells[0], err)
+			}
+			got = append(got, d.Format("2006-01-02"))
+		}
+		it.Close()
+		wb.close()
+		f.Close()
+		if strings.Join(got, " ") != strings.Join(want, " ") || is1904 != (file == "date_1904_02.xlsx") {
+			t.Errorf("%s (1904: %v): %q, want %q", file, is1904, got, want)
+		}
+	}
+	// within orgqa's window, through parseDate: the 1904 workbook's 10000
+	if d, err := parseDate("10000", true); err != nil || d.Format("02/01/2006") != "19/05/1931" {
+		t.Errorf("parseDate(10000, 1904) = %v, %v", d, err)
+	}
+}
