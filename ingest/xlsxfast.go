@@ -129,7 +129,8 @@ type workbookFast struct {
 	path    string // the .xlsx file, for worksheets excelize keeps in temp files
 	f       *excelize.File
 	sst     []string
-	sstErr  error // the table could not be read here: every sheet falls back
+	sstBad  map[int]*xmlError // strings XML refuses, in a table excelize refused (recoverSST)
+	sstErr  error             // the table could not be read here: every sheet falls back
 	sstDone bool
 	zip     *zip.ReadCloser
 }
@@ -155,6 +156,10 @@ func (w *workbookFast) sharedStrings(sheet string) ([]string, error) {
 		_, err = rows.Columns()
 		rows.Close()
 	}
+	var se *xml.SyntaxError
+	if errors.As(err, &se) && w.recoverSST() {
+		return w.sst, nil
+	}
 	if err != nil || w.f.SharedStrings == nil {
 		w.sstErr = errFallback
 		return nil, w.sstErr
@@ -166,6 +171,83 @@ func (w *workbookFast) sharedStrings(sheet string) ([]string, error) {
 	}
 	return w.sst, nil
 }
+
+// recoverSST reads a shared string table excelize refused as XML, string by
+// string: each <si> decoded by encoding/xml as excelize decodes one, and the
+// ones XML refuses kept as errors, so that only the cells using them are
+// rejected (excelize fails every row of every sheet). False when the table
+// is not in memory, or no single string is to blame.
+func (w *workbookFast) recoverSST() bool {
+	v, ok := w.f.Pkg.Load("xl/sharedStrings.xml")
+	if !ok {
+		return false
+	}
+	b, _ := v.([]byte)
+	var sst []string
+	bad := map[int]*xmlError{}
+	for i := 0; ; {
+		j := bytes.Index(b[i:], []byte("<si"))
+		if j < 0 {
+			break
+		}
+		i += j
+		if i+3 >= len(b) {
+			return false
+		}
+		switch b[i+3] {
+		case '/': // <si/>
+			sst = append(sst, "")
+			i += 3
+			continue
+		case '>', ' ', '\t', '\r', '\n':
+		default:
+			i += 3
+			continue
+		}
+		end := bytes.Index(b[i:], []byte("</si>"))
+		if end < 0 {
+			return false
+		}
+		chunk := b[i : i+end+len("</si>")]
+		i += end + len("</si>")
+		var si struct {
+			T *struct {
+				Val string `xml:",chardata"`
+			} `xml:"t"`
+			R []struct {
+				T *struct {
+					Val string `xml:",chardata"`
+				} `xml:"t"`
+			} `xml:"r"`
+		}
+		if err := xml.Unmarshal(chunk, &si); err != nil {
+			e := badText(chunk)
+			e.value = strings.TrimSpace(xmlTags.ReplaceAllString(e.value, ""))
+			bad[len(sst)] = e
+			sst = append(sst, "")
+			continue
+		}
+		var x fastSI
+		if si.T != nil {
+			x.T, x.hasT = si.T.Val, true
+		}
+		for _, r := range si.R {
+			if r.T != nil {
+				x.R = append(x.R, fastR{T: r.T.Val, hasT: true})
+			} else {
+				x.R = append(x.R, fastR{})
+			}
+		}
+		sst = append(sst, x.String())
+	}
+	if len(bad) == 0 {
+		return false
+	}
+	w.sst, w.sstBad = sst, bad
+	return true
+}
+
+var xmlTags = regexp.MustCompile(`<[^>]*>`)
 
 // sstElsewhere reports whether the workbook has a shared string table that
 // excelize did not hold in memory (one above UnzipXMLSizeLimit, which it reads
@@ -834,7 +916,13 @@ func (r *fastRows) rowCells() error {
 				col = c.col
 			}
 			val, err := r.value(&c)
-			if err != nil {
+			if xe, bad := err.(*xmlError); bad { // a shared string XML refuses: this cell alone
+				if r.rowErr == nil {
+					r.cellCol = col
+					r.rowErr = &RowError{Col: col, Value: xe.value, Msg: xe.what + " (in the shared strings)", Reason: xe.vi}
+				}
+				continue
+			} else if err != nil {
 				return err
 			}
 			if val != "" || c.hasF {
@@ -958,6 +1046,9 @@ func (r *fastRows) value(c *cellXML) (string, error) {
 			return "", nil
 		}
 		i, _ := strconv.Atoi(strings.TrimSpace(c.v))
+		if e := r.wb.sstBad[i]; e != nil {
+			return "", e
+		}
 		if i < 0 || i >= len(r.sst) {
 			if r.wb.sstElsewhere() {
 				return "", errFallback
@@ -1604,6 +1695,11 @@ func (v *verifiedRows) Next() bool {
 // diverge reports whether the fast reader has met XML no reader accepts, and
 // panics unless encoding/xml refuses the sheet too.
 func (v *verifiedRows) diverge() bool {
+	if v.fast.wb.sstBad != nil {
+		// recoverSST read a table excelize refused: excelize fails every row
+		v.diverged = true
+		return true
+	}
 	if !v.fast.Invalid() {
 		return false
 	}

@@ -100,6 +100,12 @@ func TestXMLErrorsNeverLoseRows(t *testing.T) {
 		}, want{false, "bị cắt cụt", ""}},
 		{"a vertical tab in the shared strings", "xl/sharedStrings.xml", func(b []byte) []byte {
 			return bytes.Replace(b, []byte("Nguyễn Văn 049"), []byte("Nguyễn\x0bVăn 049"), 1)
+		}, want{true, "Ô A50 có ký tự điều khiển U+000B", "Nguyễn[U+000B]Văn 049"}},
+		{"an HTML entity in the shared strings", "xl/sharedStrings.xml", func(b []byte) []byte {
+			return bytes.Replace(b, []byte("Nguyễn Văn 049"), []byte("Nguyễn&nbsp;Văn 049"), 1)
+		}, want{true, "Ô A50 có mã &nbsp; không hợp lệ", "Nguyễn&nbsp;Văn 049"}},
+		{"shared strings broken beyond one string", "xl/sharedStrings.xml", func(b []byte) []byte {
+			return bytes.Replace(b, []byte("<sst "), []byte("<sst \x0b"), 1)
 		}, want{false, "Dữ liệu XML của tệp bị hỏng", ""}},
 	}
 	for _, tc := range cases {
