@@ -51,11 +51,17 @@ func (l *Loader) prefetch(ctx context.Context, conn *sql.Conn, sources []Source,
 			p := &prefetched{src: src}
 			p.hashes, p.hashErr = hashSource(src)
 			if p.hashErr == nil && !known[p.hashes.report] {
-				if rr, err := openReport(src, p.hashes.files, lim); err != nil {
-					p.openErr = err
-				} else {
+				p.openErr = guarded(src.Path, func() error {
+					rr, err := openReport(src, p.hashes.files, lim)
+					if err != nil {
+						return err
+					}
+					defer rr.close()
 					p.rr = readAhead(rr)
-					rr.close()
+					return nil
+				})
+				if p.openErr != nil {
+					p.rr = nil
 				}
 			}
 			select {

@@ -526,3 +526,38 @@ func TestFailedCommitAfterPublishing(t *testing.T) {
 		seen[n] = f
 	}
 }
+
+// TestReaderPanicFailsOneReport: a reader that panics on a file (as excelize
+// may on a hostile one) fails that report alone: the others load, the night
+// publishes (exit 3), and the next night loads the report.
+func TestReaderPanicFailsOneReport(t *testing.T) {
+	n := nightlySetup(t)
+	dir := t.TempDir()
+	out, wh := filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+	// the 12th sheet read: the second report's third
+	p := start(t, "panic:ingest.sheet:12", "run", "--input", n.in2, "--output", out, "--warehouse", wh)
+	if code := p.wait(t); code != exitRejected {
+		t.Fatalf("run with a reader panicking: exit %d, want %d\n%s", code, exitRejected, p.stderr.String())
+	}
+	db := openWarehouse(t, wh)
+	rows := queryRows(t, db, `SELECT outcome || ' ' || coalesce(message, '') FROM load_manifest ORDER BY load_id`)
+	var failed, loaded int
+	for _, r := range rows {
+		switch {
+		case strings.HasPrefix(r, "failed Tệp có cấu trúc bất thường"):
+			failed++
+		case strings.HasPrefix(r, "loaded"):
+			loaded++
+		}
+	}
+	if failed != 1 || loaded != len(rows)-1 {
+		t.Fatalf("manifest:\n%s\nwant one report failed with the reader's reason, the others loaded", strings.Join(rows, "\n"))
+	}
+	if _, err := os.Stat(filepath.Join(out, "excel", "latest", "tong-hop-tccs-2025.xlsx")); err != nil {
+		t.Errorf("the province was not published: %v", err)
+	}
+	p = start(t, "", "run", "--input", n.in2, "--output", out, "--warehouse", wh)
+	if code := p.wait(t); code != exitOK {
+		t.Fatalf("the next night: exit %d\n%s", code, p.stderr.String())
+	}
+}

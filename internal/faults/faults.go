@@ -5,6 +5,7 @@
 //	ORGQA_FAULT=crash:POINT[:N]   the process kills itself (SIGKILL) the N-th time (default 1) it reaches POINT
 //	ORGQA_FAULT=hold:POINT:FILE[:N]  the N-th time at POINT, create FILE.held and wait until FILE exists
 //	ORGQA_FAULT=fail:POINT        Fail(POINT) returns an error (a disk full, a rename refused)
+//	ORGQA_FAULT=panic:POINT[:N]   the N-th time at POINT, panic (a reader meeting what it never expected)
 package faults
 
 import (
@@ -34,7 +35,7 @@ func load() {
 	if len(parts) >= 3 {
 		arg = parts[2]
 	}
-	if kind == "crash" {
+	if kind == "crash" || kind == "panic" {
 		nth = arg
 	} else if len(parts) == 4 {
 		nth = parts[3]
@@ -68,6 +69,8 @@ func Point(name string) {
 		return
 	}
 	switch kind {
+	case "panic":
+		panic("fault injected at " + name + " (ORGQA_FAULT)")
 	case "crash":
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		time.Sleep(time.Minute) // the signal is on its way
