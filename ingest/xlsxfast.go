@@ -568,8 +568,8 @@ func (r *fastRows) checkWhole() (last int, err error, ok bool) {
 // checkSheetXML reads a worksheet with encoding/xml, as strictly as excelize's
 // decoder, and returns the number of its last row inside <sheetData> (rows
 // without a number counted as excelize counts them). A sheet that is not
-// well-formed, declares a DOCTYPE or nests rows is a *FileError naming the
-// last good row.
+// well-formed, declares a DOCTYPE, nests rows or has a row outside
+// <sheetData> is a *FileError naming the last good row.
 func checkSheetXML(rd io.Reader, charset func(string, io.Reader) (io.Reader, error)) (int, error) {
 	d := xml.NewDecoder(rd)
 	d.CharsetReader = charset
@@ -598,6 +598,9 @@ func checkSheetXML(rd io.Reader, charset func(string, io.Reader) (io.Reader, err
 				if inRow {
 					return 0, fail("a row inside a row", "có dòng lồng bên trong một dòng khác")
 				}
+				if !inData { // excelize would skip it, or stop before it: a row nobody reads
+					return 0, fail("a row outside <sheetData>", "có dòng nằm ngoài vùng dữ liệu của sheet")
+				}
 				inRow = true
 				n := row + 1
 				for _, a := range t.Attr {
@@ -608,9 +611,7 @@ func checkSheetXML(rd io.Reader, charset func(string, io.Reader) (io.Reader, err
 					}
 				}
 				row = n
-				if inData {
-					last = max(last, n)
-				}
+				last = max(last, n)
 			}
 		case xml.EndElement:
 			switch t.Name.Local {

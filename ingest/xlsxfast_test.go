@@ -215,8 +215,9 @@ const testSST = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 // wholeSheets are the cases of TestFastReaderCases whose sheet is not rows
 // between sheetHead and sheetTail.
 var wholeSheets = map[string]string{
-	"the sheet cut off": sheetHead + `<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2`,
-	"a DOCTYPE":         strings.Replace(sheetHead, "\n", "\n<!DOCTYPE worksheet [<!ENTITY x \"y\">]>", 1) + `<row r="1"><c r="A1"><v>1</v></c></row>` + sheetTail,
+	"the sheet cut off":            sheetHead + `<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2`,
+	"a row after the sheet's data": sheetHead + `<row r="1"><c r="A1"><v>1</v></c></row></sheetData><row r="2"><c r="A2"><v>2</v></c></row>` + strings.TrimPrefix(sheetTail, "</sheetData>"),
+	"a DOCTYPE":                    strings.Replace(sheetHead, "\n", "\n<!DOCTYPE worksheet [<!ENTITY x \"y\">]>", 1) + `<row r="1"><c r="A1"><v>1</v></c></row>` + sheetTail,
 	"a sheet in another encoding": strings.Replace(sheetHead, `encoding="UTF-8"`, `encoding="ISO-8859-1"`, 1) +
 		`<row r="1"><c r="A1" t="inlineStr"><is><t>caf` + "\xe9" + `</t></is></c></row>` + sheetTail,
 }
@@ -257,6 +258,7 @@ func TestFastReaderCases(t *testing.T) {
 		{"a mismatched end tag", `<row r="1"><c r="A1"><v>1</v></x></row>`, "", false, true},
 		{"the sheet cut off", "", "", false, true},
 		{"a DOCTYPE", "", "", false, true},
+		{"a row after the sheet's data", "", "", false, true},
 		{"a row inside a row", `<row r="1"><c r="A1"><v>1</v></c><row r="2"><c r="A2"><v>2</v></c></row></row><row r="3"><c r="A3"><v>3</v></c></row>`, "", false, true},
 		{"a comment, then a control character further down", "<row r=\"1\"><!-- x --><c r=\"A1\"><v>1</v></c></row><row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>a\x0bb</t></is></c></row>", "", false, true},
 		{"shared strings in Strict OOXML", `<row r="1"><c r="A1" t="s"><v>0</v></c></row>`, `<sst xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main"><si><t>x</t></si></sst>`, true, false},
