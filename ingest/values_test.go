@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -186,4 +187,19 @@ func FuzzFold(f *testing.F) {
 			t.Fatalf("Fold(%q) depends on the Unicode form", s)
 		}
 	})
+}
+
+// TestTextLimitCountsCharacters: the 4.000 limit and its reason are in
+// characters, not bytes (Vietnamese letters take two or three bytes each).
+func TestTextLimitCountsCharacters(t *testing.T) {
+	name := &Column{Name: "full_name", Header: "Họ và tên", Kind: KindText}
+	if v, reason := parseCell(name, strings.Repeat("ư", 3000)); reason != "" || v == nil { // 6.000 bytes
+		t.Errorf("3.000 characters: %q", reason)
+	}
+	if _, reason := parseCell(name, strings.Repeat("ư", 4001)); reason != "Nội dung quá dài (4.001 ký tự, tối đa 4.000)" {
+		t.Errorf("4.001 characters: %q", reason)
+	}
+	if got := capValue(strings.Repeat("ệ", 1500)); !strings.HasPrefix(got, strings.Repeat("ệ", 1000)+"… (đã cắt bớt, ô có 1.500 ký tự)") || len([]rune(got)) > 1040 {
+		t.Errorf("capValue: %.60q…", got)
+	}
 }
