@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -255,13 +257,23 @@ func writeRejectsBook(path string, u rejectsUnit, year int, lines *sql.Rows, now
 				file = filepath.Base(file)
 			}
 			for i, v := range []any{n, file, sheet, rowNum, col, header, value, reason} {
-				style := st.text
+				style := st.noteText // wrapped, top-aligned: reasons are sentences
 				if i == 0 {
 					style = st.center
 				}
 				vals[i] = excelize.Cell{StyleID: style, Value: v}
 			}
-			if err := sw.SetRow(fmt.Sprintf("A%d", rejectsHeaderRow+1+int(r)), vals); err != nil {
+			// as tall as the longest wrapped cell: LibreOffice does not grow the
+			// rows of a workbook it opens, and Excel does not either for a
+			// stream-written sheet
+			lines := 1.0
+			for _, c := range []struct {
+				text  string
+				width float64
+			}{{value, cols[6].width}, {reason, cols[7].width}, {header, cols[5].width}, {file, cols[1].width}} {
+				lines = max(lines, math.Ceil(float64(utf8.RuneCountInString(c.text))/(c.width*1.1)))
+			}
+			if err := sw.SetRow(fmt.Sprintf("A%d", rejectsHeaderRow+1+int(r)), vals, excelize.RowOpts{Height: min(15*lines+2, 409)}); err != nil {
 				return err
 			}
 		}
