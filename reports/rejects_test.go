@@ -14,20 +14,28 @@ import (
 	"orgqa/internal/warehouse"
 )
 
+// ingestWarehouse is a warehouse in t's folder with ingest's tables, closed with t.
+func ingestWarehouse(t *testing.T) *warehouse.Warehouse {
+	t.Helper()
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(ctx, false) })
+	if err := ingest.EnsureSchema(ctx, w.DB); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 // TestRejectsWorkbookSplitsAndBoundsValues lowers the sheet row limit: 8
 // problems of one unit go on three sheets, all of them, numbered on; a note
 // the unit must act on comes first; a value of 5.000 characters (as an older
 // warehouse may hold) is cut to 1.000, marked.
 func TestRejectsWorkbookSplitsAndBoundsValues(t *testing.T) {
 	ctx := context.Background()
-	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(ctx, false)
-	if err := ingest.EnsureSchema(ctx, w.DB); err != nil {
-		t.Fatal(err)
-	}
+	w := ingestWarehouse(t)
 	now := time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC)
 	if _, err := w.DB.Exec(`INSERT INTO load_manifest VALUES (1, 'in/u.xlsx', 'xlsx', 'abc', ['in/u.xlsx'], 'U1', 2025, 8, 1, 7, ?, ?, 'loaded', NULL, NULL, ?)`, now, now, now); err != nil {
 		t.Fatal(err)
@@ -87,14 +95,7 @@ func TestRejectsWorkbookSplitsAndBoundsValues(t *testing.T) {
 // existed (a report run without an ingest first) still gets its workbooks.
 func TestRejectsOnAnOlderWarehouse(t *testing.T) {
 	ctx := context.Background()
-	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(ctx, false)
-	if err := ingest.EnsureSchema(ctx, w.DB); err != nil {
-		t.Fatal(err)
-	}
+	w := ingestWarehouse(t)
 	now := time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC)
 	for _, q := range []string{
 		`DROP TABLE load_notes`,
