@@ -95,21 +95,27 @@ func (ci *claimIndex) replace(year int, unit, file string, codes []string) {
 	}
 }
 
-// claimable reports whether a DonVi row is an organization or cell valid in
-// year, and its code.
+// donVi's columns a claim reads, found once.
+var donVi = func() (c struct{ code, level, from, to int }) {
+	s := SheetByName("DonVi")
+	c.code, c.level, c.from, c.to = s.column("unit_code"), s.column("unit_level"), s.column("valid_from"), s.column("valid_to")
+	return c
+}()
+
+// claimable reports whether a row of DonVi (only) is an organization or cell
+// valid in year, and its code.
 func claimable(vals []any, year int) (string, bool) {
-	spec := SheetByName("DonVi")
-	level, _ := vals[spec.column("unit_level")].(string)
+	level, _ := vals[donVi.level].(string)
 	if level != "co_so" && level != "chi_bo" {
 		return "", false
 	}
-	if from, ok := vals[spec.column("valid_from")].(time.Time); ok && from.Year() > year {
+	if from, ok := vals[donVi.from].(time.Time); ok && from.Year() > year {
 		return "", false
 	}
-	if to, ok := vals[spec.column("valid_to")].(time.Time); ok && to.Year() < year {
+	if to, ok := vals[donVi.to].(time.Time); ok && to.Year() < year {
 		return "", false
 	}
-	code, _ := vals[spec.column("unit_code")].(string)
+	code, _ := vals[donVi.code].(string)
 	return code, true
 }
 

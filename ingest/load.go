@@ -47,11 +47,11 @@ type FileResult struct {
 	// row above the header that could not be read): also in Notes, kept in
 	// load_notes and listed in the unit's return workbook.
 	Warnings []string
-	// Conflicts are DonVi rows refused because another unit's report lists
-	// the same organization or cell for the year (claims.go).
-	Conflicts   []conflict
-	claimed     []string // the organizations and cells it lists, accepted
-	claimFile   string
+	// conflicts are DonVi rows refused because another unit's report lists
+	// the same organization or cell for the year (claims.go); claimed, the
+	// organizations and cells it lists, accepted
+	conflicts   []conflict
+	claimed     []string
 	Conversions []Conversion // text converted from a legacy encoding
 	Err         error
 }
@@ -258,7 +258,9 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return res, fmt.Errorf("commit %s: %w", src.Path, err)
 	}
-	l.claims.replace(res.Year, res.Unit, res.claimFile, res.claimed)
+	if dv := rr.sheets[SheetByName("DonVi")]; dv != nil {
+		l.claims.replace(res.Year, res.Unit, dv.file, res.claimed)
+	}
 	res.Outcome = Loaded
 	l.Log.Info("loaded", "source", src.Path, "unit", res.Unit, "year", res.Year, "rows", res.Read,
 		"accepted", res.Accepted, "rejected", res.Rejected, "replaced_loads", len(res.Replaced))
@@ -457,12 +459,9 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				var sp *setProblem
 				if own, sp = checks.check(vals, rowNum); sp != nil {
 					probs = append(probs, problem{col: sp.col, value: sp.value, reason: sp.reason})
-				} else if code, ok := claimable(vals, res.Year); ok && spec.Table == "units" {
-					if cl, taken := l.claims.other(res.Year, code, res.Unit); taken {
-						probs = append(probs, problem{col: spec.column("unit_code"), value: own, reason: claimReason(own, res.Year, cl)})
-						res.Conflicts = append(res.Conflicts, conflict{code: own, row: rowNum, claim: cl})
-					} else {
-						res.claimed, res.claimFile = append(res.claimed, code), ss.file
+				} else if spec.Table == "units" {
+					if p, ok := l.claim(vals, rowNum, res); ok {
+						probs = append(probs, p)
 					}
 				}
 			}
@@ -556,6 +555,23 @@ func guarded(path string, fn func() error) (err error) {
 			Reason: "Tệp có cấu trúc bất thường làm chương trình đọc bị lỗi; hãy mở tệp bằng Excel, lưu lại rồi gửi lại"}
 	}()
 	return fn()
+}
+
+// claim checks an accepted DonVi row against the organizations and cells
+// other units' reports list for the year: a problem when one already does,
+// else the row's code is the report's claim.
+func (l *Loader) claim(vals []any, row int, res *FileResult) (problem, bool) {
+	code, ok := claimable(vals, res.Year)
+	if !ok {
+		return problem{}, false
+	}
+	cl, taken := l.claims.other(res.Year, code, res.Unit)
+	if !taken {
+		res.claimed = append(res.claimed, code)
+		return problem{}, false
+	}
+	res.conflicts = append(res.conflicts, conflict{code: code, row: row, claim: cl})
+	return problem{col: donVi.code, value: code, reason: claimReason(code, res.Year, cl)}, true
 }
 
 // warn adds a note the unit must act on.
@@ -704,15 +720,15 @@ func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, st
 			return err
 		}
 	}
-	for _, c := range res.Conflicts {
+	for _, c := range res.conflicts {
 		if _, err := conn.ExecContext(ctx, `INSERT INTO load_notes VALUES (?, ?, ?)`, res.LoadID, c.unit,
 			claimNote(c, res.Year, res.Unit, res.Source.Path)); err != nil {
 			return err
 		}
 	}
-	if n := len(res.Conflicts); n > 0 {
+	if n := len(res.conflicts); n > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d mã đơn vị đã có trong báo cáo của đơn vị khác cùng năm (đơn vị %s, tệp %s): các dòng đó bị từ chối",
-			n, res.Conflicts[0].unit, filepath.Base(res.Conflicts[0].file)))
+			n, res.conflicts[0].unit, filepath.Base(res.conflicts[0].file)))
 	}
 	for _, c := range res.Conversions {
 		if _, err := conn.ExecContext(ctx, `INSERT INTO legacy_conversions VALUES (?, ?, ?, ?, ?, ?, ?)`,
