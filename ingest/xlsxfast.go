@@ -384,7 +384,7 @@ type fastRows struct {
 
 	path      string    // the worksheet's part in the zip
 	dataDepth int       // open elements inside <sheetData>
-	cellCol   int       // the column of the cell being read, 1-based
+	cellCol   int       // when rowCells fails: the column of the cell it failed in, 1-based
 	rowErr    *RowError // the current row could not be read
 	err       error     // the sheet cannot be read on: Next is false, Error says why
 	invalid   bool      // XML no reader accepts was met (excelize would have read a prefix)
@@ -875,9 +875,9 @@ func (r *fastRows) rowCells() error {
 	col := 0
 	r.cells = make([]string, 0, r.width) // a fresh slice: callers may keep rows
 	for {
-		r.cellCol = col + 1
 		t, err := r.sc.token()
 		if err != nil {
+			r.cellCol = col + 1 // the cell whose tag could not be read, as far as known
 			return err
 		}
 		switch {
@@ -894,32 +894,25 @@ func (r *fastRows) rowCells() error {
 			if err := c.attrs(t.attrs); err != nil {
 				return err
 			}
+			col++
 			if c.col > 0 {
-				r.cellCol = c.col
+				col = c.col
 			}
 			if t.kind == tokStart {
 				if err := r.cellBody(&c); err != nil {
 					xe, bad := err.(*xmlError)
 					if !bad || r.rowErr != nil || !r.skipCell() {
+						r.cellCol = col
 						return err
 					}
 					// this cell alone is bad: the row's other cells are read, for its key
-					r.rowErr = &RowError{Col: r.cellCol, Value: xe.value, Msg: xe.what, Reason: xe.vi}
-					col++
-					if c.col > 0 {
-						col = c.col
-					}
+					r.rowErr = &RowError{Col: col, Value: xe.value, Msg: xe.what, Reason: xe.vi}
 					continue
 				}
-			}
-			col++
-			if c.col > 0 {
-				col = c.col
 			}
 			val, err := r.value(&c)
 			if xe, bad := err.(*xmlError); bad { // a shared string XML refuses: this cell alone
 				if r.rowErr == nil {
-					r.cellCol = col
 					r.rowErr = &RowError{Col: col, Value: xe.value, Msg: xe.what + " (in the shared strings)", Reason: xe.vi}
 				}
 				continue
