@@ -546,10 +546,8 @@ func guarded(path string, fn func() error) (err error) {
 		if p == nil {
 			return
 		}
-		if verifyXLSX() {
-			if s, ok := p.(string); ok && strings.HasPrefix(s, "xlsxfast:") {
-				panic(p)
-			}
+		if _, mismatch := p.(verifyMismatch); mismatch {
+			panic(p)
 		}
 		err = &FileError{Path: path, Msg: fmt.Sprintf("the reader failed on this file: %v\n%s", p, debug.Stack()),
 			Reason: "Tệp có cấu trúc bất thường làm chương trình đọc bị lỗi; hãy mở tệp bằng Excel, lưu lại rồi gửi lại"}
