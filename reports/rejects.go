@@ -37,21 +37,10 @@ const maxRejectValue = 1000
 // rejected row, a file that could not be loaded (unless a newer report of its
 // unit loaded), a note the unit must act on. Columns: unit, file, sheet, row,
 // column, header, value, reason, and the sheet's place in the contract.
-// withNotes is false for a warehouse last written by an orgqa before load_notes.
-func rejectLinesSQL(withNotes bool) string {
+func rejectLinesSQL() string {
 	order := []string{}
 	for i, s := range ingest.Contract {
 		order = append(order, fmt.Sprintf("WHEN '%s' THEN %d", s.Name, i))
-	}
-	notes := ""
-	if withNotes {
-		notes = `
-		UNION ALL
-		-- a note for another unit (whose organization this report also listed) names this file in its text
-		SELECT coalesce(n.for_unit, m.reporting_unit), CASE WHEN n.for_unit IS NULL THEN m.source_path ELSE '' END,
-		       '', NULL, '', '', '', n.note, -1
-		FROM load_notes n JOIN load_manifest m USING (load_id)
-		WHERE m.report_year = $1 AND m.outcome = 'loaded'`
 	}
 	return `
 		WITH latest AS (
@@ -68,7 +57,13 @@ func rejectLinesSQL(withNotes bool) string {
 		SELECT m.reporting_unit, m.source_path, '', NULL, '', '', '', coalesce(m.message, 'Không nạp được tệp'), -2
 		FROM load_manifest m LEFT JOIN latest l USING (reporting_unit)
 		WHERE m.report_year = $1 AND m.outcome = 'failed' AND m.reporting_unit IS NOT NULL
-		  AND (l.loaded_at IS NULL OR m.finished_at > l.loaded_at)` + notes
+		  AND (l.loaded_at IS NULL OR m.finished_at > l.loaded_at)
+		UNION ALL
+		-- a note for another unit (whose organization this report also listed) names this file in its text
+		SELECT coalesce(n.for_unit, m.reporting_unit), CASE WHEN n.for_unit IS NULL THEN m.source_path ELSE '' END,
+		       '', NULL, '', '', '', n.note, -1
+		FROM load_notes n JOIN load_manifest m USING (load_id)
+		WHERE m.report_year = $1 AND m.outcome = 'loaded'`
 }
 
 // WriteRejects writes, for every reporting unit with rejected rows or files in
@@ -79,11 +74,7 @@ func rejectLinesSQL(withNotes bool) string {
 // Workbooks left from an earlier run for units that are now clean are removed,
 // so nothing stale is sent back.
 func WriteRejects(ctx context.Context, db *sql.DB, year int, outDir string, now time.Time) ([]RejectsWorkbook, error) {
-	var withNotes bool
-	if err := db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'load_notes'`).Scan(&withNotes); err != nil {
-		return nil, fmt.Errorf("rejects: %w", err)
-	}
-	lines := rejectLinesSQL(withNotes)
+	lines := rejectLinesSQL()
 	rows, err := db.QueryContext(ctx, `
 		WITH lines AS (`+lines+`),
 		names AS (SELECT reporting_unit AS unit, min(declared_unit_name) AS unit_name FROM file_info WHERE report_year = $1 GROUP BY ALL)

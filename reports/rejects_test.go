@@ -90,23 +90,3 @@ func TestRejectsWorkbookSplitsAndBoundsValues(t *testing.T) {
 		t.Errorf("the long value is %d characters: %.40q…", len([]rune(long)), long)
 	}
 }
-
-// TestRejectsOnAnOlderWarehouse: a warehouse last written before load_notes
-// existed (a report run without an ingest first) still gets its workbooks.
-func TestRejectsOnAnOlderWarehouse(t *testing.T) {
-	ctx := context.Background()
-	w := ingestWarehouse(t)
-	now := time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC)
-	for _, q := range []string{
-		`DROP TABLE load_notes`,
-		`INSERT INTO rejects VALUES (1, 'U1', 2025, 'in/u.xlsx', 'abc', 'DangVien', 'DangVien', 5, 'C', 'Họ và tên', repeat('x', 50000), 'Nội dung quá dài', NULL)`,
-	} {
-		if _, err := w.DB.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	books, err := WriteRejects(ctx, w.DB, 2025, t.TempDir(), now)
-	if err != nil || len(books) != 1 || books[0].Problems != 1 {
-		t.Fatalf("books %+v, %v", books, err)
-	}
-}

@@ -70,9 +70,6 @@ func latestYear(ctx context.Context, db *sql.DB) (int, error) {
 
 // transformRun builds the year's marts and returns the year and its metric rows.
 func transformRun(ctx context.Context, e *env, w *warehouse.Warehouse, o *transformOptions) (year, rows int, err error) {
-	if err := ingest.EnsureSchema(ctx, w.DB); err != nil {
-		return 0, 0, err
-	}
 	year = o.year
 	if year == 0 {
 		if year, err = latestYear(ctx, w.DB); err != nil {

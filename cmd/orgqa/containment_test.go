@@ -274,3 +274,32 @@ func TestSameInputSameBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestReportOnAnOlderWarehouse: a warehouse an orgqa before load_notes wrote
+// (the table absent) still gets its return workbooks from a report run on it
+// without an ingest first: every writing session brings the tables up to date.
+func TestReportOnAnOlderWarehouse(t *testing.T) {
+	dir := t.TempDir()
+	in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+	os.MkdirAll(in, 0o755)
+	if _, err := tinyReport("0601", "S").WriteXLSX(in); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "run", "--input", in, "--output", filepath.Join(dir, "first"), "--warehouse", wh); code != exitRejected {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	w, err := warehouse.Open(context.Background(), wh, warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.DB.Exec(`DROP TABLE load_notes`); err != nil {
+		t.Fatal(err)
+	}
+	w.Close(context.Background(), true)
+	if code, _, stderr := runCLI(t, "report", "--output", out, "--warehouse", wh); code == exitFailed {
+		t.Fatalf("report on a warehouse without load_notes: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "excel", "latest", "tra-lai", "2025", "loi-du-lieu-0601-2025.xlsx")); err != nil {
+		t.Errorf("no return workbook: %v", err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"time"
 
+	"orgqa/ingest"
 	"orgqa/internal/config"
 	"orgqa/internal/delivery"
 	"orgqa/internal/faults"
@@ -82,10 +83,15 @@ func (e *env) session(ctx context.Context, command, output string, fn func(s *se
 	return s.finish(err)
 }
 
-// open records the runs that died before this one and numbers this one.
+// open brings the warehouse's tables up to this orgqa (a warehouse an older
+// orgqa wrote may lack some), records the runs that died before this one and
+// numbers this one.
 func (s *session) open(stale *runlock.Holder) error {
 	ctx, db := s.work, s.w.DB
 	if err := history.EnsureSchema(ctx, db); err != nil {
+		return err
+	}
+	if err := ingest.EnsureSchema(ctx, db); err != nil {
 		return err
 	}
 	var pending []runlock.Holder
