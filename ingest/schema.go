@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // provenance columns lead every loaded table: which load, report and cell a row came from.
@@ -99,6 +100,15 @@ const notesDDL = `CREATE TABLE IF NOT EXISTS load_notes (
 	note VARCHAR NOT NULL
 )`
 
+// capRejects cuts the rejected values stored before ingest capped them (a
+// 200 MB cell kept whole made every later export of rejects run out of
+// memory) as capValue would have. A value capValue cut is at most the limit
+// plus its mark, so it is never cut again.
+var capRejects = fmt.Sprintf(`UPDATE rejects
+	SET value = left(value, %[1]d) || '%[2]s' || replace(format('{:,}', length(value)), ',', '.') || '%[3]s'
+	WHERE length(value) > %[4]d`, maxRejectValue, capMarkHead, capMarkTail,
+	maxRejectValue+utf8.RuneCountInString(capMark(1_000_000_000)))
+
 // EnsureSchema creates the loaded tables, rejects and the load manifest if absent.
 func EnsureSchema(ctx context.Context, db *sql.DB) error {
 	stmts := []string{rejectsDDL, manifestDDL, conversionsDDL, notesDDL}
@@ -107,7 +117,7 @@ func EnsureSchema(ctx context.Context, db *sql.DB) error {
 	}
 	// columns added since the first warehouses were made
 	stmts = append(stmts, `ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS last_seen_at TIMESTAMP`,
-		`ALTER TABLE rejects ADD COLUMN IF NOT EXISTS row_key VARCHAR`)
+		`ALTER TABLE rejects ADD COLUMN IF NOT EXISTS row_key VARCHAR`, capRejects)
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("create schema: %w", err)

@@ -214,6 +214,15 @@ const maxTextLen = 4000
 // workbook of rejects carries it).
 const maxRejectValue = 1000
 
+// capMark says a rejected value was cut, and how long the cell was; the
+// schema's capRejects writes the same for values stored before the cap.
+func capMark(chars int) string { return capMarkHead + vnfmt.Int(int64(chars)) + capMarkTail }
+
+const (
+	capMarkHead = "… (đã cắt bớt, ô có "
+	capMarkTail = " ký tự)"
+)
+
 // capValue cuts a rejected value to maxRejectValue characters, saying so.
 func capValue(v string) string {
 	if len(v) <= maxRejectValue { // bytes ≥ characters
@@ -228,7 +237,7 @@ func capValue(v string) string {
 		_, size := utf8.DecodeRuneInString(v[i:])
 		i += size
 	}
-	return v[:i] + fmt.Sprintf("… (đã cắt bớt, ô có %s ký tự)", vnfmt.Int(int64(n)))
+	return v[:i] + capMark(n)
 }
 
 // problem is one thing wrong with one cell.

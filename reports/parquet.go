@@ -51,7 +51,7 @@ var parquetMarts = []parquetMart{
 		FROM mart_comment_rating_conflicts WHERE year = $year ORDER BY reporting_unit, org_code, member_code`},
 	{dir: "rejects", query: `SELECT report_year::INTEGER AS year, reporting_unit, source_file, source_sha256, sheet, source_sheet,
 		source_row::INTEGER AS source_row, column_letter, column_header,
-		CASE WHEN length(value) > 1000 THEN left(value, 1000) || '… (đã cắt bớt)' ELSE value END AS value, reason, load_id
+		value, reason, load_id
 		FROM rejects WHERE report_year = $year ORDER BY reporting_unit, sheet, source_row, column_letter, reason, load_id`},
 	{dir: "manifest", query: `SELECT report_year::INTEGER AS year, load_id, source_path, source_kind, sha256, files, reporting_unit,
 		rows_read, rows_accepted, rows_rejected, started_at, finished_at, outcome, message, replaced_by, last_seen_at

@@ -29,10 +29,6 @@ func RejectsDir(outDir string, year int) string {
 	return filepath.Join(outDir, "excel", "tra-lai", fmt.Sprint(year))
 }
 
-// maxRejectValue bounds a value shown in a rejects workbook or Parquet file;
-// ingest keeps no more since it capped values, but older warehouses may.
-const maxRejectValue = 1000
-
 // rejectLinesSQL is every problem of the year ($1), one row each: a cell of a
 // rejected row, a file that could not be loaded (unless a newer report of its
 // unit loaded), a note the unit must act on. Columns: unit, file, sheet, row,
@@ -49,8 +45,7 @@ func rejectLinesSQL() string {
 		)
 		SELECT r.reporting_unit AS unit, r.source_file AS file, r.sheet, r.source_row AS row,
 		       coalesce(r.column_letter, '') AS col, coalesce(r.column_header, '') AS header,
-		       CASE WHEN length(r.value) > ` + fmt.Sprint(maxRejectValue) + ` THEN left(r.value, ` + fmt.Sprint(maxRejectValue) + `) || '… (đã cắt bớt)'
-		            ELSE coalesce(r.value, '') END AS value,
+		       coalesce(r.value, '') AS value,
 		       r.reason, CASE r.sheet ` + strings.Join(order, " ") + ` ELSE 99 END AS sheet_order
 		FROM rejects r WHERE r.report_year = $1
 		UNION ALL
