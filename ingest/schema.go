@@ -103,11 +103,20 @@ const notesDDL = `CREATE TABLE IF NOT EXISTS load_notes (
 // capRejects cuts the rejected values stored before ingest capped them (a
 // 200 MB cell kept whole made every later export of rejects run out of
 // memory) as capValue would have. A value capValue cut is at most the limit
-// plus its mark, so it is never cut again.
-var capRejects = fmt.Sprintf(`UPDATE rejects
-	SET value = left(value, %[1]d) || '%[2]s' || replace(format('{:,}', length(value)), ',', '.') || '%[3]s'
-	WHERE length(value) > %[4]d`, maxRejectValue, capMarkHead, capMarkTail,
-	maxRejectValue+utf8.RuneCountInString(capMark(1_000_000_000)))
+// plus its mark, so it is never cut again. Rows are replaced rather than
+// updated: an UPDATE keeps the old 200 MB value for its undo, beyond the
+// memory limit.
+var capRejects = func() []string {
+	long := fmt.Sprintf("length(value) > %d", maxRejectValue+utf8.RuneCountInString(capMark(1_000_000_000)))
+	return []string{
+		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE capped_rejects AS
+			SELECT * REPLACE (left(value, %d) || '%s' || replace(format('{:,}', length(value)), ',', '.') || '%s' AS value)
+			FROM rejects WHERE %s`, maxRejectValue, capMarkHead, capMarkTail, long),
+		`DELETE FROM rejects WHERE ` + long,
+		`INSERT INTO rejects SELECT * FROM capped_rejects`,
+		`DROP TABLE capped_rejects`,
+	}
+}()
 
 // EnsureSchema creates the loaded tables, rejects and the load manifest if absent.
 func EnsureSchema(ctx context.Context, db *sql.DB) error {
@@ -117,7 +126,8 @@ func EnsureSchema(ctx context.Context, db *sql.DB) error {
 	}
 	// columns added since the first warehouses were made
 	stmts = append(stmts, `ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS last_seen_at TIMESTAMP`,
-		`ALTER TABLE rejects ADD COLUMN IF NOT EXISTS row_key VARCHAR`, capRejects)
+		`ALTER TABLE rejects ADD COLUMN IF NOT EXISTS row_key VARCHAR`)
+	stmts = append(stmts, capRejects...)
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("create schema: %w", err)
