@@ -317,17 +317,12 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 		}
 	}
 	orgs = kept
-	sort.Slice(orgs, func(i, j int) bool { // ties by code: the same input, the same workbook
-		if c := col.CompareString(unitName[orgs[i].parent], unitName[orgs[j].parent]); c != 0 {
+	sort.Slice(orgs, func(i, j int) bool {
+		a, b := orgs[i], orgs[j]
+		if c := cmpNamed(col, unitName[a.parent], a.parent, unitName[b.parent], b.parent); c != 0 {
 			return c < 0
 		}
-		if orgs[i].parent != orgs[j].parent {
-			return orgs[i].parent < orgs[j].parent
-		}
-		if c := col.CompareString(orgs[i].name, orgs[j].name); c != 0 {
-			return c < 0
-		}
-		return orgs[i].code < orgs[j].code
+		return cmpNamed(col, a.name, a.code, b.name, b.code) < 0
 	})
 	const sh = "Tổ chức cơ sở đảng"
 	values := &sheetWriter{cols: cols}

@@ -93,17 +93,12 @@ func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *style
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	sort.Slice(lines, func(i, j int) bool { // ties by code: the same input, the same workbook
-		if c := col.CompareString(lines[i].unitName, lines[j].unitName); c != 0 {
+	sort.Slice(lines, func(i, j int) bool {
+		a, b := lines[i], lines[j]
+		if c := cmpNamed(col, a.unitName, a.unit, b.unitName, b.unit); c != 0 {
 			return c < 0
 		}
-		if lines[i].unit != lines[j].unit {
-			return lines[i].unit < lines[j].unit
-		}
-		if c := col.CompareString(lines[i].name, lines[j].name); c != 0 {
-			return c < 0
-		}
-		return lines[i].code < lines[j].code
+		return cmpNamed(col, a.name, a.code, b.name, b.code) < 0
 	})
 	const sh = "Cần chú ý"
 	if _, err := f.NewSheet(sh); err != nil {
@@ -182,7 +177,7 @@ func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *sty
 	}
 	rows.Close()
 	sort.Slice(units, func(i, j int) bool {
-		return byNameThenCode(col, units[i].name, units[j].name, units[i].code, units[j].code)
+		return cmpNamed(col, units[i].name, units[i].code, units[j].name, units[j].code) < 0
 	})
 	data := make([][]any, len(units))
 	for i, u := range units {

@@ -277,13 +277,13 @@ func (w *sheetWriter) write(title, subtitle string, rows [][]any, total []any) e
 	return sw.Flush()
 }
 
-// byNameThenCode orders names the Vietnamese way, ties by code, so that the
-// same input gives the same workbook.
-func byNameThenCode(col *collate.Collator, a, b, codeA, codeB string) bool {
-	if c := col.CompareString(a, b); c != 0 {
-		return c < 0
+// cmpNamed orders named units the Vietnamese way by name, ties by code, so
+// that the same input gives the same workbook.
+func cmpNamed(col *collate.Collator, nameA, codeA, nameB, codeB string) int {
+	if c := col.CompareString(nameA, nameB); c != 0 {
+		return c
 	}
-	return codeA < codeB
+	return strings.Compare(codeA, codeB)
 }
 
 // printSetup prints a sheet on A4 landscape, one page wide, repeating the header rows.

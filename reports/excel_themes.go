@@ -68,7 +68,7 @@ func writeTheme(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, y
 		return err
 	}
 	sort.Slice(units, func(i, j int) bool {
-		return byNameThenCode(col, units[i].name, units[j].name, units[i].code, units[j].code)
+		return cmpNamed(col, units[i].name, units[i].code, units[j].name, units[j].code) < 0
 	})
 	if _, err := f.NewSheet(t.sheet); err != nil {
 		return err
