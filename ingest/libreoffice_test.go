@@ -1,11 +1,14 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"orgqa/internal/gen"
 )
 
 // TestLibreOfficeWorkbooks loads reports saved by LibreOffice and the same
@@ -70,4 +73,67 @@ func castAll(cols []string) []string {
 		out[i] = "coalesce(CAST(" + c + " AS VARCHAR), '∅') AS " + c
 	}
 	return out
+}
+
+// TestLibreOfficeWorkbookWithABadCharacter: the report LibreOffice saved (its
+// strings in a shared string table, as LibreOffice and Excel write them) with
+// a vertical tab pasted into one member's name. Rows read are what the file
+// holds — its members are the generator's, seed 21, unit 0100 — and each is
+// accepted or rejected: that member's row alone is rejected (with the rows
+// that hang on it, as echoes), the others load.
+func TestLibreOfficeWorkbookWithABadCharacter(t *testing.T) {
+	rep := gen.Generate(gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 21}, 0)
+	if rep.UnitCode != "0100" {
+		t.Fatalf("the generator's first unit is %s; testdata/libreoffice was made from 0100", rep.UnitCode)
+	}
+	count := map[string]int{}
+	for _, m := range rep.Members {
+		count[m.Name]++
+	}
+	victim := -1
+	for i, m := range rep.Members {
+		if count[m.Name] == 1 && i > 10 {
+			victim = i
+			break
+		}
+	}
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "libreoffice", "libreoffice-0100-2025.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "report.xlsx")
+	os.WriteFile(path, b, 0o644)
+	name := rep.Members[victim].Name
+	patchZip(t, path, "xl/sharedStrings.xml", func(b []byte) []byte {
+		if bytes.Count(b, []byte(">"+name+"<")) != 1 {
+			t.Fatalf("%q is not once in LibreOffice's shared strings", name)
+		}
+		return bytes.Replace(b, []byte(">"+name+"<"), []byte(">"+strings.Replace(name, " ", "\x0b", 1)+"<"), 1)
+	})
+	w := openTestWarehouse(t)
+	sum, err := quietLoader(w).LoadDir(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := sum.Files[0]
+	if f.Outcome != Loaded || f.Accepted+f.Rejected != f.Read {
+		t.Fatalf("%s: read %d, accepted %d, rejected %d (%v)", f.Outcome, f.Read, f.Accepted, f.Rejected, f.Err)
+	}
+	var accepted, rejected int
+	w.DB.QueryRow(`SELECT count(*) FROM members`).Scan(&accepted)
+	w.DB.QueryRow(`SELECT count(DISTINCT source_row) FROM rejects WHERE sheet = 'DangVien'`).Scan(&rejected)
+	if accepted+rejected != len(rep.Members) || rejected != 1 {
+		t.Fatalf("DangVien: %d accepted + %d rejected; the file holds %d members, one of them bad", accepted, rejected, len(rep.Members))
+	}
+	var reason, value, code string
+	w.DB.QueryRow(`SELECT reason, value, row_key FROM rejects WHERE sheet = 'DangVien'`).Scan(&reason, &value, &code)
+	if !strings.Contains(reason, "ký tự điều khiển U+000B") || !strings.Contains(value, "[U+000B]") || code != rep.Members[victim].Code {
+		t.Errorf("the reject: %q, value %q, key %q; want the vertical tab named, on member %s", reason, value, code, rep.Members[victim].Code)
+	}
+	var echoes int
+	w.DB.QueryRow(`SELECT count(*) FROM rejects WHERE sheet <> 'DangVien' AND reason NOT LIKE '%đã bị từ chối%'`).Scan(&echoes)
+	if echoes != 0 {
+		t.Errorf("%d other rejects that are not echoes of the bad row", echoes)
+	}
 }

@@ -134,7 +134,7 @@ func TestHostileNight(t *testing.T) {
 		"0505": `Mã đơn vị "G-TC" đã có trong báo cáo năm 2025 của đơn vị 0501`,
 		"0501": `Mã đơn vị "G-TC" của đơn vị cũng được đơn vị 0505 kê khai`,
 	} {
-		if text := cellsOf(t, filepath.Join(tl, "loi-du-lieu-"+unit+"-2025.xlsx")); !strings.Contains(text, want) {
+		if text := dumpWorkbook(t, filepath.Join(tl, "loi-du-lieu-"+unit+"-2025.xlsx")); !strings.Contains(text, want) {
 			t.Errorf("unit %s's return workbook does not say %q", unit, want)
 		}
 	}
