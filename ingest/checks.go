@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -21,6 +22,12 @@ type setState struct {
 	// rejected for each code (so a reference can say its target was rejected)
 	accepted map[*SheetSpec]map[string]bool
 	rejected map[*SheetSpec]map[string]int
+	// unpadded: per sheet, its accepted codes by their digits without leading
+	// zeros (built when a reference first misses); "" when two codes share them
+	unpadded map[*SheetSpec]map[string]string
+	// headersOnly: a sheet lacked required columns, so the report fails; the
+	// sheets after it are read only for their headers, to name all that is missing
+	headersOnly bool
 }
 
 func newSetState() *setState {
@@ -35,6 +42,9 @@ type sheetChecks struct {
 	what    string         // the key's header(s), as the reject names them
 	first   map[string]int // key → first row with it
 	refs    []refCheck
+	// codes read with their leading zeros restored: per column, each code
+	fixed     map[int]map[string]string
+	fixedRows map[int]int
 }
 
 type refCheck struct {
@@ -123,6 +133,11 @@ func (c *sheetChecks) check(vals []any, row int) (own string, _ *setProblem) {
 		if c.st.accepted[r.target][code] {
 			continue
 		}
+		if full, ok := c.st.restore(r.target, code); ok {
+			vals[r.col] = full // a code whose leading zeros were lost when it was typed as a number
+			c.restored(r.col, code, full)
+			continue
+		}
 		header := c.spec.Columns[r.col].Header
 		why := "không có trong sheet " + r.target.Name
 		if at, ok := c.st.rejected[r.target][code]; ok {
@@ -173,4 +188,67 @@ func tableSheet(table string) *SheetSpec {
 		}
 	}
 	return nil
+}
+
+// restore finds the one accepted code of target that code names once its
+// leading zeros are put back ("701" for "0701"): a code typed into a General
+// cell as a number. Never when two codes could be meant, nor for a code with
+// anything but digits.
+func (st *setState) restore(target *SheetSpec, code string) (string, bool) {
+	if !isDigits(code) {
+		return "", false
+	}
+	if st.unpadded == nil {
+		st.unpadded = map[*SheetSpec]map[string]string{}
+	}
+	idx := st.unpadded[target]
+	if idx == nil {
+		idx = map[string]string{}
+		for k := range st.accepted[target] {
+			if isDigits(k) && k[0] == '0' {
+				short := strings.TrimLeft(k, "0")
+				if _, two := idx[short]; two {
+					idx[short] = ""
+				} else {
+					idx[short] = k
+				}
+			}
+		}
+		st.unpadded[target] = idx
+	}
+	full := idx[strings.TrimLeft(code, "0")]
+	return full, full != "" && full != code
+}
+
+// restored records a code read with its zeros restored, for the file's note.
+func (c *sheetChecks) restored(col int, from, to string) {
+	if c.fixed == nil {
+		c.fixed, c.fixedRows = map[int]map[string]string{}, map[int]int{}
+	}
+	if c.fixed[col] == nil {
+		c.fixed[col] = map[string]string{}
+	}
+	c.fixed[col][from] = to
+	c.fixedRows[col]++
+}
+
+// restoredNotes says, per column, which codes were read with their zeros restored.
+func (c *sheetChecks) restoredNotes() []string {
+	var out []string
+	for col, m := range c.fixed {
+		var ex []string
+		for from, to := range m {
+			ex = append(ex, fmt.Sprintf("%q được đọc là %q", from, to))
+		}
+		sort.Strings(ex)
+		more := ""
+		if len(ex) > 3 {
+			more = fmt.Sprintf(" và %d mã khác", len(ex)-3)
+			ex = ex[:3]
+		}
+		out = append(out, fmt.Sprintf("Sheet %s: %d dòng có %s bị mất số 0 ở đầu (gõ thành số) — %s%s; hãy định dạng cột này là Văn bản (Text) để giữ số 0",
+			c.spec.Name, c.fixedRows[col], strings.ToLower(c.spec.Columns[col].Header[:1])+c.spec.Columns[col].Header[1:], strings.Join(ex, ", "), more))
+	}
+	sort.Strings(out)
+	return out
 }

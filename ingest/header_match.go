@@ -120,15 +120,19 @@ func quoteList(xs []string) string {
 	return strings.Join(q, ", ")
 }
 
-// headerFinder looks for the header row among the first rows of a sheet: the
-// first row that holds every required column. Title rows, merged cells and blank
-// rows above it are passed over.
+// headerFinder looks for the header among the first rows of a sheet: the
+// first row that, alone or with up to two rows right above it (the header block
+// of an official form), names every required column. Title rows, merged cells
+// and blank rows above it are passed over.
 type headerFinder struct {
 	spec     *SheetSpec
 	index    map[string]int
-	best     []string
+	best     []string     // the header names of the row that named the most columns
+	bestIdx  map[int]bool // the contract columns it named
 	bestHits int
 	searched int
+	above    [][]string // copies of the rows right above, nearest last
+	aboveEnd int        // the row number of above's last row
 }
 
 // maxHeaderSearch is how many rows may stand above the header.
@@ -142,49 +146,67 @@ func newHeaderFinder(spec *SheetSpec) (*headerFinder, error) {
 	return &headerFinder{spec: spec, index: n.columns[spec], bestHits: -1}, nil
 }
 
-// try matches one row; it returns the map when the row is the header.
-func (h *headerFinder) try(rowNum int, cells []string) *HeaderMap {
+// try matches one row, with the rows right above it; it returns the map when
+// the row ends a header, and the number of columns named.
+func (h *headerFinder) try(rowNum int, cells []string) (*HeaderMap, int) {
 	h.searched = rowNum
+	if h.aboveEnd != rowNum-1 {
+		h.above = h.above[:0]
+	}
+	block := append(append([][]string{}, h.above...), cells)
 	m := &HeaderMap{Spec: h.spec, Row: rowNum, Index: make([]int, len(h.spec.Columns))}
 	for i := range m.Index {
 		m.Index[i] = -1
 	}
 	hits := 0
-	for pos, c := range cells {
-		if c == "" {
-			continue
+	width := 0
+	for _, r := range block {
+		width = max(width, len(r))
+	}
+	var shown []string
+	for pos := 0; pos < width; pos++ {
+		names := headerNames(block, pos)
+		if len(names) > 0 {
+			shown = append(shown, names[0])
 		}
-		c, enc := DecodeLegacy(c, Unicode)
-		if i, ok := h.index[Fold(c)]; ok && m.Index[i] < 0 {
-			m.Index[i] = pos
-			hits++
-			if enc != Unicode {
-				m.Legacy = enc
+		for _, name := range names {
+			name, enc := DecodeLegacy(name, Unicode)
+			if i, ok := h.index[Fold(name)]; ok && m.Index[i] < 0 {
+				m.Index[i] = pos
+				hits++
+				if enc != Unicode {
+					m.Legacy = enc
+				}
+				break
 			}
 		}
 	}
 	if hits > h.bestHits {
-		h.bestHits, h.best = hits, nonEmpty(cells)
+		h.bestHits, h.best, h.bestIdx = hits, shown, map[int]bool{}
+		for i, p := range m.Index {
+			if p >= 0 {
+				h.bestIdx[i] = true
+			}
+		}
 	}
+	// keep this row for the next one
+	if len(h.above) == 2 {
+		h.above = h.above[1:]
+	}
+	h.above = append(h.above, append([]string(nil), cells...))
+	h.aboveEnd = rowNum
 	for i, c := range h.spec.Columns {
 		if c.Required && m.Index[i] < 0 {
-			return nil
+			return nil, hits
 		}
 	}
-	return m
+	return m, hits
 }
 
-func (h *headerFinder) missing() error {
+func (h *headerFinder) missing() *MissingHeaderError {
 	e := &MissingHeaderError{Sheet: h.spec.Name, Found: h.best, Searched: h.searched}
-	found := map[int]bool{}
-	for _, c := range h.best {
-		c, _ = DecodeLegacy(c, Unicode)
-		if i, ok := h.index[Fold(c)]; ok {
-			found[i] = true
-		}
-	}
 	for i, c := range h.spec.Columns {
-		if c.Required && !found[i] {
+		if c.Required && !h.bestIdx[i] {
 			e.Missing = append(e.Missing, c.Header)
 		}
 	}

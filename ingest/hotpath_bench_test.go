@@ -61,7 +61,7 @@ func BenchmarkHeaderMatch(b *testing.B) {
 		var hm *HeaderMap
 		for n, r := range rows {
 			if !blankRow(r) {
-				hm = f.try(n+1, r)
+				hm, _ = f.try(n+1, r)
 			}
 		}
 		if hm == nil {
@@ -74,7 +74,7 @@ func BenchmarkHeaderMatch(b *testing.B) {
 func BenchmarkParseRow(b *testing.B) {
 	spec := SheetByName("DangVien")
 	f, _ := newHeaderFinder(spec)
-	hm := f.try(1, memberHeader)
+	hm, _ := f.try(1, memberHeader)
 	colIdx := map[string]int{}
 	for i, c := range spec.Columns {
 		colIdx[c.Name] = i
@@ -104,7 +104,8 @@ func BenchmarkAppendRows(b *testing.B) {
 	}
 	spec := SheetByName("DangVien")
 	f, _ := newHeaderFinder(spec)
-	p := newRowParser(f.try(1, memberHeader), nil)
+	hm, _ := f.try(1, memberHeader)
+	p := newRowParser(hm, nil)
 	vals := make([]any, len(spec.Columns))
 	p.parse(memberRow, vals, nil)
 	row := make([]driver.Value, provenanceColumns+len(spec.Columns))

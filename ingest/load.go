@@ -339,17 +339,46 @@ func (l *Loader) loadWith(dc any, rr *reportReader, res *FileResult, st *setStat
 			rejects.Close()
 		}
 	}()
+	var missing []*missingColumns
 	for _, spec := range Contract {
 		ss := rr.sheets[spec]
 		if ss == nil {
 			continue
 		}
-		if err := l.appendSheet(dconn, rejects, spec, ss, res, st); err != nil {
+		err := l.appendSheet(dconn, rejects, spec, ss, res, st)
+		var mc *missingColumns
+		if errors.As(err, &mc) {
+			missing = append(missing, mc) // every sheet's missing columns are said at once
+			continue
+		}
+		if err != nil {
 			return err
 		}
 	}
+	if len(missing) > 0 {
+		return missingError(missing)
+	}
 	closed = true
 	return rejects.Close()
+}
+
+// missingColumns is a sheet with no header naming its required columns.
+type missingColumns struct {
+	ss *sheetSource
+	me *MissingHeaderError
+}
+
+func (m *missingColumns) Error() string { return m.me.Error() }
+
+// missingError is one error for every sheet whose required columns are
+// missing, so the unit mends them all before sending the report again.
+func missingError(ms []*missingColumns) error {
+	var msgs, reasons []string
+	for _, m := range ms {
+		msgs = append(msgs, m.ss.sheet+": "+m.me.Error())
+		reasons = append(reasons, vietnameseMissing(m.me))
+	}
+	return &FileError{Path: ms[0].ss.file, Sheet: ms[0].ss.sheet, Msg: strings.Join(msgs, "; "), Reason: strings.Join(reasons, "; ")}
 }
 
 // appendSheet loads one sheet. The ThongTin sheet comes first and names the unit
@@ -384,6 +413,24 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 	var hm *HeaderMap
 	var parser *rowParser
 	var checks *sheetChecks
+	// cand is a header found but not yet taken: a row of sub-headers right
+	// under it may name more columns (the header block of an official form)
+	var cand *HeaderMap
+	candHits := 0
+	underHeader := false      // the next row with something in it is the first under the header
+	sigFirst, sigLast := 0, 0 // a signature or footer block under the data
+	useHeader := func() error {
+		hm, cand = cand, nil
+		underHeader = true
+		if st.headersOnly {
+			return nil
+		}
+		parser = newRowParser(hm, colIdx)
+		parser.date1904 = ss.date1904
+		var err error
+		checks, err = st.sheet(spec)
+		return err
+	}
 	vals := make([]any, len(spec.Columns))
 	row := make([]driver.Value, provenanceColumns+len(spec.Columns))
 	var probs []problem
@@ -400,6 +447,11 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			var bad *RowError
 			if err != nil && !errors.As(err, &bad) {
 				return sheetError(ss, err, fmt.Sprintf("row %d", rowNum), fmt.Sprintf("Không đọc được dòng %d", rowNum))
+			}
+			if bad != nil && hm == nil && cand != nil {
+				if err := useHeader(); err != nil || st.headersOnly {
+					return err
+				}
 			}
 			if bad != nil {
 				if hm == nil { // not a data row (a title above the header): said, not counted
@@ -427,21 +479,48 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			}
 			if hm == nil {
 				if blankRow(cells) {
+					if cand != nil { // a blank row ends the header block
+						if err := useHeader(); err != nil || st.headersOnly {
+							return err
+						}
+					}
 					continue
 				}
-				if hm = finder.try(rowNum, cells); hm == nil && rowNum >= maxHeaderSearch {
-					break
-				}
-				if hm != nil {
-					parser = newRowParser(hm, colIdx)
-					parser.date1904 = ss.date1904
-					if checks, err = st.sheet(spec); err != nil {
+				h, hits := finder.try(rowNum, cells)
+				switch {
+				case cand != nil && h != nil && hits > candHits && rowNum == cand.Row+1:
+					cand, candHits = h, hits // a row of sub-headers: the header block goes on
+					continue
+				case cand != nil:
+					if err := useHeader(); err != nil || st.headersOnly {
 						return err
 					}
+					// this row is the first under the header
+				case h != nil:
+					cand, candHits = h, hits // the header, unless the row below names more columns
+					continue
+				case rowNum >= maxHeaderSearch:
+					return nil
+				default:
+					continue
 				}
-				continue
 			}
 			if blankRow(cells) || isTotalRow(cells) {
+				continue
+			}
+			if underHeader {
+				underHeader = false
+				if columnNumbers(cells) {
+					res.Notes = append(res.Notes, fmt.Sprintf("Sheet %s, dòng %d: dòng đánh số cột (%s) dưới dòng tiêu đề, đã bỏ qua",
+						spec.Name, rowNum, strings.Join(nonEmpty(cells)[:min(3, len(nonEmpty(cells)))], ", ")+"…"))
+					continue
+				}
+			}
+			if sigFirst == 0 && signatureStart(cells) || sigFirst > 0 && signatureRest(cells) {
+				if sigFirst == 0 {
+					sigFirst = rowNum
+				}
+				sigLast = rowNum
 				continue
 			}
 			dataRows++
@@ -494,9 +573,23 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				return fmt.Errorf("%s!%s row %d: %w", ss.file, ss.sheet, rowNum, err)
 			}
 		}
+		if cand != nil { // the header was the sheet's last row
+			return useHeader()
+		}
 		return nil
 	}()
 	res.Read += dataRows
+	if checks != nil {
+		for _, n := range checks.restoredNotes() {
+			res.warn(n)
+		}
+	}
+	if ss.computed > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("Sheet %s: %d ô công thức chưa có giá trị lưu sẵn, đã được tính khi đọc", spec.Name, ss.computed))
+	}
+	if sigFirst > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("Sheet %s, %s: phần chữ ký, nơi nhận cuối biểu, đã bỏ qua", spec.Name, rowSpan(sigFirst, sigLast)))
+	}
 	appClosed = true
 	if err := it.Close(); err != nil && appendErr == nil {
 		// the reader stopped early: rows the sheet holds were not read
@@ -509,8 +602,11 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 		return appendErr
 	}
 	if hm == nil && finder.searched > 0 { // rows, but none of them the header
-		me := finder.missing()
-		return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: me.Error(), Reason: vietnameseMissing(me)}
+		st.headersOnly = true // the report fails; the other sheets are only looked at for their headers
+		return &missingColumns{ss: ss, me: finder.missing()}
+	}
+	if st.headersOnly {
+		return nil
 	}
 	if spec.Required && dataRows == 0 && spec.Table != "file_info" { // ThongTin without its row fails below
 		if hm == nil {
@@ -622,13 +718,13 @@ func rowKey(spec *SheetSpec, hm *HeaderMap, cells []string) string {
 	return ""
 }
 
-func vietnameseMissing(err error) string {
-	var me *MissingHeaderError
-	if !errors.As(err, &me) {
-		return err.Error()
+func vietnameseMissing(me *MissingHeaderError) string {
+	found := "không có"
+	if len(me.Found) > 0 {
+		found = strings.Join(me.Found, ", ")
 	}
 	return fmt.Sprintf("Sheet %s thiếu cột bắt buộc: %s (dòng tiêu đề tìm thấy: %s)", me.Sheet,
-		strings.Join(me.Missing, ", "), strings.Join(me.Found, ", "))
+		strings.Join(me.Missing, ", "), found)
 }
 
 // identify takes the unit and year from ThongTin; a CSV set's file names must agree.

@@ -108,7 +108,7 @@ func readAhead(rr *reportReader) *reportReader {
 			}
 			ms.closeErr = it.Close()
 		}
-		mem.sheets[spec] = &sheetSource{file: ss.file, sha: ss.sha, sheet: ss.sheet, date1904: ss.date1904, open: ms.open}
+		mem.sheets[spec] = &sheetSource{file: ss.file, sha: ss.sha, sheet: ss.sheet, date1904: ss.date1904, open: ms.open, computed: ss.computed}
 	}
 	return mem
 }

@@ -267,6 +267,7 @@ type sheetSource struct {
 	sheet    string // the sheet's name as found
 	date1904 bool   // the workbook counts date serials from 01/01/1904
 	open     func() (rowIter, error)
+	computed int // formulas without a cached value that were computed on reading
 }
 
 // reportReader gives the contract sheets of one report.
@@ -328,7 +329,8 @@ func openWorkbook(path, sha string, lim Limits) (*reportReader, error) {
 				Reason: fmt.Sprintf("Hai sheet %q và %q cùng là sheet %s", prev.sheet, name, spec.Name)}
 		}
 		name := name
-		rr.sheets[spec] = &sheetSource{file: path, sha: sha, sheet: name, date1904: date1904, open: func() (rowIter, error) {
+		ss := &sheetSource{file: path, sha: sha, sheet: name, date1904: date1904}
+		ss.open = func() (rowIter, error) {
 			rows, err := f.Rows(name)
 			if err != nil {
 				return nil, err
@@ -342,8 +344,11 @@ func openWorkbook(path, sha string, lim Limits) (*reportReader, error) {
 				}
 				it = &verifiedRows{fast: fast, ref: ref, where: path + "!" + name}
 			}
-			return &xlsxRows{rows: it, maxColumns: lim.MaxColumns}, nil
-		}}
+			x := &xlsxRows{rows: it, maxColumns: lim.MaxColumns,
+				disp: &displayed{f: f, sheet: name, pads: map[int]int{}, computed: &ss.computed}}
+			return withMerges(x, sheetMerges(wb, f, name, fast.path), lim.MaxColumns), nil
+		}
+		rr.sheets[spec] = ss
 	}
 	return rr, nil
 }
@@ -359,13 +364,28 @@ type sheetRows interface {
 type xlsxRows struct {
 	rows       sheetRows
 	maxColumns int
+	disp       *displayed // numbers as their format shows them, formulas computed
 }
 
-func (x *xlsxRows) Next() bool { return x.rows.Next() }
+func (x *xlsxRows) Next() bool {
+	if x.rows.Next() {
+		x.disp.row++
+		return true
+	}
+	return false
+}
+
 func (x *xlsxRows) Cells() ([]string, error) {
 	c, err := x.rows.Columns()
 	if err == nil && len(c) > x.maxColumns {
 		return nil, fmt.Errorf("row has %d columns, more than the %d a report may have", len(c), x.maxColumns)
+	}
+	if err == nil {
+		if ex, ok := x.rows.(extrasRows); ok {
+			if uncalc, styled := ex.extras(); len(uncalc) > 0 || len(styled) > 0 {
+				x.disp.apply(c, uncalc, styled)
+			}
+		}
 	}
 	return c, err
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +24,9 @@ var errBadDate = errors.New("bad date")
 
 // ParseDate reads a date as units send it: an Excel serial (1900 date system, as
 // excelize returns raw date cells), text d/m/yyyy or dd/mm/yyyy (also with - or .),
-// or ISO yyyy-mm-dd with an optional time. The result is midnight UTC, the calendar
+// d/m/yy (two-digit years as Excel reads them: 00–29 → 20xx), yyyy/mm/dd or
+// yyyy.mm.dd, ISO yyyy-mm-dd with an optional time, or words: "ngày 8 tháng 6
+// năm 2025". The result is midnight UTC, the calendar
 // day itself: no time zone can move it to another day.
 func ParseDate(s string) (time.Time, error) { return parseDate(s, false) }
 
@@ -115,6 +118,9 @@ func isoDate(s string) (time.Time, error) {
 }
 
 func dmyDate(s string) (time.Time, error) {
+	if t, ok, err := wordDate(s); ok {
+		return t, err
+	}
 	sep := byte(0)
 	for i := 0; i < len(s); i++ {
 		if s[i] == '/' || s[i] == '-' || s[i] == '.' {
@@ -130,7 +136,7 @@ func dmyDate(s string) (time.Time, error) {
 		s = s[:sp]
 	}
 	parts := strings.Split(s, string(sep))
-	if len(parts) != 3 || len(parts[2]) != 4 || len(parts[0]) > 2 || len(parts[1]) > 2 {
+	if len(parts) != 3 {
 		return time.Time{}, errBadDate
 	}
 	for _, p := range parts {
@@ -138,11 +144,51 @@ func dmyDate(s string) (time.Time, error) {
 			return time.Time{}, errBadDate
 		}
 	}
-	d, _ := strconv.Atoi(parts[0])
-	m, _ := strconv.Atoi(parts[1])
-	y, _ := strconv.Atoi(parts[2])
-	return civil(y, m, d)
+	a, _ := strconv.Atoi(parts[0])
+	b, _ := strconv.Atoi(parts[1])
+	c, _ := strconv.Atoi(parts[2])
+	switch {
+	case len(parts[0]) == 4 && len(parts[1]) <= 2 && len(parts[2]) <= 2 && sep != '-':
+		return civil(a, b, c) // 2025/05/07, 2025.05.07 (yyyy-mm-dd is isoDate's)
+	case len(parts[0]) > 2 || len(parts[1]) > 2:
+		return time.Time{}, errBadDate
+	case len(parts[2]) == 4:
+		return civil(c, b, a)
+	case len(parts[2]) == 2:
+		return civil(twoDigitYear(c), b, a)
+	}
+	return time.Time{}, errBadDate
 }
+
+// twoDigitYear reads a year typed with two digits the way Excel does (its
+// default window): 00–29 are 2000–2029, 30–99 are 1930–1999. "22/07/25" is
+// 22/07/2025.
+func twoDigitYear(y int) int {
+	if y < 30 {
+		return 2000 + y
+	}
+	return 1900 + y
+}
+
+// wordDate reads a date written in words: "ngày 8 tháng 6 năm 2025", with or
+// without "ngày", diacritics or spaces ("8 thang 6 nam 2025"). ok says it was
+// such a text; err then says whether the day exists.
+func wordDate(s string) (time.Time, bool, error) {
+	if len(s) < 11 || isDigits(s[:1]) && !strings.ContainsAny(s, "tT") {
+		return time.Time{}, false, nil
+	}
+	m := wordDateForm.FindStringSubmatch(Fold(s))
+	if m == nil {
+		return time.Time{}, false, nil
+	}
+	d, _ := strconv.Atoi(m[1])
+	mo, _ := strconv.Atoi(m[2])
+	y, _ := strconv.Atoi(m[3])
+	t, err := civil(y, mo, d)
+	return t, true, err
+}
+
+var wordDateForm = regexp.MustCompile(`^(?:ngay)?(\d{1,2})thang(\d{1,2})nam(\d{4})$`)
 
 // civil builds a date, refusing days that do not exist (31/04, 29/02 in 2025).
 func civil(y, m, d int) (time.Time, error) {
@@ -253,6 +299,9 @@ func parseCell(c *Column, raw string) (any, string) { return parseCellIn(c, raw,
 
 // parseCellIn is parseCell in a workbook's date system.
 func parseCellIn(c *Column, raw string, date1904 bool) (any, string) {
+	if raw == uncalculated {
+		return nil, uncalculatedReason
+	}
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		if c.Required {

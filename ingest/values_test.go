@@ -36,7 +36,25 @@ func TestParseDate(t *testing.T) {
 		{"31/04/2025", time.Time{}, false}, // April has 30 days
 		{"00/01/2025", time.Time{}, false},
 		{"12/13/2025", time.Time{}, false}, // month 13 (a US date)
-		{"05/03/25", time.Time{}, false},   // two-digit year
+		{"05/03/25", d(2025, 3, 5), true},  // two-digit year: Excel's window
+		{"22/07/25", d(2025, 7, 22), true},
+		{"1/1/29", d(2029, 1, 1), true},
+		{"1/1/30", d(1930, 1, 1), true},
+		{"1/1/19", d(2019, 1, 1), true},
+		{"1/1/1", time.Time{}, false},
+		{"29/02/25", time.Time{}, false},
+		{"2025/05/07", d(2025, 5, 7), true}, // yyyy/mm/dd
+		{"2025.5.7", d(2025, 5, 7), true},
+		{"2025/02/30", time.Time{}, false},
+		{"2025/13/01", time.Time{}, false},
+		{"ngày 08 tháng 6 năm 2025", d(2025, 6, 8), true},
+		{"Ngày 8 tháng 6 năm 2025", d(2025, 6, 8), true},
+		{"8 tháng 6 năm 2025", d(2025, 6, 8), true},
+		{"ngày 8   tháng  06 năm 2025", d(2025, 6, 8), true},
+		{"ngay 8 thang 6 nam 2025", d(2025, 6, 8), true},
+		{"ngày 31 tháng 6 năm 2025", time.Time{}, false},
+		{"ngày 8 tháng 6", time.Time{}, false},
+		{"Long Hồ, ngày 24 tháng 01 năm 2026", time.Time{}, false}, // a place and date line, not a date cell
 		{"2025-3-5", time.Time{}, false},
 		{"2025-02-30", time.Time{}, false},
 		{"01/01/2101", time.Time{}, false},
@@ -140,7 +158,8 @@ func TestEnumLookup(t *testing.T) {
 }
 
 func FuzzParseDate(f *testing.F) {
-	for _, s := range []string{"45658", "05/03/2025", "2025-03-05", "29/02/2024", "60", "1.5", "31/12/9999"} {
+	for _, s := range []string{"45658", "05/03/2025", "2025-03-05", "29/02/2024", "60", "1.5", "31/12/9999",
+		"2025/05/07", "ngày 08 tháng 6 năm 2025", "22/07/25", "8 thang 6 nam 2025"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -391,6 +391,19 @@ type fastRows struct {
 	guarded   bool      // before handing over, the sheet was checked whole (checkSheetXML)
 	lastRow   int       // then: the number of its last row
 	exRows    int       // rows excelize returned
+
+	// what the row's raw values do not say, for the layer above (xlsxRows):
+	uncalc []int    // 1-based columns of formulas without a cached value
+	styled [][2]int // 1-based column and style of numbers with a style
+}
+
+// extras gives the current row's formulas without a value and styled numbers
+// (nothing after a hand-over to excelize).
+func (r *fastRows) extras() ([]int, [][2]int) {
+	if r.fellBack {
+		return nil, nil
+	}
+	return r.uncalc, r.styled
 }
 
 // newFastRows reads the sheet excelize's ex would read.
@@ -874,6 +887,7 @@ func rowNumber(attrs []attr) (int, bool) {
 func (r *fastRows) rowCells() error {
 	col := 0
 	r.cells = make([]string, 0, r.width) // a fresh slice: callers may keep rows
+	r.uncalc, r.styled = r.uncalc[:0], r.styled[:0]
 	for {
 		t, err := r.sc.token()
 		if err != nil {
@@ -924,6 +938,11 @@ func (r *fastRows) rowCells() error {
 					r.cells = append(r.cells, "")
 				}
 				r.cells = append(r.cells, val)
+				if c.hasF && c.v == "" && c.typ != "str" { // <v></v> or none: never calculated
+					r.uncalc = append(r.uncalc, col)
+				} else if c.style > 0 && (c.typ == "" || c.typ == "n") {
+					r.styled = append(r.styled, [2]int{col, c.style})
+				}
 			}
 		default:
 			return errFallback
@@ -933,6 +952,7 @@ func (r *fastRows) rowCells() error {
 
 type cellXML struct {
 	col   int // the column ref names, 0 until known
+	style int // the s attribute: the cell's format
 	typ   string
 	v     string
 	hasV  bool
@@ -967,6 +987,12 @@ func (c *cellXML) attrs(attrs []attr) error {
 			if !digits(a.value, 18) {
 				if _, err := strconv.ParseInt(string(a.value), 10, 64); err != nil {
 					return errFallback // excelize drops the cell's value
+				}
+				continue
+			}
+			if len(a.value) <= 6 {
+				for _, d := range a.value {
+					c.style = c.style*10 + int(d-'0')
 				}
 			}
 		case "t":
@@ -1719,6 +1745,8 @@ func (v *verifiedRows) Columns(...excelize.Options) ([]string, error) {
 	}
 	return a, errA
 }
+
+func (v *verifiedRows) extras() ([]int, [][2]int) { return v.fast.extras() }
 
 func (v *verifiedRows) Error() error {
 	if v.diverged || v.diverge() {

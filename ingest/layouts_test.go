@@ -1,0 +1,113 @@
+package ingest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// loadOne loads one file (copied into an inbox of its own) into a new
+// warehouse and returns its result and every contract table's rows as text:
+// the contract columns only, without where in the file each row stood, in a
+// fixed order. Two files of the same report dump the same.
+func loadOne(t *testing.T, src string) (FileResult, string) {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report"+filepath.Ext(src)), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := openTestWarehouse(t)
+	sum, err := quietLoader(w).LoadDir(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Files) != 1 {
+		t.Fatalf("%s: %d reports, problems %v", src, len(sum.Files), sum.Problems)
+	}
+	var all []string
+	for _, s := range Contract {
+		var cols []string
+		for _, c := range s.Columns {
+			cols = append(cols, c.Name)
+		}
+		rows, err := w.DB.Query("SELECT " + strings.Join(cols, " || '|' || ") + " AS line FROM (SELECT " +
+			strings.Join(castAll(cols), ", ") + " FROM " + s.Table + ") ORDER BY line")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var line string
+			rows.Scan(&line)
+			all = append(all, s.Table+": "+line)
+		}
+		rows.Close()
+	}
+	rows, err := w.DB.Query(`SELECT sheet || '|' || coalesce(column_header, '') || '|' || coalesce(value, '') || '|' || reason AS line FROM rejects ORDER BY line`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var line string
+		rows.Scan(&line)
+		all = append(all, "reject: "+line)
+	}
+	rows.Close()
+	return sum.Files[0], strings.Join(all, "\n")
+}
+
+// sameDump fails with the first line where two dumps differ.
+func sameDump(t *testing.T, name, want, got string) {
+	t.Helper()
+	if want == got {
+		return
+	}
+	a, b := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			t.Fatalf("%s: first difference at line %d:\nplain:  %s\nlayout: %s", name, i, a[i], b[i])
+		}
+	}
+	t.Fatalf("%s: plain %d lines, layout %d lines (last: %q / %q)", name, len(a), len(b), a[len(a)-1], b[len(b)-1])
+}
+
+// TestOfficeLayouts loads the same report laid out as offices lay it out
+// (testdata/layouts/make.py wrote each with openpyxl; LibreOffice saved the
+// .xls and .ods) and requires exactly the plain report's rows and rejects,
+// and a note where a layout was read past.
+func TestOfficeLayouts(t *testing.T) {
+	plainRes, plain := loadOne(t, filepath.Join("..", "testdata", "libreoffice", "excelize-0100-2025.xlsx"))
+	if plainRes.Outcome != Loaded || plainRes.Rejected != 0 {
+		t.Fatalf("plain report: %s, %d rejected, %v", plainRes.Outcome, plainRes.Rejected, plainRes.Err)
+	}
+	notes := map[string][]string{ // what the manifest must say about each
+		"column-numbers": {"Sheet DangVien, dòng 4: dòng đánh số cột"},
+		"signature":      {"Sheet DangVien, dòng 80–91: phần chữ ký", "Sheet SinhHoat, dòng 112–123: phần chữ ký"},
+		"codes":          {"Sheet GioiThieu: 18 dòng có mã đảng viên bị mất số 0 ở đầu (gõ thành số) — \"14\" được đọc là \"000000014\""},
+		"formulas":       {"Sheet SinhHoat: 107 ô công thức chưa có giá trị lưu sẵn, đã được tính khi đọc"},
+		"all":            {"dòng đánh số cột", "phần chữ ký", "được đọc là"},
+	}
+	for _, name := range []string{"header-block", "column-numbers", "merged-codes", "formulas", "signature", "dates", "codes", "all"} {
+		t.Run(name, func(t *testing.T) {
+			res, got := loadOne(t, filepath.Join("..", "testdata", "layouts", name+".xlsx"))
+			if res.Outcome != Loaded {
+				t.Fatalf("outcome %s: %v", res.Outcome, res.Err)
+			}
+			sameDump(t, name, plain, got)
+			if res.Read != plainRes.Read {
+				t.Errorf("rows read %d, plain %d", res.Read, plainRes.Read)
+			}
+			all := strings.Join(res.Notes, "\n")
+			for _, n := range notes[name] {
+				if !strings.Contains(all, n) {
+					t.Errorf("no note %q in:\n%s", n, all)
+				}
+			}
+		})
+	}
+}
