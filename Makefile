@@ -27,7 +27,7 @@ demo: build
 # A count of executions, not a duration: with a duration, go1.26's fuzz coordinator
 # can fail a clean run with "context deadline exceeded" on a busy machine
 # (golang/go#75804, fixed in Go 1.27).
-FUZZ_TARGETS := FuzzParseDate FuzzParseInt FuzzFold FuzzDecodeLegacy FuzzHeaderFinder FuzzSheetXML FuzzSharedStrings
+FUZZ_TARGETS := FuzzParseDate FuzzParseInt FuzzFold FuzzDecodeLegacy FuzzHeaderFinder FuzzSheetXML FuzzSharedStrings FuzzODSContent FuzzXLSRecords
 FUZZTIME     ?= 10000x
 
 test:

@@ -63,36 +63,95 @@ func cellRef(s string) (col, row int, ok bool) {
 	return col - 1, row, true
 }
 
-// merged gives every cell a merge covers the value of the merge's first cell,
-// as the sheet shows it: a code merged down over a cell's meetings counts for
-// each meeting, a header merged down counts for each header row.
-type merged struct {
-	rowIter
+// mergeFiller gives every cell a merge covers the value of the merge's first
+// cell, as the sheet shows it: a code merged down over a cell's meetings
+// counts for each meeting, a header merged down counts for each header row.
+// Merges are added before the row they start on is filled.
+type mergeFiller struct {
 	merges     []mergeRange // by top row
 	next       int          // merges[next:] have not started
 	active     []mergeRange
 	anchor     map[mergeRange]string
-	row        int
 	buf        []string
 	maxColumns int
 }
 
+func (m *mergeFiller) add(r mergeRange) {
+	if r.right >= m.maxColumns {
+		r.right = m.maxColumns - 1
+	}
+	if r.left <= r.right && (r.bottom > r.top || r.right > r.left) {
+		m.merges = append(m.merges, r)
+	}
+}
+
+// fill returns row's cells with the merges over it filled in (cells itself
+// when none covers it).
+func (m *mergeFiller) fill(row int, cells []string) []string {
+	live := m.active[:0]
+	for _, r := range m.active { // merges that ended above this row are done
+		if r.bottom >= row {
+			live = append(live, r)
+		} else {
+			delete(m.anchor, r)
+		}
+	}
+	m.active = live
+	for m.next < len(m.merges) && m.merges[m.next].top <= row {
+		r := m.merges[m.next]
+		m.next++
+		if r.bottom < row {
+			continue
+		}
+		v := ""
+		if r.top == row && r.left < len(cells) {
+			v = cells[r.left]
+		}
+		if m.anchor == nil {
+			m.anchor = map[mergeRange]string{}
+		}
+		m.anchor[r] = v
+		m.active = append(m.active, r)
+	}
+	if len(m.active) == 0 {
+		return cells
+	}
+	m.buf = append(m.buf[:0], cells...)
+	for _, r := range m.active {
+		v := m.anchor[r]
+		if v == "" {
+			continue
+		}
+		for len(m.buf) <= r.right {
+			m.buf = append(m.buf, "")
+		}
+		for c := r.left; c <= r.right; c++ {
+			if c != r.left || row != r.top {
+				m.buf[c] = v
+			}
+		}
+	}
+	return m.buf
+}
+
+// merged is a reader with the sheet's merges filled in.
+type merged struct {
+	rowIter
+	mergeFiller
+	row int
+}
+
 // withMerges wraps it when the sheet has merged cells.
 func withMerges(it rowIter, ms []mergeRange, maxColumns int) rowIter {
-	var keep []mergeRange
-	for _, m := range ms {
-		if m.right >= maxColumns {
-			m.right = maxColumns - 1
-		}
-		if m.left <= m.right && (m.bottom > m.top || m.right > m.left) {
-			keep = append(keep, m)
-		}
+	m := &merged{rowIter: it, mergeFiller: mergeFiller{maxColumns: maxColumns}}
+	for _, r := range ms {
+		m.add(r)
 	}
-	if len(keep) == 0 {
+	if len(m.merges) == 0 {
 		return it
 	}
-	sort.SliceStable(keep, func(i, j int) bool { return keep[i].top < keep[j].top })
-	return &merged{rowIter: it, merges: keep, anchor: map[mergeRange]string{}, maxColumns: maxColumns}
+	sort.SliceStable(m.merges, func(i, j int) bool { return m.merges[i].top < m.merges[j].top })
+	return m
 }
 
 func (m *merged) Next() bool {
@@ -105,48 +164,11 @@ func (m *merged) Next() bool {
 
 func (m *merged) Cells() ([]string, error) {
 	cells, err := m.rowIter.Cells()
-	// merges that ended above this row are done
-	live := m.active[:0]
-	for _, r := range m.active {
-		if r.bottom >= m.row {
-			live = append(live, r)
-		} else {
-			delete(m.anchor, r)
-		}
-	}
-	m.active = live
-	for m.next < len(m.merges) && m.merges[m.next].top <= m.row {
-		r := m.merges[m.next]
-		m.next++
-		if r.bottom < m.row {
-			continue
-		}
-		v := ""
-		if r.top == m.row && r.left < len(cells) {
-			v = cells[r.left]
-		}
-		m.anchor[r] = v
-		m.active = append(m.active, r)
-	}
-	if err != nil || len(m.active) == 0 {
+	filled := m.fill(m.row, cells)
+	if err != nil {
 		return cells, err
 	}
-	m.buf = append(m.buf[:0], cells...)
-	for _, r := range m.active {
-		v := m.anchor[r]
-		if v == "" {
-			continue
-		}
-		for len(m.buf) <= r.right {
-			m.buf = append(m.buf, "")
-		}
-		for c := r.left; c <= r.right; c++ {
-			if c != r.left || m.row != r.top {
-				m.buf[c] = v
-			}
-		}
-	}
-	return m.buf, nil
+	return filled, nil
 }
 
 // Encoding passes on what a CSV reader says.

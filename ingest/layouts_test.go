@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -109,5 +110,66 @@ func TestOfficeLayouts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLibreOfficeFormats loads the plain report and the all-layouts one as
+// LibreOffice saved them in .xls (BIFF8) and .ods: exactly the .xlsx
+// original's rows and rejects.
+func TestLibreOfficeFormats(t *testing.T) {
+	plainRes, plain := loadOne(t, filepath.Join("..", "testdata", "libreoffice", "excelize-0100-2025.xlsx"))
+	for _, name := range []string{"libreoffice-plain.xls", "libreoffice-plain.ods", "libreoffice-all.xls", "libreoffice-all.ods"} {
+		t.Run(name, func(t *testing.T) {
+			res, got := loadOne(t, filepath.Join("..", "testdata", "layouts", name))
+			if res.Outcome != Loaded {
+				t.Fatalf("outcome %s: %v", res.Outcome, res.Err)
+			}
+			sameDump(t, name, plain, got)
+			if res.Read != plainRes.Read {
+				t.Errorf("rows read %d, plain %d", res.Read, plainRes.Read)
+			}
+		})
+	}
+}
+
+// TestLibreOfficeConvertsLive converts, at test time, a report with one bad
+// row of each kind (messyBook) and a generated report with text dates to .xls
+// and .ods with the LibreOffice installed here, and requires the rows and the
+// rejects of the .xlsx original. .ci/run installs LibreOffice.
+func TestLibreOfficeConvertsLive(t *testing.T) {
+	soffice, err := exec.LookPath("soffice")
+	if err != nil {
+		t.Skip("SKIPPED: LibreOffice (soffice) is not installed; .ci/run installs it. The committed conversions in testdata/layouts are still tested.")
+	}
+	dir := t.TempDir()
+	messy := filepath.Join(dir, "messy.xlsx")
+	messyBook().write(t, messy)
+	texts := filepath.Join(dir, "texts.xlsx")
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "libreoffice", "excelize-0101-2025.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(texts, b, 0o644)
+	for _, src := range []string{messy, texts} {
+		wantRes, want := loadOne(t, src)
+		if src == messy && wantRes.Rejected < 5 {
+			t.Fatalf("the messy report has %d rejects; the test needs its bad rows", wantRes.Rejected)
+		}
+		for _, format := range []string{"xls:MS Excel 97", "ods"} {
+			ext := strings.Split(format, ":")[0]
+			out := filepath.Join(dir, ext)
+			cmd := exec.Command(soffice, "--headless", "-env:UserInstallation=file://"+filepath.Join(dir, "profile"),
+				"--convert-to", format, "--outdir", out, src)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("soffice: %v\n%s", err, b)
+			}
+			conv := filepath.Join(out, strings.TrimSuffix(filepath.Base(src), ".xlsx")+"."+ext)
+			res, got := loadOne(t, conv)
+			if res.Outcome != wantRes.Outcome || res.Read != wantRes.Read || res.Rejected != wantRes.Rejected {
+				t.Errorf("%s: %s read %d rejected %d; the .xlsx: %s read %d rejected %d", filepath.Base(conv),
+					res.Outcome, res.Read, res.Rejected, wantRes.Outcome, wantRes.Read, wantRes.Rejected)
+			}
+			sameDump(t, filepath.Base(conv), want, got)
+		}
 	}
 }

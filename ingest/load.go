@@ -6,8 +6,10 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -115,10 +117,11 @@ type Loader struct {
 // LoadDir loads every report found in dir. A broken report is recorded and the
 // others still load; the error is for the warehouse itself failing.
 func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
-	sources, problems, err := Discover(dir)
+	d, err := discover(dir)
 	if err != nil {
 		return nil, err
 	}
+	sources, problems := d.sources, d.problems
 	if err := EnsureSchema(ctx, l.DB); err != nil {
 		return nil, err
 	}
@@ -126,14 +129,14 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 		return nil, err
 	}
 	sum := &Summary{Problems: problems}
-	for _, p := range problems {
-		l.Log.Warn("skipped file", "error", p)
-	}
 	conn, err := l.DB.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
+	if err := l.unread(ctx, conn, problems, d.ignored); err != nil {
+		return nil, err
+	}
 	// A report, once begun, is loaded to its end: a cancelled ctx (SIGINT,
 	// SIGTERM) stops the loop between reports, never inside one.
 	work := context.WithoutCancel(ctx)
@@ -162,6 +165,71 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 		faults.Point("ingest.report")
 	}
 	return sum, nil
+}
+
+// Ignored is the manifest outcome of a file in the inbox of no format orgqa
+// reads (a note, a PDF): recorded once per content, so the unit can be told.
+const Ignored Outcome = "ignored"
+
+// unread records in the manifest every file of the inbox that is not read:
+// a file that cannot be a report (a CSV named against the rule, a folder that
+// cannot be read) as failed, a file of another format as ignored.
+func (l *Loader) unread(ctx context.Context, conn *sql.Conn, problems []error, ignored []string) error {
+	for _, p := range problems {
+		var fe *FileError
+		if !errors.As(p, &fe) {
+			fe = &FileError{Msg: p.Error(), Reason: "Không đọc được", Err: p}
+		}
+		l.Log.Warn("skipped file", "error", p)
+		res := FileResult{Source: Source{Path: fe.Path, Kind: kindOf(fe.Path), Files: []string{fe.Path}}, SHA256: unreadHash(fe.Path)}
+		if _, err := l.fail(ctx, conn, res, l.now(), fe); err != nil {
+			return err
+		}
+	}
+	for _, path := range ignored {
+		sha := unreadHash(path)
+		var n int
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM load_manifest WHERE outcome = 'ignored' AND source_path = ? AND sha256 = ?`,
+			path, sha).Scan(&n); err != nil {
+			return fmt.Errorf("manifest: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		l.Log.Info("not a report: ignored", "file", path)
+		ext := strings.ToLower(filepath.Ext(path))
+		if ext == "" {
+			ext = "(không có đuôi)"
+		}
+		msg := fmt.Sprintf("Không phải tệp báo cáo (định dạng %s): không đọc. Báo cáo gửi dưới dạng .xlsx, .xls, .ods hoặc CSV", ext)
+		if _, err := conn.ExecContext(ctx, `DELETE FROM load_manifest WHERE outcome = 'ignored' AND source_path = ?`, path); err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO load_manifest
+			SELECT coalesce(max(load_id), 0) + 1, ?, 'other', ?, ?::VARCHAR[], NULL, NULL, 0, 0, 0, ?, ?, 'ignored', ?, NULL, ? FROM load_manifest`,
+			path, sha, duckdbList([]string{path}), l.now(), l.now(), msg, l.now()); err != nil {
+			return fmt.Errorf("manifest: %w", err)
+		}
+	}
+	return nil
+}
+
+// unreadHash is a file's content hash, or for what cannot be hashed (a
+// folder, a broken link) one of its path.
+func unreadHash(path string) string {
+	if sha, err := fileSHA256(path); err == nil {
+		return sha
+	}
+	sum := sha256.Sum256([]byte("path:" + path))
+	return "path:" + hex.EncodeToString(sum[:])
+}
+
+func kindOf(path string) string {
+	switch ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), "."); ext {
+	case "xlsx", "xlsm", "xls", "ods", "csv":
+		return ext
+	}
+	return "other"
 }
 
 func (l *Loader) now() time.Time {

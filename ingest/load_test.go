@@ -271,6 +271,7 @@ func TestBrokenFilesFailAloneWithAReason(t *testing.T) {
 	noHeader.write(t, filepath.Join(dir, "no-header.xlsx"))
 	os.WriteFile(filepath.Join(dir, "0704_2025.csv"), []byte("a,b\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "old.xls"), []byte{0xD0, 0xCF, 0x11, 0xE0}, 0o644)
+	os.WriteFile(filepath.Join(dir, "cong-van.pdf"), []byte("%PDF-1.4"), 0o644)
 
 	w := openTestWarehouse(t)
 	sum, err := quietLoader(w).LoadDir(context.Background(), dir)
@@ -291,7 +292,7 @@ func TestBrokenFilesFailAloneWithAReason(t *testing.T) {
 		"no-members.xlsx":     "no sheet DangVien",
 		"no-header.xlsx":      `missing "Mã chi bộ", "Đang công tác"`,
 		"0704_2025.csv":       "CSV file name must be",
-		"old.xls":             "legacy .xls",
+		"old.xls":             "not a readable .xls workbook",
 	}
 	var names []string
 	for n := range reasons {
@@ -311,8 +312,22 @@ func TestBrokenFilesFailAloneWithAReason(t *testing.T) {
 	}
 	var failed int
 	w.DB.QueryRow(`SELECT count(*) FROM load_manifest WHERE outcome = 'failed'`).Scan(&failed)
-	if failed != 3 {
-		t.Errorf("manifest records %d failed reports, want 3", failed)
+	if failed != 5 { // the three reports, the misnamed CSV and the broken .xls
+		t.Errorf("manifest records %d failed files, want 5", failed)
+	}
+	// a file of another format is recorded once, as ignored, with what to send instead
+	for run := 0; run < 2; run++ {
+		if run == 1 {
+			if _, err := quietLoader(w).LoadDir(context.Background(), dir); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n int
+		var msg string
+		w.DB.QueryRow(`SELECT count(*), any_value(message) FROM load_manifest WHERE outcome = 'ignored'`).Scan(&n, &msg)
+		if n != 1 || !strings.Contains(msg, "Không phải tệp báo cáo (định dạng .pdf)") {
+			t.Errorf("run %d: %d ignored rows, message %q; want one for cong-van.pdf", run+1, n, msg)
+		}
 	}
 	var leaked int
 	w.DB.QueryRow(`SELECT count(*) FROM members WHERE reporting_unit <> '0701'`).Scan(&leaked)

@@ -30,7 +30,7 @@ import (
 // sent for one year.
 type Source struct {
 	Path    string   // the workbook, or dir/<unit>_<year>_*.csv for a CSV set
-	Kind    string   // "xlsx" or "csv"
+	Kind    string   // "xlsx", "xls", "ods" or "csv"
 	Files   []string // the physical files
 	ModTime time.Time
 	// for a CSV set, what its file names say
@@ -80,16 +80,26 @@ var csvName = regexp.MustCompile(`^(.+)_(\d{4})_([^_]+)\.[cC][sS][vV]$`)
 // is a problem of its own, and the rest of the inbox is still read. Only dir
 // itself failing to be read is an error.
 func Discover(dir string) ([]Source, []error, error) {
-	d := discovery{csvSets: map[string]*Source{}}
+	d, err := discover(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d.sources, d.problems, nil
+}
+
+// discover is Discover, also listing the files that are no report (a note,
+// a PDF, a Word file): the manifest records them as ignored.
+func discover(dir string) (*discovery, error) {
+	d := &discovery{csvSets: map[string]*Source{}}
 	root, err := os.Stat(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("discover %s: %w", dir, err)
+		return nil, fmt.Errorf("discover %s: %w", dir, err)
 	}
 	if !root.IsDir() {
-		return nil, nil, fmt.Errorf("discover %s: not a folder", dir)
+		return nil, fmt.Errorf("discover %s: not a folder", dir)
 	}
 	if err := d.walk(dir, []os.FileInfo{root}); err != nil {
-		return nil, nil, fmt.Errorf("discover %s: %w", dir, err)
+		return nil, fmt.Errorf("discover %s: %w", dir, err)
 	}
 	for _, s := range d.csvSets {
 		sort.Strings(s.Files)
@@ -101,12 +111,14 @@ func Discover(dir string) ([]Source, []error, error) {
 		}
 		return d.sources[i].Path < d.sources[j].Path
 	})
-	return d.sources, d.problems, nil
+	sort.Strings(d.ignored)
+	return d, nil
 }
 
 type discovery struct {
 	sources  []Source
 	problems []error
+	ignored  []string // files of no format orgqa reads
 	csvSets  map[string]*Source
 }
 
@@ -163,9 +175,9 @@ func (d *discovery) file(path, name string, info os.FileInfo) {
 	case ".xlsx", ".xlsm":
 		d.sources = append(d.sources, Source{Path: path, Kind: "xlsx", Files: []string{path}, ModTime: info.ModTime()})
 	case ".xls":
-		d.problems = append(d.problems, &FileError{Path: path,
-			Msg:    "legacy .xls workbook: save it as .xlsx",
-			Reason: "Tệp Excel định dạng cũ (.xls): hãy lưu lại thành .xlsx"})
+		d.sources = append(d.sources, Source{Path: path, Kind: "xls", Files: []string{path}, ModTime: info.ModTime()})
+	case ".ods":
+		d.sources = append(d.sources, Source{Path: path, Kind: "ods", Files: []string{path}, ModTime: info.ModTime()})
 	case ".csv":
 		m := csvName.FindStringSubmatch(name)
 		if m == nil {
@@ -185,6 +197,8 @@ func (d *discovery) file(path, name string, info os.FileInfo) {
 		if info.ModTime().After(set.ModTime) {
 			set.ModTime = info.ModTime()
 		}
+	default:
+		d.ignored = append(d.ignored, path)
 	}
 }
 
@@ -284,6 +298,10 @@ func openReport(src Source, shas map[string]string, lim Limits) (*reportReader, 
 		return openWorkbook(src.Files[0], shas[src.Files[0]], lim)
 	case "csv":
 		return openCSVSet(src, shas, lim)
+	case "ods":
+		return openODS(src.Files[0], shas[src.Files[0]], lim)
+	case "xls":
+		return openXLS(src.Files[0], shas[src.Files[0]], lim)
 	}
 	return nil, fmt.Errorf("unknown source kind %q", src.Kind)
 }
@@ -438,7 +456,7 @@ func hashSource(src Source) (sourceHashes, error) {
 		h.files[f] = sha
 		lines = append(lines, filepath.Base(f)+" "+sha)
 	}
-	if src.Kind == "xlsx" {
+	if src.Kind != "csv" { // one file: its own hash
 		h.report = h.files[src.Files[0]]
 		return h, nil
 	}
