@@ -93,6 +93,10 @@ func readXLS(path string, max int64) (*xlsBook, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if isZip(path) {
+		return nil, &FileError{Path: path, Msg: "an .xlsx workbook named .xls",
+			Reason: "Tệp là .xlsx nhưng mang đuôi .xls: hãy đổi đuôi tệp thành .xlsx"}
+	}
 	doc, err := mscfb.New(f)
 	if err != nil {
 		return nil, err
@@ -117,10 +121,6 @@ func readXLS(path string, max int64) (*xlsBook, error) {
 		}
 	}
 	if data == nil {
-		if isZip(path) {
-			return nil, &FileError{Path: path, Msg: "an .xlsx workbook named .xls",
-				Reason: "Tệp là .xlsx nhưng mang đuôi .xls: hãy đổi đuôi tệp thành .xlsx"}
-		}
 		return nil, errors.New("no Workbook stream")
 	}
 	bk := &xlsBook{data: data, formats: map[int]string{}}

@@ -417,7 +417,8 @@ func newFastRows(w *workbookFast, sheet string, ex *excelize.Rows) *fastRows {
 	fr.path = path
 	if v, ok := w.f.Pkg.Load(path); ok {
 		b, _ := v.([]byte)
-		fr.sc = scanner{buf: b, eof: true}
+		// a UTF-8 byte-order mark (sheets written by .NET programs) is not text
+		fr.sc = scanner{buf: bytes.TrimPrefix(b, utf8BOM), eof: true}
 		return fr
 	}
 	// a large sheet excelize keeps in a temporary file: stream it from the zip
@@ -432,9 +433,15 @@ func newFastRows(w *workbookFast, sheet string, ex *excelize.Rows) *fastRows {
 		return fr
 	}
 	fr.closer = rc
-	fr.sc = scanner{src: bufio.NewReaderSize(rc, 1<<16), buf: make([]byte, 0, 1<<16)}
+	br := bufio.NewReaderSize(rc, 1<<16)
+	if head, _ := br.Peek(len(utf8BOM)); bytes.Equal(head, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	fr.sc = scanner{src: br, buf: make([]byte, 0, 1<<16)}
 	return fr
 }
+
+var utf8BOM = []byte("\xEF\xBB\xBF")
 
 // Next moves to the next row, blank rows included, as excelize's Rows.Next.
 func (r *fastRows) Next() bool {
@@ -938,7 +945,9 @@ func (r *fastRows) rowCells() error {
 					r.cells = append(r.cells, "")
 				}
 				r.cells = append(r.cells, val)
-				if c.hasF && c.v == "" && c.typ != "str" { // <v></v> or none: never calculated
+				// no <v>, or an empty one on a cell not typed as text: never calculated
+				// (excelize writes t="str" and no <v>; openpyxl <v></v>)
+				if c.hasF && (!c.hasV || c.v == "" && c.typ != "str") {
 					r.uncalc = append(r.uncalc, col)
 				} else if c.style > 0 && (c.typ == "" || c.typ == "n") {
 					r.styled = append(r.styled, [2]int{col, c.style})

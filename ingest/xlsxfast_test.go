@@ -18,6 +18,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"orgqa/internal/gen"
+	"orgqa/internal/xlsxpatch"
 )
 
 // The fast sheet reader (xlsxfast.go) against excelize, the reference: for
@@ -131,6 +132,16 @@ func TestFastReaderOnTestWorkbooks(t *testing.T) {
 	messy := filepath.Join(dir, "messy.xlsx")
 	messyBook().write(t, messy)
 	files = append(files, messy)
+	// sheets written by .NET programs start with a UTF-8 byte-order mark
+	bom := filepath.Join(dir, "bom.xlsx")
+	messyBook().write(t, bom)
+	for i := 1; i <= 10; i++ {
+		part := fmt.Sprintf("xl/worksheets/sheet%d.xml", i)
+		if err := xlsxpatch.Rewrite(bom, part, func(b []byte) []byte { return append([]byte("\xEF\xBB\xBF"), b...) }); err != nil {
+			break
+		}
+	}
+	files = append(files, bom)
 	for _, p := range files {
 		fast, total := compareSheets(t, p, 1<<20)
 		if total == 0 {
