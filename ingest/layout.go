@@ -299,6 +299,9 @@ var signatureTitles = []string{
 }
 
 func signaturePhrase(c string) bool {
+	if c[0] >= '0' && c[0] <= '9' {
+		return false // an STT or a code: decided without allocating, as this runs on every data row
+	}
 	up := strings.ToUpper(c)
 	for _, p := range []string{"T/M", "TM.", "TM ", "K/T", "KT.", "KT ", "Q.", "TL.", "T/L"} {
 		if strings.HasPrefix(up, p) && len([]rune(c)) > len(p)+2 {
