@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,24 +32,7 @@ func loadOne(t *testing.T, src string) (FileResult, string) {
 	if len(sum.Files) != 1 {
 		t.Fatalf("%s: %d reports, problems %v", src, len(sum.Files), sum.Problems)
 	}
-	var all []string
-	for _, s := range Contract {
-		var cols []string
-		for _, c := range s.Columns {
-			cols = append(cols, c.Name)
-		}
-		rows, err := w.DB.Query("SELECT " + strings.Join(cols, " || '|' || ") + " AS line FROM (SELECT " +
-			strings.Join(castAll(cols), ", ") + " FROM " + s.Table + ") ORDER BY line")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var line string
-			rows.Scan(&line)
-			all = append(all, s.Table+": "+line)
-		}
-		rows.Close()
-	}
+	all := contractRows(t, w.DB)
 	rows, err := w.DB.Query(`SELECT sheet || '|' || coalesce(column_header, '') || '|' || coalesce(value, '') || '|' || reason AS line FROM rejects ORDER BY line`)
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +44,31 @@ func loadOne(t *testing.T, src string) (FileResult, string) {
 	}
 	rows.Close()
 	return sum.Files[0], strings.Join(all, "\n")
+}
+
+// contractRows is every row of the contract tables as text, lead columns
+// (provenance, when asked) then the contract's, in order.
+func contractRows(t *testing.T, db *sql.DB, lead ...string) []string {
+	t.Helper()
+	var all []string
+	for _, s := range Contract {
+		cols := append([]string(nil), lead...)
+		for _, c := range s.Columns {
+			cols = append(cols, c.Name)
+		}
+		rows, err := db.Query("SELECT " + strings.Join(cols, " || '|' || ") + " AS line FROM (SELECT " +
+			strings.Join(castAll(cols), ", ") + " FROM " + s.Table + ") ORDER BY " + strings.Join(append(lead, "line"), ", "))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var line string
+			rows.Scan(&line)
+			all = append(all, s.Table+": "+line)
+		}
+		rows.Close()
+	}
+	return all
 }
 
 // sameDump fails with the first line where two dumps differ.

@@ -33,35 +33,10 @@ func TestLibreOfficeWorkbooks(t *testing.T) {
 				if f := sum.Files[0]; f.Outcome != Loaded || f.Rejected != 0 || f.Read < 100 {
 					t.Fatalf("%s: outcome %s, read %d, rejected %d, %v", author, f.Outcome, f.Read, f.Rejected, f.Err)
 				}
-				var all []string
-				for _, s := range Contract {
-					cols := []string{"source_sheet", "source_row"}
-					for _, c := range s.Columns {
-						cols = append(cols, c.Name)
-					}
-					rows, err := w.DB.Query("SELECT " + strings.Join(cols, " || '|' || ") + " FROM (SELECT " +
-						strings.Join(castAll(cols), ", ") + " FROM " + s.Table + ") ORDER BY source_row")
-					if err != nil {
-						t.Fatal(err)
-					}
-					for rows.Next() {
-						var line string
-						rows.Scan(&line)
-						all = append(all, s.Table+": "+line)
-					}
-					rows.Close()
-				}
+				all := contractRows(t, w.DB, "source_sheet", "source_row")
 				dump[author] = strings.Join(all, "\n")
 			}
-			if dump["excelize"] != dump["libreoffice"] {
-				a, b := strings.Split(dump["excelize"], "\n"), strings.Split(dump["libreoffice"], "\n")
-				for i := 0; i < len(a) && i < len(b); i++ {
-					if a[i] != b[i] {
-						t.Fatalf("first difference at line %d:\nexcelize:    %s\nlibreoffice: %s", i, a[i], b[i])
-					}
-				}
-				t.Fatalf("excelize %d rows, libreoffice %d rows", len(a), len(b))
-			}
+			sameDump(t, "excelize / libreoffice", dump["excelize"], dump["libreoffice"])
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,33 +32,11 @@ func TestOfficeFormatsSameMetrics(t *testing.T) {
 			t.Fatalf("%s: exit %d\n%s", name, code, stderr)
 		}
 		db := openWarehouse(t, wh)
+		// what a run, a load or a clock sets is left out: the rest must match
+		keep := `COLUMNS(c -> c NOT LIKE '%_at' AND c NOT LIKE '%load_id%' AND c <> 'run_id')`
 		var lines []string
-		for _, q := range []string{
-			`SELECT * FROM mart_metrics ORDER BY ALL`,
-			`SELECT * FROM mart_org_assessment ORDER BY ALL`,
-		} {
-			rows, err := db.Query(q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cols, _ := rows.Columns()
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			for rows.Next() {
-				rows.Scan(ptrs...)
-				var parts []string
-				for i, c := range cols {
-					if strings.HasSuffix(c, "_at") || strings.Contains(c, "load_id") || c == "run_id" {
-						continue
-					}
-					parts = append(parts, c+"="+strings.TrimSpace(strings.ReplaceAll(fmtAny(vals[i]), "\n", " ")))
-				}
-				lines = append(lines, strings.Join(parts, " "))
-			}
-			rows.Close()
+		for _, table := range []string{"mart_metrics", "mart_org_assessment"} {
+			lines = append(lines, rowsText(t, db, table, `SELECT CAST(`+keep+` AS VARCHAR) FROM `+table+` ORDER BY ALL`)...)
 		}
 		if len(lines) < 10 {
 			t.Fatalf("%s: %d metric rows", name, len(lines))
@@ -77,11 +54,4 @@ func TestOfficeFormatsSameMetrics(t *testing.T) {
 			t.Fatalf("%s: %d lines, plain %d", name, len(b), len(a))
 		}
 	}
-}
-
-func fmtAny(v any) string {
-	if v == nil {
-		return "∅"
-	}
-	return fmt.Sprint(v)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -108,24 +109,34 @@ func dumpRows(t *testing.T, wh, skip string) string {
 	db := openWarehouse(t, wh)
 	var out []string
 	for _, table := range []string{"file_info", "units", "members", "letters", "comments", "meetings", "inspections", "disciplines", "ratings", "rejects"} {
-		rows, err := db.Query(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM `+table+` WHERE reporting_unit <> ? ORDER BY ALL`, skip)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			rows.Scan(ptrs...)
-			out = append(out, table+fmt.Sprint(vals...))
-		}
-		rows.Close()
+		out = append(out, rowsText(t, db, table, `SELECT CAST(COLUMNS(*) AS VARCHAR) FROM `+table+` WHERE reporting_unit <> ? ORDER BY ALL`, skip)...)
 	}
 	db.Close()
 	return strings.Join(out, "\n")
+}
+
+// rowsText runs q and gives each row as text, prefixed.
+func rowsText(t *testing.T, db *sql.DB, prefix, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.Query(q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var out []string
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, prefix+fmt.Sprint(vals...))
+	}
+	return out
 }
 
 func TestReplacingOneUnitTouchesOnlyItsRows(t *testing.T) {
