@@ -97,6 +97,11 @@ func readXLS(path string, max int64) (*xlsBook, error) {
 		return nil, &FileError{Path: path, Msg: "an .xlsx workbook named .xls",
 			Reason: "Tệp là .xlsx nhưng mang đuôi .xls: hãy đổi đuôi tệp thành .xlsx"}
 	}
+	if head, err := readHead(path, 2); err == nil && head[1] <= 0x08 && head[0] == 0x09 && head[1]%2 == 0 {
+		// a BOF record outside an OLE file: Excel 2.x–4.0 (BIFF2–4)
+		return nil, &FileError{Path: path, Msg: "an Excel 2.x-4.0 workbook (BIFF2-4)",
+			Reason: "Tệp Excel định dạng quá cũ (Excel 4.0 trở về trước): hãy mở bằng Excel hoặc LibreOffice và lưu lại thành .xlsx"}
+	}
 	doc, err := mscfb.New(f)
 	if err != nil {
 		return nil, err
@@ -470,8 +475,12 @@ func (bk *xlsBook) sheet(off int, lim Limits) ([][]string, []mergeRange, error) 
 				err = add(row, col, s)
 			}
 		case recBoolErr:
-			if row, col, _, ok := rc(); ok && len(body) >= 8 && body[7] == 0 {
-				err = add(row, col, map[bool]string{true: "TRUE", false: "FALSE"}[body[6] != 0])
+			if row, col, _, ok := rc(); ok && len(body) >= 8 {
+				if body[7] == 0 {
+					err = add(row, col, map[bool]string{true: "TRUE", false: "FALSE"}[body[6] != 0])
+				} else {
+					err = add(row, col, xlsError(body[6]))
+				}
 			}
 		case recFormula:
 			if row, col, xf, ok := rc(); ok && len(body) >= 14 {
@@ -485,6 +494,8 @@ func (bk *xlsBook) sheet(off int, lim Limits) ([][]string, []mergeRange, error) 
 					pendingFormula = [2]int{row, col}
 				case 1:
 					err = add(row, col, map[bool]string{true: "TRUE", false: "FALSE"}[res[2] != 0])
+				case 2:
+					err = add(row, col, xlsError(res[2]))
 				}
 			}
 		case recString:
@@ -542,6 +553,28 @@ func (bk *xlsBook) sheet(off int, lim Limits) ([][]string, []mergeRange, error) 
 		rows[c.row] = r
 	}
 	return rows, merges, nil
+}
+
+// xlsError is an error value as Excel shows it (and .xlsx stores it): the
+// unit sees "#DIV/0!", and so does the reason its row is rejected for.
+func xlsError(code byte) string {
+	switch code {
+	case 0x00:
+		return "#NULL!"
+	case 0x07:
+		return "#DIV/0!"
+	case 0x0F:
+		return "#VALUE!"
+	case 0x17:
+		return "#REF!"
+	case 0x1D:
+		return "#NAME?"
+	case 0x24:
+		return "#NUM!"
+	case 0x2A:
+		return "#N/A"
+	}
+	return "#N/A"
 }
 
 func cellName(row, col int) string { return ColumnLetter(col) + strconv.Itoa(row+1) }
