@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -387,6 +388,8 @@ func (o *odsRows) cellValue(se xml.StartElement) (string, error) {
 			value = a.Value
 		case "date-value":
 			date = a.Value
+		case "time-value":
+			date = odsTime(a.Value)
 		case "boolean-value":
 			boolean = a.Value
 		case "string-value":
@@ -405,7 +408,10 @@ func (o *odsRows) cellValue(se xml.StartElement) (string, error) {
 			return text, nil // a code shown with its zeros
 		}
 		return value, nil
-	case "date":
+	case "date", "time":
+		if date == "" {
+			return text, nil
+		}
 		return date, nil
 	case "boolean":
 		return boolean, nil
@@ -484,3 +490,18 @@ func repeatedC(se xml.StartElement) int {
 	}
 	return 1
 }
+
+// odsTime turns a time-value ("PT10H10M10S", an ISO 8601 duration) into the
+// day fraction an .xlsx time cell holds, as text; "" when it is not one.
+func odsTime(v string) string {
+	m := odsDuration.FindStringSubmatch(v)
+	if m == nil {
+		return ""
+	}
+	h, _ := strconv.ParseFloat(m[1], 64)
+	mi, _ := strconv.ParseFloat(m[2], 64)
+	sec, _ := strconv.ParseFloat(m[3], 64)
+	return strconv.FormatFloat((h*3600+mi*60+sec)/86400, 'f', -1, 64)
+}
+
+var odsDuration = regexp.MustCompile(`^-?PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$`)

@@ -107,16 +107,14 @@ func readXLS(path string, max int64) (*xlsBook, error) {
 		return nil, err
 	}
 	var data []byte
+	biff5 := false
 	for entry, err := doc.Next(); err == nil; entry, err = doc.Next() {
-		switch entry.Name {
-		case "EncryptionInfo", "EncryptedPackage":
+		switch strings.ToLower(entry.Name) { // some writers spell it WORKBOOK
+		case "encryptioninfo", "encryptedpackage":
 			return nil, errXLSEncrypted
-		case "Book":
-			if data == nil {
-				return nil, &FileError{Path: path, Msg: "an Excel 5.0/95 workbook (BIFF5)",
-					Reason: "Tệp Excel 5.0/95 quá cũ: hãy mở bằng Excel hoặc LibreOffice và lưu lại thành .xlsx"}
-			}
-		case "Workbook":
+		case "book":
+			biff5 = true
+		case "workbook":
 			if entry.Size > max {
 				return nil, fmt.Errorf("the Workbook stream is %d bytes, more than %d", entry.Size, max)
 			}
@@ -124,6 +122,10 @@ func readXLS(path string, max int64) (*xlsBook, error) {
 				return nil, err
 			}
 		}
+	}
+	if data == nil && biff5 {
+		return nil, &FileError{Path: path, Msg: "an Excel 5.0/95 workbook (BIFF5)",
+			Reason: "Tệp Excel 5.0/95 quá cũ: hãy mở bằng Excel hoặc LibreOffice và lưu lại thành .xlsx"}
 	}
 	if data == nil {
 		return nil, errors.New("no Workbook stream")
@@ -380,6 +382,9 @@ func (bk *xlsBook) readSST(segs segments) error {
 	}
 	bk.sst = make([]string, 0, min(n, 1<<16))
 	for i := 0; i < n; i++ {
+		if r.left() == 0 && r.i >= len(r.segs)-1 {
+			break // fewer strings than the count says (some writers overcount): the cells say which they use
+		}
 		s, err := r.str(2)
 		if err != nil {
 			return fmt.Errorf("string %d of %d: %w", i, n, err)
