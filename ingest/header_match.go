@@ -171,7 +171,7 @@ func (h *headerFinder) try(rowNum int, cells []string) (*HeaderMap, int) {
 		}
 		for _, name := range names {
 			name, enc := DecodeLegacy(name, Unicode)
-			if i, ok := h.index[Fold(name)]; ok && m.Index[i] < 0 {
+			if i, ok := h.lookup(name); ok && m.Index[i] < 0 {
 				m.Index[i] = pos
 				hits++
 				if enc != Unicode {
@@ -201,6 +201,50 @@ func (h *headerFinder) try(rowNum int, cells []string) (*HeaderMap, int) {
 		}
 	}
 	return m, hits
+}
+
+// lookup finds the column a header names: as written, or without a note in
+// brackets that changes nothing ("Số đảng viên (người)", "Ngày họp
+// (dd/mm/yyyy)"). A bracket that could name a unit ("(giờ)") is never dropped.
+func (h *headerFinder) lookup(name string) (int, bool) {
+	if i, ok := h.index[Fold(name)]; ok {
+		return i, true
+	}
+	name = strings.TrimSpace(name)
+	if open := strings.LastIndexByte(name, '('); open > 0 && strings.HasSuffix(name, ")") && plainNote[Fold(name[open:])] {
+		i, ok := h.index[Fold(name[:open])]
+		return i, ok
+	}
+	return 0, false
+}
+
+var plainNote = map[string]bool{"nguoi": true, "dongchi": true, "dc": true, "ngaythangnam": true, "ddmmyyyy": true,
+	"ngaythang": true, "neuco": true, "cokhong": true, "ghiro": true}
+
+// headerAgain reports a data row that repeats the header (copied under a page
+// break, or at the top of each pasted block): every required column holds its
+// header. It is decided cheaply first: a code with no space in it is data.
+func (h *headerFinder) headerAgain(hm *HeaderMap, cells []string) bool {
+	checked := false
+	for i, c := range h.spec.Columns {
+		if !c.Required {
+			continue
+		}
+		pos := hm.Index[i]
+		if pos < 0 || pos >= len(cells) {
+			return false
+		}
+		v := cells[pos]
+		if !checked && !strings.Contains(strings.TrimSpace(v), " ") {
+			return false
+		}
+		checked = true
+		dec, _ := DecodeLegacy(v, Unicode)
+		if j, ok := h.lookup(dec); !ok || j != i {
+			return false
+		}
+	}
+	return checked
 }
 
 func (h *headerFinder) missing() *MissingHeaderError {

@@ -100,9 +100,10 @@ func TestOfficeLayouts(t *testing.T) {
 		"signature":      {"Sheet DangVien, dòng 80–91: phần chữ ký", "Sheet SinhHoat, dòng 112–123: phần chữ ký"},
 		"codes":          {"Sheet GioiThieu: 18 dòng có mã đảng viên bị mất số 0 ở đầu (gõ thành số) — \"14\" được đọc là \"000000014\""},
 		"formulas":       {"Sheet SinhHoat: 107 ô công thức chưa có giá trị lưu sẵn, đã được tính khi đọc"},
-		"all":            {"dòng đánh số cột", "phần chữ ký", "được đọc là"},
+		"page-headers":   {"Sheet DangVien, dòng 24: dòng tiêu đề lặp lại, đã bỏ qua"},
+		"all":            {"dòng đánh số cột", "phần chữ ký", "được đọc là", "dòng tiêu đề lặp lại"},
 	}
-	for _, name := range []string{"header-block", "column-numbers", "merged-codes", "formulas", "signature", "dates", "codes", "all"} {
+	for _, name := range []string{"header-block", "column-numbers", "merged-codes", "formulas", "signature", "dates", "codes", "page-headers", "bracket-notes", "all"} {
 		t.Run(name, func(t *testing.T) {
 			res, got := loadOne(t, filepath.Join("..", "testdata", "layouts", name+".xlsx"))
 			if res.Outcome != Loaded {

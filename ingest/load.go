@@ -584,6 +584,10 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 					continue
 				}
 			}
+			if finder.headerAgain(hm, cells) {
+				res.Notes = append(res.Notes, fmt.Sprintf("Sheet %s, dòng %d: dòng tiêu đề lặp lại, đã bỏ qua", spec.Name, rowNum))
+				continue
+			}
 			if sigFirst == 0 && signatureStart(cells) || sigFirst > 0 && signatureRest(cells) {
 				if sigFirst == 0 {
 					sigFirst = rowNum

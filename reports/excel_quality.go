@@ -191,7 +191,7 @@ func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *sty
 
 	// files that could not be loaded, whoever sent them
 	rows, err = db.QueryContext(ctx, `SELECT source_path, coalesce(reporting_unit, ''), coalesce(message, '')
-		FROM load_manifest WHERE outcome = 'failed' AND (report_year = ? OR report_year IS NULL) ORDER BY source_path`, year)
+		FROM load_manifest WHERE outcome IN ('failed', 'ignored') AND (report_year = ? OR report_year IS NULL) ORDER BY source_path`, year)
 	if err != nil {
 		return err
 	}

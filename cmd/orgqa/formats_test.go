@@ -55,3 +55,36 @@ func TestOfficeFormatsSameMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadInboxFilesReachTheBoard: a Word file and a misnamed CSV in the
+// inbox are in the manifest and on the leadership workbook's data-quality
+// sheet, each with what to do; the report beside them loads.
+func TestUnreadInboxFilesReachTheBoard(t *testing.T) {
+	dir := t.TempDir()
+	in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+	os.MkdirAll(in, 0o755)
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "layouts", "libreoffice-all.ods"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(in, "bao-cao-0100.ods"), b, 0o644)
+	os.WriteFile(filepath.Join(in, "cong-van.docx"), []byte("PK\x03\x04 not really"), 0o644)
+	os.WriteFile(filepath.Join(in, "0100-2025-DangVien.csv"), []byte("a,b\n"), 0o644)
+	code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh)
+	if code != exitRejected { // the misnamed CSV is a file not loaded
+		t.Fatalf("exit %d, want %d\n%s", code, exitRejected, stderr)
+	}
+	db := openWarehouse(t, wh)
+	got := strings.Join(rowsText(t, db, "", `SELECT concat_ws(' ', outcome, source_kind, regexp_replace(source_path, '.*/', '')) AS l FROM load_manifest ORDER BY regexp_replace(source_path, '.*/', '')`), "\n")
+	want := "failed csv 0100-2025-DangVien.csv\nloaded ods bao-cao-0100.ods\nignored other cong-van.docx"
+	if got != want {
+		t.Errorf("manifest:\n%s\nwant\n%s", got, want)
+	}
+	db.Close()
+	book := dumpWorkbook(t, filepath.Join(out, "excel", "latest", "tong-hop-tccs-2025.xlsx"))
+	for _, line := range []string{"cong-van.docx |  | Không phải tệp báo cáo (định dạng .docx)", "0100-2025-DangVien.csv |  | Tên tệp CSV phải có dạng"} {
+		if !strings.Contains(book, line) {
+			t.Errorf("the data-quality sheet does not list %q", line)
+		}
+	}
+}

@@ -162,10 +162,34 @@ def codes(wb):
             ws.cell(r, 2).number_format = 'General'
 
 
+def page_headers(wb):
+    """DangVien's header row copied again in the middle of the data, as when a
+    list is pasted together from printed pages."""
+    ws = wb['DangVien']
+    h = header_row(ws)
+    r = first_data(ws) + 20
+    ws.insert_rows(r)
+    for c in range(1, ws.max_column + 1):
+        ws.cell(r, c).value = ws.cell(h, c).value
+
+
+def bracket_notes(wb):
+    """Headers with a note in brackets that changes nothing."""
+    for name, old, new in (('SinhHoat', 'Số đảng viên', 'Số đảng viên (người)'),
+                           ('SinhHoat', 'Ngày họp', 'Ngày họp (dd/mm/yyyy)'),
+                           ('DangVien', 'Ngày sinh', 'Ngày sinh (ngày/tháng/năm)')):
+        ws = wb[name]
+        h = header_row(ws)
+        for c in range(1, ws.max_column + 1):
+            if ws.cell(h, c).value == old:
+                ws.cell(h, c).value = new
+
+
 VARIANTS = {'header-block': [header_block], 'column-numbers': [column_numbers], 'merged-codes': [merged_codes],
-            'formulas': [formulas], 'signature': [signature], 'dates': [dates], 'codes': [codes]}
+            'formulas': [formulas], 'signature': [signature], 'dates': [dates], 'codes': [codes],
+            'page-headers': [page_headers], 'bracket-notes': [bracket_notes]}
 # rows are inserted first: openpyxl moves neither formulas nor merges with them
-VARIANTS['all'] = [header_block, column_numbers, dates, codes, formulas, merged_codes, signature]
+VARIANTS['all'] = [bracket_notes, header_block, column_numbers, page_headers, dates, codes, formulas, merged_codes, signature]
 
 
 def main():
