@@ -132,6 +132,7 @@ type headerFinder struct {
 	bestHits int
 	searched int
 	above    [][]string // copies of the rows right above, nearest last
+	again    textMemo   // first required column's values judged by headerAgain
 	aboveEnd int        // the row number of above's last row
 }
 
@@ -226,6 +227,9 @@ var plainNote = map[string]bool{"nguoi": true, "dongchi": true, "dc": true, "nga
 // header. It is decided cheaply first: a code with no space in it is data.
 func (h *headerFinder) headerAgain(hm *HeaderMap, cells []string) bool {
 	checked := false
+	if h.again == nil {
+		h.again = textMemo{}
+	}
 	for i, c := range h.spec.Columns {
 		if !c.Required {
 			continue
@@ -238,11 +242,15 @@ func (h *headerFinder) headerAgain(hm *HeaderMap, cells []string) bool {
 		if !checked && !strings.Contains(strings.TrimSpace(v), " ") {
 			return false
 		}
-		checked = true
-		dec, _ := DecodeLegacy(v, Unicode)
-		if j, ok := h.lookup(dec); !ok || j != i {
+		names := func(v string) bool {
+			dec, _ := DecodeLegacy(v, Unicode)
+			j, ok := h.lookup(dec)
+			return ok && j == i
+		}
+		if !checked && !h.again.is(v, names) || checked && !names(v) {
 			return false
 		}
+		checked = true
 	}
 	return checked
 }

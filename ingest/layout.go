@@ -250,14 +250,14 @@ var columnLabel = regexp.MustCompile(`^[(\[]?\s*(?:(\d{1,3})(?:\s*[=+\-*/x]\s*\d
 // signatureStart reports a row that opens a signature or footer block: every
 // non-empty cell is a signer's title, a place and date line, a signing
 // instruction or "Nơi nhận".
-func signatureStart(cells []string) bool {
+func signatureStart(cells []string, m textMemo) bool {
 	n := 0
 	for _, c := range cells {
 		c = strings.TrimSpace(c)
 		if c == "" {
 			continue
 		}
-		if !signaturePhrase(c) {
+		if !m.is(c, signaturePhrase) {
 			return false
 		}
 		n++
@@ -269,7 +269,7 @@ func signatureStart(cells []string) bool {
 // names of signers, or the lines of a "Nơi nhận" list ("- Như trên;", "- Lưu
 // VT."). A row with a digit outside such a line, or more than three filled
 // cells, is not passed over.
-func signatureRest(cells []string) bool {
+func signatureRest(cells []string, m textMemo) bool {
 	n := 0
 	for _, c := range cells {
 		c = strings.TrimSpace(c)
@@ -281,7 +281,7 @@ func signatureRest(cells []string) bool {
 			return false
 		}
 		switch {
-		case signaturePhrase(c):
+		case m.is(c, signaturePhrase):
 		case (c[0] == '-' || c[0] == '+' || strings.HasPrefix(c, "–")) && !strings.ContainsAny(c, "0123456789"):
 		case personName(c):
 		default:
@@ -302,9 +302,8 @@ func signaturePhrase(c string) bool {
 	if c[0] >= '0' && c[0] <= '9' {
 		return false // an STT or a code: decided without allocating, as this runs on every data row
 	}
-	up := strings.ToUpper(c)
 	for _, p := range []string{"T/M", "TM.", "TM ", "K/T", "KT.", "KT ", "Q.", "TL.", "T/L"} {
-		if strings.HasPrefix(up, p) && len([]rune(c)) > len(p)+2 {
+		if len(c) > len(p)+2 && strings.EqualFold(c[:len(p)], p) {
 			return true
 		}
 	}
@@ -344,6 +343,22 @@ func personName(c string) bool {
 		}
 	}
 	return true
+}
+
+// textMemo remembers a test of a cell's text, as the same labels fill whole
+// columns and the tests fold text: bounded, as a hostile file could put a new
+// value in every row.
+type textMemo map[string]bool
+
+func (m textMemo) is(s string, test func(string) bool) bool {
+	if v, ok := m[s]; ok {
+		return v
+	}
+	v := test(s)
+	if len(m) < memoLimit {
+		m[s] = v
+	}
+	return v
 }
 
 // rowSpan formats a run of rows for a note: "dòng 25" or "dòng 25–31".

@@ -131,10 +131,10 @@ func TestSignatureBlock(t *testing.T) {
 		{[]string{"Chi bộ 3", "12"}, false, false},
 		{[]string{"- 12 đảng viên"}, false, false},
 	} {
-		if got := signatureStart(tt.cells); got != tt.start {
+		if got := signatureStart(tt.cells, textMemo{}); got != tt.start {
 			t.Errorf("signatureStart(%q) = %v, want %v", tt.cells, got, tt.start)
 		}
-		if got := signatureRest(tt.cells); got != tt.rest {
+		if got := signatureRest(tt.cells, textMemo{}); got != tt.rest {
 			t.Errorf("signatureRest(%q) = %v, want %v", tt.cells, got, tt.rest)
 		}
 	}

@@ -487,6 +487,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 	candHits := 0
 	underHeader := false      // the next row with something in it is the first under the header
 	sigFirst, sigLast := 0, 0 // a signature or footer block under the data
+	phrases := textMemo{}
 	useHeader := func() error {
 		hm, cand = cand, nil
 		underHeader = true
@@ -588,7 +589,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				res.Notes = append(res.Notes, fmt.Sprintf("Sheet %s, dòng %d: dòng tiêu đề lặp lại, đã bỏ qua", spec.Name, rowNum))
 				continue
 			}
-			if sigFirst == 0 && signatureStart(cells) || sigFirst > 0 && signatureRest(cells) {
+			if sigFirst == 0 && signatureStart(cells, phrases) || sigFirst > 0 && signatureRest(cells, phrases) {
 				if sigFirst == 0 {
 					sigFirst = rowNum
 				}
