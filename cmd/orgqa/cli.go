@@ -189,10 +189,24 @@ func exactArgs(n int) cobra.PositionalArgs {
 // withReadOnly opens the live warehouse read-only (as it works during a run:
 // writers never open it for writing, see warehouse.Begin), runs fn and closes it.
 func (e *env) withReadOnly(ctx context.Context, fn func(*warehouse.Warehouse) error) error {
+	if err := e.warehouseExists(); err != nil {
+		return err
+	}
 	w, err := warehouse.Open(ctx, e.warehousePath, warehouse.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}
 	defer w.Close(ctx, false)
 	return fn(w)
+}
+
+// warehouseExists says so when --warehouse names no file: a read-only command
+// on a mistyped path must not report an empty warehouse as if it were real.
+func (e *env) warehouseExists() error {
+	if _, err := os.Stat(e.warehousePath); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("warehouse %s does not exist: check --warehouse (no run has written a warehouse there)", e.warehousePath)
+	} else if err != nil {
+		return fmt.Errorf("warehouse %s: %w", e.warehousePath, err)
+	}
+	return nil
 }

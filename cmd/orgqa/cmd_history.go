@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -105,9 +103,6 @@ func oneLine(s string, n int) string {
 
 // lastRuns reads the runs table of the live warehouse, read-only.
 func lastRuns(ctx context.Context, e *env, n int) ([]history.Run, error) {
-	if _, err := os.Stat(e.warehousePath); errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
 	var runs []history.Run
 	err := e.withReadOnly(ctx, func(w *warehouse.Warehouse) (err error) {
 		runs, err = history.Last(ctx, w.DB, n)
@@ -146,9 +141,13 @@ func newStatusCmd(e *env) *cobra.Command {
 			} else if h != nil {
 				st.Unfinished = h
 			}
-			runs, err := lastRuns(cmd.Context(), e, 1)
-			if err != nil {
-				return err
+			// the first run works on a copy: until it ends there is no live
+			// file, and that is no error while it holds the lock
+			var runs []history.Run
+			if err := e.warehouseExists(); err == nil || !held {
+				if runs, err = lastRuns(cmd.Context(), e, 1); err != nil {
+					return err
+				}
 			}
 			if len(runs) > 0 {
 				st.LastRun = &runs[0]

@@ -38,6 +38,13 @@ points <output>/excel/latest at it, and replaces the year's Parquet files under
 						return err
 					}
 				}
+				years, err := loadedYears(s.work, s.w.DB)
+				if err != nil {
+					return err
+				}
+				if err := requireYear(years, o.year); err != nil {
+					return err
+				}
 				s.run.Year = o.year
 				fp, err := s.fingerprint(o.year)
 				if err != nil {
@@ -47,7 +54,11 @@ points <output>/excel/latest at it, and replaces the year's Parquet files under
 				if err != nil {
 					return err
 				}
-				return s.publish(o, fp, res)
+				backed := map[int]bool{}
+				for _, y := range years {
+					backed[y] = true
+				}
+				return s.publish(o.output, o.perUnit, []builtYear{{year: o.year, fingerprint: fp, res: res}}, backed)
 			})
 		},
 	}
@@ -113,38 +124,74 @@ func reportRun(ctx context.Context, e *env, w *warehouse.Warehouse, year int, ro
 	return res, nil
 }
 
-// publish puts the staged outputs in place (at a safe point: a stop before it
-// leaves the outputs of the last run), then sends the email.
-func (s *session) publish(o *reportOptions, fingerprint string, res *reportResult) error {
+// builtYear is one year's outputs, staged by the report step.
+type builtYear struct {
+	year        int
+	fingerprint string // the warehouse state they show
+	res         *reportResult
+}
+
+// publish puts the staged outputs of the years built in place (at a safe
+// point: a stop before it leaves the outputs of the last run), then sends the
+// email. backed are the years with an accepted report: the others are no
+// longer carried into latest/.
+func (s *session) publish(output string, perUnit bool, built []builtYear, backed map[int]bool) error {
 	var pub *delivery.Published
+	years := delivery.Years{Backed: backed}
+	for _, b := range built {
+		years.Built = append(years.Built, b.year)
+	}
 	err := s.step("publish", func() (map[string]any, error) {
 		var err error
-		pub, err = delivery.Publish(s.staging, s.output, s.folder, o.year, s.cfg.Delivery.KeepRuns)
+		pub, err = delivery.Publish(s.staging, s.output, s.folder, years, s.cfg.Delivery.KeepRuns)
 		if pub == nil {
 			return nil, err
 		}
-		return map[string]any{"folder": pub.Folder, "parquet_files": len(pub.Parquet), "carried_over": len(pub.Carried),
-			"pruned": len(pub.Pruned)}, err
+		return map[string]any{"folder": pub.Folder, "years": years.Built, "parquet_files": len(pub.Parquet), "carried_over": len(pub.Carried),
+			"dropped": len(pub.Dropped), "pruned": len(pub.Pruned)}, err
 	})
 	if err != nil {
 		return err
 	}
-	s.run.Published, s.run.Fingerprint = filepath.Base(pub.Folder), fingerprint
-	s.marker = &delivery.Marker{RunID: s.run.ID, Year: o.year, PerUnit: o.perUnit, Fingerprint: fingerprint,
-		Folder: filepath.Base(pub.Folder), Published: s.e.now().UTC()}
+	newest := built[len(built)-1]
+	s.run.Published, s.run.Fingerprint = filepath.Base(pub.Folder), newest.fingerprint
+	m := &delivery.Marker{RunID: s.run.ID, PerUnit: perUnit, Folder: filepath.Base(pub.Folder), Published: s.e.now().UTC(), Years: map[int]string{}}
+	if old, _ := delivery.ReadMarker(output); old != nil && (old.PerUnit || !perUnit) {
+		// the years carried over keep what they showed
+		for y := range backed {
+			if fp := old.Shows(y); fp != "" {
+				m.Years[y] = fp
+			}
+		}
+	}
+	for _, b := range built {
+		m.Years[b.year] = b.fingerprint
+	}
+	for y, fp := range m.Years {
+		if y > m.Year {
+			m.Year, m.Fingerprint = y, fp
+		}
+	}
+	s.marker = m
 	latest := filepath.Join(s.output, "excel", delivery.Latest)
-	fmt.Fprintf(s.e.stdout, "Excel:   %s (this run: %s)\n", filepath.Join(latest, workbookName(o.year)), pub.Folder)
+	for _, b := range built {
+		fmt.Fprintf(s.e.stdout, "Excel:   %s (this run: %s)\n", filepath.Join(latest, workbookName(b.year)), pub.Folder)
+	}
 	for _, f := range pub.Parquet {
 		fmt.Fprintf(s.e.stdout, "Parquet: %s\n", f)
 	}
-	for _, b := range res.rejects {
-		rel, _ := filepath.Rel(filepath.Join(s.staging, "excel"), b.Path)
-		fmt.Fprintf(s.e.stdout, "Rejects: %s (%d problems, to send back to unit %s)\n", filepath.Join(latest, rel), b.Problems, b.Unit)
+	for _, b := range built {
+		for _, r := range b.res.rejects {
+			rel, _ := filepath.Rel(filepath.Join(s.staging, "excel"), r.Path)
+			fmt.Fprintf(s.e.stdout, "Rejects: %s (%d problems, to send back to unit %s)\n", filepath.Join(latest, rel), r.Problems, r.Unit)
+		}
+		if len(b.res.units) > 0 {
+			fmt.Fprintf(s.e.stdout, "Units:   %d workbooks in %s\n", len(b.res.units), filepath.Join(latest, "don-vi", fmt.Sprint(b.year)))
+		}
 	}
-	if len(res.units) > 0 {
-		fmt.Fprintf(s.e.stdout, "Units:   %d workbooks in %s\n", len(res.units), filepath.Join(latest, "don-vi", fmt.Sprint(o.year)))
+	for _, b := range built {
+		s.email(b.year, pub, b.res)
 	}
-	s.email(o.year, pub, res)
 	return nil
 }
 
@@ -160,7 +207,7 @@ func (s *session) email(year int, pub *delivery.Published, res *reportResult) {
 	// the step records and logs a failure like any other; the run ignores it
 	s.step("email", func() (map[string]any, error) {
 		var err error
-		if pub.Workbook == "" {
+		if pub.Workbook(year) == "" {
 			d.Skipped = delivery.ErrNoWorkbook.Error()
 		} else if err = delivery.Send(cfg, s.emailMessage(year, pub, res)); err != nil {
 			d.Error = err.Error()
@@ -168,7 +215,7 @@ func (s *session) email(year int, pub *delivery.Published, res *reportResult) {
 		} else {
 			d.OK = true
 		}
-		return map[string]any{"to": strings.Join(cfg.To, ", "), "ok": d.OK}, err
+		return map[string]any{"year": year, "to": strings.Join(cfg.To, ", "), "ok": d.OK}, err
 	})
 	s.run.Deliveries = append(s.run.Deliveries, d)
 }
@@ -188,11 +235,11 @@ func (s *session) emailMessage(year int, pub *delivery.Published, res *reportRes
 	if len(res.rejects) > 0 {
 		fmt.Fprintf(&b, "- %s đơn vị có dữ liệu bị trả lại (xem thư mục tra-lai)\n", vnfmt.Int(int64(len(res.rejects))))
 	}
-	fmt.Fprintf(&b, "\nBản mới nhất luôn ở: %s\n\nThư này do orgqa gửi tự động; xin đừng trả lời.\n", pub.Workbook)
+	fmt.Fprintf(&b, "\nBản mới nhất luôn ở: %s\n\nThư này do orgqa gửi tự động; xin đừng trả lời.\n", pub.Workbook(year))
 	return delivery.Message{
 		Subject:    fmt.Sprintf("Báo cáo tổng hợp chất lượng tổ chức cơ sở đảng năm %d (%s)", year, vnfmt.Date(now)),
 		Body:       b.String(),
-		Attachment: pub.Workbook,
+		Attachment: pub.Workbook(year),
 		Date:       now,
 	}
 }

@@ -25,6 +25,15 @@ func newTransformCmd(e *env) *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return e.session(cmd.Context(), "transform", "", func(s *session) error {
+				if o.year != 0 {
+					years, err := loadedYears(s.work, s.w.DB)
+					if err != nil {
+						return err
+					}
+					if err := requireYear(years, o.year); err != nil {
+						return err
+					}
+				}
 				_, err := s.transform(o)
 				return err
 			})

@@ -277,8 +277,12 @@ func (s *session) fingerprint(year int) (string, error) {
 		}
 	}
 	queries := []string{
-		`SELECT load_id::VARCHAR || ' ' || sha256 || ' ' || outcome FROM load_manifest WHERE outcome <> 'failed' ORDER BY load_id`,
-		`SELECT sha256 || ' ' || source_path || ' ' || coalesce(message, '') FROM load_manifest WHERE outcome = 'failed' ORDER BY 1`,
+		// a year's workbook also shows the year before (units that have not
+		// reported, the trend): every load up to the year counts
+		fmt.Sprintf(`SELECT load_id::VARCHAR || ' ' || sha256 || ' ' || outcome FROM load_manifest
+			WHERE outcome <> 'failed' AND (report_year <= %d OR report_year IS NULL) ORDER BY load_id`, year),
+		fmt.Sprintf(`SELECT sha256 || ' ' || source_path || ' ' || coalesce(message, '') FROM load_manifest
+			WHERE outcome = 'failed' AND (report_year <= %d OR report_year IS NULL) ORDER BY 1`, year),
 	}
 	var hasTransforms bool
 	if err := s.w.DB.QueryRowContext(s.work, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'transform_runs'`).Scan(&hasTransforms); err != nil {

@@ -59,19 +59,101 @@ var folderRun = regexp.MustCompile(`_r(\d+)$`)
 
 // Published is what Publish put in place.
 type Published struct {
-	Folder   string   // <output>/excel/<dated>
-	Parquet  []string // the lake files replaced
-	Pruned   []string // dated folders removed by retention
-	Carried  []string // other years' workbooks carried over from the previous latest
-	Workbook string   // the province workbook under latest/, "" if none
+	Folder    string   // <output>/excel/<dated>
+	Parquet   []string // the lake files replaced
+	Pruned    []string // dated folders removed by retention
+	Carried   []string // other years' workbooks carried over from the previous latest
+	Dropped   []string // Parquet folders of years no report is left behind
+	Workbooks []string // the province workbooks written, under latest/
+}
+
+// Workbook is the province workbook of year under latest/, "" if the run wrote none.
+func (p *Published) Workbook(year int) string {
+	for _, wb := range p.Workbooks {
+		if filepath.Base(wb) == fmt.Sprintf("tong-hop-tccs-%d.xlsx", year) {
+			return wb
+		}
+	}
+	return ""
+}
+
+var yearFolder = regexp.MustCompile(`^year=(\d{4})$`)
+
+// dropYears removes <lake>/<mart>/year=Y/ for every year that is neither
+// written now nor backed by a report.
+func dropYears(lake string, years Years) ([]string, error) {
+	marts, err := os.ReadDir(lake)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var gone []string
+	for _, m := range marts {
+		if !m.IsDir() {
+			continue
+		}
+		ys, err := os.ReadDir(filepath.Join(lake, m.Name()))
+		if err != nil {
+			return gone, err
+		}
+		for _, y := range ys {
+			sub := yearFolder.FindStringSubmatch(y.Name())
+			if sub == nil {
+				continue
+			}
+			n, _ := strconv.Atoi(sub[1])
+			if years.built(n) || years.Backed[n] {
+				continue
+			}
+			dir := filepath.Join(lake, m.Name(), y.Name())
+			if err := os.RemoveAll(dir); err != nil {
+				return gone, err
+			}
+			gone = append(gone, dir)
+		}
+	}
+	return gone, nil
+}
+
+// Years says which years a publication writes and which ones still have
+// reports behind them.
+type Years struct {
+	Built  []int        // the years whose outputs the run staged
+	Backed map[int]bool // years with an accepted report; nil: every year
+}
+
+func (y Years) built(year int) bool {
+	for _, b := range y.Built {
+		if b == year {
+			return true
+		}
+	}
+	return false
+}
+
+// carry says whether the previous latest folder's outputs of year go on into
+// the new one: not when the run wrote them anew, nor when no report is left
+// behind them (every report of the year withdrawn).
+func (y Years) carry(year int) bool {
+	return !y.built(year) && (y.Backed == nil || y.Backed[year])
 }
 
 // Publish moves what the run staged under staging (excel/…, parquet/…) into
-// output. year is the run's year: the previous latest folder's workbooks of
-// other years are carried into the new folder, so latest/ always holds the
-// newest workbook of every year. keep dated folders stay.
-func Publish(staging, output, folder string, year int, keep int) (*Published, error) {
+// output. The previous latest folder's workbooks of other years are carried
+// into the new folder, so latest/ always holds the newest workbook of every
+// year that still has reports; the Parquet folders of a year with none are
+// removed. keep dated folders stay.
+func Publish(staging, output, folder string, years Years, keep int) (*Published, error) {
 	p := &Published{}
+	if years.Backed != nil {
+		gone, err := dropYears(filepath.Join(output, "parquet"), years)
+		if err != nil {
+			return p, fmt.Errorf("publish parquet: %w", err)
+		}
+		p.Dropped = gone
+	}
 	// the lake: each file replaced by a rename, in one quick pass
 	lake := filepath.Join(staging, "parquet")
 	err := filepath.WalkDir(lake, func(path string, d fs.DirEntry, err error) error {
@@ -102,7 +184,7 @@ func Publish(staging, output, folder string, year int, keep int) (*Published, er
 	if target, err := os.Readlink(filepath.Join(excel, Latest)); err == nil {
 		prev = filepath.Join(excel, filepath.Base(target))
 	}
-	if p.Carried, err = carryOver(prev, books, year); err != nil {
+	if p.Carried, err = carryOver(prev, books, years); err != nil {
 		return p, fmt.Errorf("publish: carry over: %w", err)
 	}
 	p.Folder = filepath.Join(excel, folder)
@@ -119,8 +201,10 @@ func Publish(staging, output, folder string, year int, keep int) (*Published, er
 		return p, fmt.Errorf("publish: retention: %w", err)
 	}
 	syncDir(excel)
-	if wb := filepath.Join(excel, Latest, fmt.Sprintf("tong-hop-tccs-%d.xlsx", year)); exists(wb) {
-		p.Workbook = wb
+	for _, y := range years.Built {
+		if wb := filepath.Join(excel, Latest, fmt.Sprintf("tong-hop-tccs-%d.xlsx", y)); exists(wb) {
+			p.Workbooks = append(p.Workbooks, wb)
+		}
 	}
 	return p, os.RemoveAll(staging)
 }
@@ -130,14 +214,18 @@ var yearIn = regexp.MustCompile(`(?:^|-)(\d{4})(?:\.xlsx)?$`)
 
 // carryOver hard-links (or copies) into the new folder what the previous latest
 // folder holds for other years: top-level workbooks and year folders one level down.
-func carryOver(prev, books string, year int) ([]string, error) {
+func carryOver(prev, books string, years Years) ([]string, error) {
 	var carried []string
 	if prev == "" {
 		return nil, nil
 	}
 	otherYear := func(name string) bool {
 		m := yearIn.FindStringSubmatch(name)
-		return m != nil && m[1] != strconv.Itoa(year)
+		if m == nil {
+			return false
+		}
+		y, _ := strconv.Atoi(m[1])
+		return years.carry(y)
 	}
 	err := filepath.WalkDir(prev, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -270,6 +358,23 @@ type Marker struct {
 	Fingerprint string    `json:"fingerprint"`
 	Folder      string    `json:"folder"` // dated folder name
 	Published   time.Time `json:"published_at"`
+	// Years is the fingerprint each published year's outputs show (Year and
+	// Fingerprint are the newest year's, as markers before it had them).
+	Years map[int]string `json:"years,omitempty"`
+}
+
+// Shows returns the fingerprint year's published outputs show, "" if none.
+func (m *Marker) Shows(year int) string {
+	if m == nil {
+		return ""
+	}
+	if fp, ok := m.Years[year]; ok {
+		return fp
+	}
+	if m.Year == year {
+		return m.Fingerprint
+	}
+	return ""
 }
 
 func markerPath(output string) string { return filepath.Join(output, ".orgqa-published.json") }
@@ -293,7 +398,7 @@ func ReadMarker(output string) (*Marker, error) {
 // Current reports whether the outputs published under output show the state
 // fingerprint for year, and are all still there.
 func Current(output string, m *Marker, fingerprint string, year int, perUnit bool) bool {
-	if m == nil || m.Fingerprint != fingerprint || m.Year != year || perUnit && !m.PerUnit {
+	if m == nil || m.Shows(year) != fingerprint || perUnit && !m.PerUnit {
 		return false
 	}
 	latest, err := os.Readlink(filepath.Join(output, "excel", Latest))

@@ -51,14 +51,14 @@ func TestPublishLatestAndCarryOver(t *testing.T) {
 		"excel/don-vi/2025/tccs-0101-2025.xlsx":         "U25",
 		"parquet/metrics/year=2025/metrics.parquet":     "P25",
 	})
-	if _, err := Publish(s1, out, FolderName(t0, 1), 2025, 5); err != nil {
+	if _, err := Publish(s1, out, FolderName(t0, 1), Years{Built: []int{2025}}, 5); err != nil {
 		t.Fatal(err)
 	}
 	s2 := stage(t, out, 2, map[string]string{
 		"excel/tong-hop-tccs-2024.xlsx":             "B24",
 		"parquet/metrics/year=2024/metrics.parquet": "P24",
 	})
-	p, err := Publish(s2, out, FolderName(t0.Add(time.Hour), 2), 2024, 5)
+	p, err := Publish(s2, out, FolderName(t0.Add(time.Hour), 2), Years{Built: []int{2024}}, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,12 +67,12 @@ func TestPublishLatestAndCarryOver(t *testing.T) {
 	if got != want {
 		t.Errorf("latest holds\n%s\nwant\n%s", got, want)
 	}
-	if p.Workbook != filepath.Join(out, "excel", Latest, "tong-hop-tccs-2024.xlsx") || len(p.Carried) != 3 {
+	if p.Workbook(2024) != filepath.Join(out, "excel", Latest, "tong-hop-tccs-2024.xlsx") || len(p.Carried) != 3 {
 		t.Errorf("published %+v", p)
 	}
 	// the same year again, without rejects: the old rejects workbook is not carried over
 	s3 := stage(t, out, 3, map[string]string{"excel/tong-hop-tccs-2025.xlsx": "C25"})
-	if _, err := Publish(s3, out, FolderName(t0.Add(2*time.Hour), 3), 2025, 5); err != nil {
+	if _, err := Publish(s3, out, FolderName(t0.Add(2*time.Hour), 3), Years{Built: []int{2025}}, 5); err != nil {
 		t.Fatal(err)
 	}
 	got = strings.Join(tree(t, filepath.Join(out, "excel", Latest)), " ")
@@ -88,6 +88,41 @@ func TestPublishLatestAndCarryOver(t *testing.T) {
 	}
 }
 
+// TestPublishDropsYearsWithoutReports: a year whose every report was
+// withdrawn is no longer carried into latest/, and its Parquet folders go;
+// two years written by one run are both published.
+func TestPublishDropsYearsWithoutReports(t *testing.T) {
+	out := t.TempDir()
+	t0 := time.Date(2026, 12, 1, 1, 30, 0, 0, time.Local)
+	s1 := stage(t, out, 1, map[string]string{
+		"excel/tong-hop-tccs-2024.xlsx":                 "A24",
+		"excel/tra-lai/2024/loi-du-lieu-0101-2024.xlsx": "R24",
+		"excel/tong-hop-tccs-2025.xlsx":                 "A25",
+		"parquet/metrics/year=2024/metrics.parquet":     "P24",
+		"parquet/metrics/year=2025/metrics.parquet":     "P25",
+	})
+	p, err := Publish(s1, out, FolderName(t0, 1), Years{Built: []int{2024, 2025}, Backed: map[int]bool{2024: true, 2025: true}}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Workbooks) != 2 || p.Workbook(2024) == "" || p.Workbook(2025) == "" {
+		t.Errorf("workbooks %v", p.Workbooks)
+	}
+	s2 := stage(t, out, 2, map[string]string{
+		"excel/tong-hop-tccs-2025.xlsx":             "B25",
+		"parquet/metrics/year=2025/metrics.parquet": "Q25",
+	})
+	if _, err := Publish(s2, out, FolderName(t0.Add(time.Hour), 2), Years{Built: []int{2025}, Backed: map[int]bool{2025: true}}, 5); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(tree(t, filepath.Join(out, "excel", Latest)), " "), "tong-hop-tccs-2025.xlsx=B25"; got != want {
+		t.Errorf("latest holds %s, want %s", got, want)
+	}
+	if got, want := strings.Join(tree(t, filepath.Join(out, "parquet")), " "), "metrics/year=2025/metrics.parquet=Q25"; got != want {
+		t.Errorf("lake %s, want %s", got, want)
+	}
+}
+
 // TestPublishRemovesTheOldLayout: workbooks an older orgqa wrote straight
 // under excel/ go, so nobody opens a stale one there.
 func TestPublishRemovesTheOldLayout(t *testing.T) {
@@ -97,7 +132,7 @@ func TestPublishRemovesTheOldLayout(t *testing.T) {
 		os.WriteFile(filepath.Join(out, p), []byte("old"), 0o644)
 	}
 	s := stage(t, out, 1, map[string]string{"excel/tong-hop-tccs-2025.xlsx": "new"})
-	if _, err := Publish(s, out, FolderName(time.Now(), 1), 2025, 3); err != nil {
+	if _, err := Publish(s, out, FolderName(time.Now(), 1), Years{Built: []int{2025}}, 3); err != nil {
 		t.Fatal(err)
 	}
 	ents, _ := os.ReadDir(filepath.Join(out, "excel"))
@@ -116,7 +151,7 @@ func TestRetention(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 1, 30, 0, 0, time.Local)
 	for run := int64(1); run <= 5; run++ {
 		s := stage(t, out, run, map[string]string{"excel/tong-hop-tccs-2025.xlsx": "x"})
-		p, err := Publish(s, out, FolderName(t0.AddDate(0, 0, int(run)), run), 2025, 2)
+		p, err := Publish(s, out, FolderName(t0.AddDate(0, 0, int(run)), run), Years{Built: []int{2025}}, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +177,7 @@ func TestCurrent(t *testing.T) {
 	out := t.TempDir()
 	s := stage(t, out, 1, map[string]string{"excel/tong-hop-tccs-2025.xlsx": "x", "parquet/metrics/year=2025/metrics.parquet": "p"})
 	folder := FolderName(time.Now(), 1)
-	if _, err := Publish(s, out, folder, 2025, 3); err != nil {
+	if _, err := Publish(s, out, folder, Years{Built: []int{2025}}, 3); err != nil {
 		t.Fatal(err)
 	}
 	if m, _ := ReadMarker(out); Current(out, m, "abc", 2025, false) {
