@@ -206,7 +206,7 @@ func (l *Loader) unread(ctx context.Context, conn *sql.Conn, problems []error, i
 			return err
 		}
 		if _, err := conn.ExecContext(ctx, `INSERT INTO load_manifest
-			SELECT coalesce(max(load_id), 0) + 1, ?, 'other', ?, ?::VARCHAR[], NULL, NULL, 0, 0, 0, ?, ?, 'ignored', ?, NULL, ? FROM load_manifest`,
+			SELECT coalesce(max(load_id), 0) + 1, ?, 'other', ?, ?::VARCHAR[], NULL, NULL, 0, 0, 0, ?, ?, 'ignored', ?, NULL, ?, NULL, NULL, NULL FROM load_manifest`,
 			path, sha, duckdbList([]string{path}), l.now(), l.now(), msg, l.now()); err != nil {
 			return fmt.Errorf("manifest: %w", err)
 		}
@@ -255,21 +255,32 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 		return l.fail(ctx, conn, res, started, &FileError{Path: src.Path, Msg: "cannot read", Reason: "Không đọc được tệp", Err: err})
 	}
 	res.SHA256 = hashes.report
-	var seen int
+	// seen: this content was loaded, or replaced by a later report (not by
+	// one the operator withdrew since: as on a night without that one, the
+	// earlier report loads again); withdrawn stays out, even under --force
+	var seen, withdrawn int
 	var unit sql.NullString
 	var year sql.NullInt64
 	if err := conn.QueryRowContext(ctx,
-		`SELECT count(*), any_value(reporting_unit), any_value(report_year) FROM load_manifest WHERE sha256 = ? AND outcome IN ('loaded', 'replaced')`,
-		res.SHA256).Scan(&seen, &unit, &year); err != nil {
+		`SELECT count(*) FILTER (WHERE m.outcome <> 'withdrawn'), count(*) FILTER (WHERE m.outcome = 'withdrawn'),
+			any_value(m.reporting_unit), any_value(m.report_year)
+		FROM load_manifest m LEFT JOIN load_manifest b ON b.load_id = m.replaced_by
+		WHERE m.sha256 = ? AND (m.outcome IN ('loaded', 'withdrawn') OR m.outcome = 'replaced' AND b.outcome IS DISTINCT FROM 'withdrawn')`,
+		res.SHA256).Scan(&seen, &withdrawn, &unit, &year); err != nil {
 		return res, fmt.Errorf("manifest: %w", err)
 	}
-	if seen > 0 && !l.Force {
-		if _, err := conn.ExecContext(ctx, `UPDATE load_manifest SET last_seen_at = ? WHERE sha256 = ? AND outcome IN ('loaded', 'replaced')`,
+	if withdrawn > 0 || seen > 0 && !l.Force {
+		if _, err := conn.ExecContext(ctx, `UPDATE load_manifest SET last_seen_at = ? WHERE sha256 = ? AND outcome IN ('loaded', 'replaced', 'withdrawn')`,
 			l.now(), res.SHA256); err != nil {
 			return res, fmt.Errorf("manifest: %w", err)
 		}
 		res.Outcome, res.Unit, res.Year = Skipped, unit.String, int(year.Int64)
-		l.Log.Debug("already loaded", "source", src.Path, "sha256", res.SHA256)
+		if withdrawn > 0 {
+			res.Outcome = Withdrawn
+			l.Log.Info("withdrawn by the operator: not loaded (orgqa files restore puts it back)", "source", src.Path)
+		} else {
+			l.Log.Debug("already loaded", "source", src.Path, "sha256", res.SHA256)
+		}
 		return res, nil
 	}
 	var rr *reportReader
@@ -352,7 +363,7 @@ func (l *Loader) fail(ctx context.Context, conn *sql.Conn, res FileResult, start
 		msg += ": " + fe.Err.Error()
 	}
 	_, err := conn.ExecContext(ctx, `INSERT INTO load_manifest
-		SELECT coalesce(max(load_id), 0) + 1, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, 0, 0, ?, ?, 'failed', ?, NULL, ? FROM load_manifest`,
+		SELECT coalesce(max(load_id), 0) + 1, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, 0, 0, ?, ?, 'failed', ?, NULL, ?, NULL, NULL, NULL FROM load_manifest`,
 		res.Source.Path, res.Source.Kind, res.SHA256, duckdbList(res.Source.Files), nullStr(res.Unit), nullInt(res.Year),
 		res.Read, started, l.now(), msg, l.now())
 	return res, err
@@ -867,20 +878,8 @@ func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, st
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, old := range res.Replaced {
-		for _, s := range Contract {
-			if _, err := conn.ExecContext(ctx, "DELETE FROM "+s.Table+" WHERE load_id = ?", old); err != nil {
-				return err
-			}
-		}
-		for _, t := range []string{"rejects", "legacy_conversions", "load_notes"} {
-			if _, err := conn.ExecContext(ctx, "DELETE FROM "+t+" WHERE load_id = ?", old); err != nil {
-				return err
-			}
-		}
-		if _, err := conn.ExecContext(ctx, "UPDATE load_manifest SET outcome = 'replaced', replaced_by = ? WHERE load_id = ?", res.LoadID, old); err != nil {
-			return err
-		}
+	if err := replaceLoads(ctx, conn, res.Replaced, res.LoadID); err != nil {
+		return err
 	}
 	for _, w := range res.Warnings {
 		if _, err := conn.ExecContext(ctx, `INSERT INTO load_notes VALUES (?, NULL, ?)`, res.LoadID, w); err != nil {
@@ -910,7 +909,7 @@ func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, st
 	if len(res.Notes) > 0 {
 		msg = strings.Join(res.Notes, "; ")
 	}
-	_, err = conn.ExecContext(ctx, `INSERT INTO load_manifest VALUES (?, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, NULL, ?)`,
+	_, err = conn.ExecContext(ctx, `INSERT INTO load_manifest VALUES (?, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, NULL, ?, NULL, NULL, NULL)`,
 		res.LoadID, res.Source.Path, res.Source.Kind, res.SHA256, duckdbList(res.Source.Files), res.Unit, res.Year,
 		res.Read, res.Accepted, res.Rejected, started, l.now(), msg, l.now())
 	return err

@@ -77,7 +77,10 @@ const manifestDDL = `CREATE TABLE IF NOT EXISTS load_manifest (
 	outcome VARCHAR NOT NULL,
 	message VARCHAR,
 	replaced_by BIGINT,
-	last_seen_at TIMESTAMP
+	last_seen_at TIMESTAMP,
+	outcome_before VARCHAR,
+	withdrawn_reason VARCHAR,
+	withdrawn_at TIMESTAMP
 )`
 
 const conversionsDDL = `CREATE TABLE IF NOT EXISTS legacy_conversions (
@@ -126,6 +129,9 @@ func EnsureSchema(ctx context.Context, db *sql.DB) error {
 	}
 	// columns added since the first warehouses were made
 	stmts = append(stmts, `ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS last_seen_at TIMESTAMP`,
+		`ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS outcome_before VARCHAR`,
+		`ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS withdrawn_reason VARCHAR`,
+		`ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS withdrawn_at TIMESTAMP`,
 		`ALTER TABLE rejects ADD COLUMN IF NOT EXISTS row_key VARCHAR`)
 	stmts = append(stmts, capRejects...)
 	for _, s := range stmts {

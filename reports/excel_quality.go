@@ -191,7 +191,7 @@ func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *sty
 
 	// files that could not be loaded, whoever sent them
 	rows, err = db.QueryContext(ctx, `SELECT source_path, coalesce(reporting_unit, ''), coalesce(message, '')
-		FROM load_manifest WHERE outcome IN ('failed', 'ignored') AND (report_year = ? OR report_year IS NULL) ORDER BY source_path`, year)
+		FROM load_manifest WHERE `+notLoaded+` AND (report_year = ? OR report_year IS NULL) ORDER BY source_path`, year)
 	if err != nil {
 		return err
 	}
@@ -280,3 +280,9 @@ func writeInputFiles(ctx context.Context, db *sql.DB, f *excelize.File, sh strin
 	}
 	return table(f, sh, st, r, []string{"Đơn vị", "Tệp dữ liệu đầu vào", "SHA-256"}, data, nil)
 }
+
+// notLoaded selects the manifest's files the data-quality sheet lists as not
+// loaded, and Tổng quan counts: failed, not a report, or superseded by a later
+// report of the same unit and year. A report the operator withdrew is not
+// listed: the outputs are those of a night without it (orgqa files lists it).
+const notLoaded = `outcome IN ('failed', 'ignored', 'superseded')`

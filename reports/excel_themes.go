@@ -201,9 +201,10 @@ type headline struct {
 
 func loadCover(ctx context.Context, db *sql.DB, year int) (*coverFacts, error) {
 	c := &coverFacts{}
-	if err := db.QueryRowContext(ctx, `SELECT max(finished_at), count(DISTINCT reporting_unit) FILTER (WHERE outcome = 'loaded'),
-			coalesce(sum(rows_rejected) FILTER (WHERE outcome = 'loaded'), 0), count(*) FILTER (WHERE outcome = 'failed')
-		FROM load_manifest WHERE report_year = ?`, year).Scan(&c.cutOff, &c.units, &c.rejectedRows, &c.failedFile); err != nil {
+	// the files not loaded are counted as the data-quality sheet lists them
+	if err := db.QueryRowContext(ctx, `SELECT max(finished_at) FILTER (WHERE report_year = $1 AND outcome NOT IN ('withdrawn', 'superseded')), count(DISTINCT reporting_unit) FILTER (WHERE outcome = 'loaded'),
+			coalesce(sum(rows_rejected) FILTER (WHERE outcome = 'loaded'), 0), count(*) FILTER (WHERE `+notLoaded+`)
+		FROM load_manifest WHERE report_year = $1 OR report_year IS NULL`, year).Scan(&c.cutOff, &c.units, &c.rejectedRows, &c.failedFile); err != nil {
 		return nil, err
 	}
 	if err := db.QueryRowContext(ctx, `SELECT

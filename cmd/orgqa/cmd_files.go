@@ -2,12 +2,16 @@ package main
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"orgqa/ingest"
+	"orgqa/internal/history"
 	"orgqa/internal/warehouse"
 )
 
@@ -31,13 +35,107 @@ its rows read, accepted and rejected. Replaced reports are shown with --all.`,
 	}
 	cmd.Flags().IntVar(&o.year, "year", 0, "only this report year")
 	cmd.Flags().BoolVar(&o.all, "all", false, "include reports replaced by newer ones")
+	cmd.AddCommand(newWithdrawCmd(e), newRestoreCmd(e))
 	return cmd
+}
+
+type withdrawOptions struct {
+	load   int64
+	file   string
+	reason string
+}
+
+func newWithdrawCmd(e *env) *cobra.Command {
+	o := &withdrawOptions{}
+	cmd := &cobra.Command{
+		Use:   "withdraw",
+		Short: "Take a report out of the warehouse (a load or a file), with a reason",
+		Long: `withdraw takes a loaded report out of the warehouse in one transaction: its rows
+leave the tables (kept aside, so that restore can put them back), the manifest
+records it as withdrawn with the reason, and the run history records the
+command. The next run rebuilds the years it changed. An unchanged withdrawn
+file left in the inbox is not loaded again, even with --force; a changed file
+(new content) is a new report. A failed file can be withdrawn too: it is then
+listed as withdrawn, not as a failure.
+
+The case it exists for: a report loaded under the wrong unit (its code retyped,
+another unit's file), a test file dropped in the inbox, a report the board
+decides must not count. Name the load as orgqa files lists it, or the file.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return e.session(cmd.Context(), "files withdraw", "", func(s *session) error {
+				m, err := ingest.FindLoad(s.work, s.w.DB, o.load, o.file, ingest.Loaded, ingest.Failed)
+				if err != nil {
+					return selectErr(err)
+				}
+				if err := ingest.Withdraw(s.work, s.w.DB, m, o.reason, time.Now()); err != nil {
+					return selectErr(err)
+				}
+				s.run.Year = m.Year
+				s.run.Steps = append(s.run.Steps, history.Step{Name: "withdraw", Started: time.Now().UTC(), Outcome: "done",
+					Figures: map[string]any{"load": m.LoadID, "unit": m.Unit, "year": m.Year, "file": m.Path, "rows": m.Accepted + m.Rejected, "reason": o.reason}})
+				fmt.Fprintf(e.stdout, "Withdrew %s: %d rows out of the warehouse. The next run rebuilds the outputs of %d.\n", m, m.Accepted+m.Rejected, m.Year)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().Int64Var(&o.load, "load", 0, "the load to withdraw (LOAD in orgqa files)")
+	cmd.Flags().StringVar(&o.file, "file", "", "the file to withdraw (its content if it is still there, else its path)")
+	cmd.Flags().StringVar(&o.reason, "reason", "", "why (required; kept in the manifest and shown on the data-quality sheet)")
+	return cmd
+}
+
+func newRestoreCmd(e *env) *cobra.Command {
+	o := &withdrawOptions{}
+	cmd := &cobra.Command{
+		Use:   "restore",
+		Short: "Undo a withdrawal: the report counts again",
+		Long: `restore puts a withdrawn report back exactly as it was loaded. If another report of
+the same unit and year was loaded meanwhile, the restored one replaces it (as a
+newer load would). A withdrawn failed file is failed again, and the next run
+tries it again. The next run rebuilds the years it changed.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return e.session(cmd.Context(), "files restore", "", func(s *session) error {
+				m, err := ingest.FindLoad(s.work, s.w.DB, o.load, o.file, ingest.Withdrawn)
+				if err != nil {
+					return selectErr(err)
+				}
+				replaced, err := ingest.Restore(s.work, s.w.DB, m)
+				if err != nil {
+					return selectErr(err)
+				}
+				s.run.Year = m.Year
+				s.run.Steps = append(s.run.Steps, history.Step{Name: "restore", Started: time.Now().UTC(), Outcome: "done",
+					Figures: map[string]any{"load": m.LoadID, "unit": m.Unit, "year": m.Year, "file": m.Path, "replaced": replaced}})
+				fmt.Fprintf(e.stdout, "Restored load %d (unit %s, %d, %s) as %s", m.LoadID, m.Unit, m.Year, m.Path, m.Before)
+				if len(replaced) > 0 {
+					fmt.Fprintf(e.stdout, "; it replaces load %v, loaded meanwhile", replaced)
+				}
+				fmt.Fprintf(e.stdout, ". The next run rebuilds the outputs of %d.\n", m.Year)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().Int64Var(&o.load, "load", 0, "the withdrawn load to restore (LOAD in orgqa files --all)")
+	cmd.Flags().StringVar(&o.file, "file", "", "the withdrawn file to restore")
+	return cmd
+}
+
+// selectErr makes a load or file that names nothing a usage error (exit 2).
+func selectErr(err error) error {
+	var se *ingest.SelectError
+	if errors.As(err, &se) {
+		return usageError{err}
+	}
+	return err
 }
 
 func filesRun(db *sql.DB, e *env, o *filesOptions) error {
 	rows, err := db.Query(`SELECT load_id, outcome, coalesce(reporting_unit, ''), coalesce(report_year, 0), rows_read, rows_accepted,
 			rows_rejected, strftime(finished_at, '%Y-%m-%d %H:%M'), coalesce(strftime(last_seen_at, '%Y-%m-%d %H:%M'), ''),
-			source_path, left(sha256, 12), coalesce(message, '')
+			source_path, left(sha256, 12),
+			CASE WHEN outcome = 'withdrawn' THEN 'withdrawn: ' || withdrawn_reason || coalesce(' (was ' || outcome_before || ')', '') ELSE coalesce(message, '') END
 		FROM load_manifest
 		WHERE (? = 0 OR report_year = ?) AND (? OR outcome <> 'replaced')
 		ORDER BY report_year, reporting_unit, load_id`, o.year, o.year, o.all)
