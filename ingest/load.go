@@ -36,11 +36,14 @@ const (
 
 // FileResult is the outcome of one report.
 type FileResult struct {
-	Source                   Source
-	SHA256                   string
-	LoadID                   int64
-	Unit                     string
-	Year                     int
+	Source Source
+	SHA256 string
+	LoadID int64
+	Unit   string
+	Year   int
+	// Declared is the unit code ThongTin gives when the report was read as
+	// another known unit (UnitStatus restored), or a new unit's (UnitStatus new)
+	Declared, UnitStatus     string
 	Outcome                  Outcome
 	Read, Accepted, Rejected int
 	Replaced                 []int64 // earlier loads of the same unit and year
@@ -111,7 +114,12 @@ type Loader struct {
 	// NoPrefetch reads each report only when its turn comes (see prefetch.go).
 	NoPrefetch bool
 
+	// Units is the province's official list of reporting units (config); nil:
+	// the units of the reports accepted before are the known ones (units.go)
+	Units []KnownUnit
+
 	claims *claimIndex // organizations and cells claimed, per year (claims.go)
+	units  *unitIndex
 }
 
 // LoadDir loads every report found in dir. A broken report is recorded and the
@@ -126,6 +134,9 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 		return nil, err
 	}
 	if l.claims, err = loadClaims(ctx, l.DB); err != nil {
+		return nil, err
+	}
+	if l.units, err = loadUnits(ctx, l.DB, l.Units); err != nil {
 		return nil, err
 	}
 	sum := &Summary{Problems: problems}
@@ -206,7 +217,7 @@ func (l *Loader) unread(ctx context.Context, conn *sql.Conn, problems []error, i
 			return err
 		}
 		if _, err := conn.ExecContext(ctx, `INSERT INTO load_manifest
-			SELECT coalesce(max(load_id), 0) + 1, ?, 'other', ?, ?::VARCHAR[], NULL, NULL, 0, 0, 0, ?, ?, 'ignored', ?, NULL, ?, NULL, NULL, NULL FROM load_manifest`,
+			SELECT coalesce(max(load_id), 0) + 1, ?, 'other', ?, ?::VARCHAR[], NULL, NULL, 0, 0, 0, ?, ?, 'ignored', ?, NULL, ?, NULL, NULL, NULL, NULL, NULL FROM load_manifest`,
 			path, sha, duckdbList([]string{path}), l.now(), l.now(), msg, l.now()); err != nil {
 			return fmt.Errorf("manifest: %w", err)
 		}
@@ -341,6 +352,7 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 		l.claims.replace(res.Year, res.Unit, dv.file, res.claimed)
 	}
 	res.Outcome = Loaded
+	l.units.accepted(res.Unit)
 	l.Log.Info("loaded", "source", src.Path, "unit", res.Unit, "year", res.Year, "rows", res.Read,
 		"accepted", res.Accepted, "rejected", res.Rejected, "replaced_loads", len(res.Replaced))
 	return res, nil
@@ -354,7 +366,16 @@ func (l *Loader) fail(ctx context.Context, conn *sql.Conn, res FileResult, start
 		fe = &FileError{Path: res.Source.Path, Msg: "cannot load", Reason: "Không nạp được tệp", Err: cause}
 	}
 	res.Outcome, res.Err = Failed, fe
-	l.Log.Error("report not loaded", "source", res.Source.Path, "error", fe)
+	if res.Unit == "" {
+		// its name may say whose it is: the unit then gets it back
+		if unit, year := l.units.fromName(res.Source.Path); unit != "" {
+			res.Unit, res.Year = unit, year
+			if year == 0 {
+				res.Year = l.latestYear(ctx, conn)
+			}
+		}
+	}
+	l.Log.Error("report not loaded", "source", res.Source.Path, "unit", res.Unit, "error", fe)
 	if _, err := conn.ExecContext(ctx, `DELETE FROM load_manifest WHERE sha256 = ? AND outcome = 'failed'`, res.SHA256); err != nil {
 		return res, err
 	}
@@ -363,10 +384,18 @@ func (l *Loader) fail(ctx context.Context, conn *sql.Conn, res FileResult, start
 		msg += ": " + fe.Err.Error()
 	}
 	_, err := conn.ExecContext(ctx, `INSERT INTO load_manifest
-		SELECT coalesce(max(load_id), 0) + 1, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, 0, 0, ?, ?, 'failed', ?, NULL, ?, NULL, NULL, NULL FROM load_manifest`,
+		SELECT coalesce(max(load_id), 0) + 1, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, 0, 0, ?, ?, 'failed', ?, NULL, ?, NULL, NULL, NULL, NULL, NULL FROM load_manifest`,
 		res.Source.Path, res.Source.Kind, res.SHA256, duckdbList(res.Source.Files), nullStr(res.Unit), nullInt(res.Year),
 		res.Read, started, l.now(), msg, l.now())
 	return res, err
+}
+
+// latestYear is the latest year with an accepted report (the season under
+// way), 0 if none.
+func (l *Loader) latestYear(ctx context.Context, conn *sql.Conn) int {
+	var y sql.NullInt64
+	conn.QueryRowContext(ctx, `SELECT max(report_year) FROM load_manifest WHERE outcome = 'loaded'`).Scan(&y)
+	return int(y.Int64)
 }
 
 // duckdbList renders file paths as a DuckDB list literal for a ?::VARCHAR[] cast.
@@ -609,6 +638,13 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			}
 			dataRows++
 			if spec.Table == "file_info" && dataRows > 1 {
+				if other := l.otherUnit(parser, cells, vals, res); other != "" {
+					// two units' data in one workbook cannot be told apart
+					// row by row: refused whole, never loaded under one code
+					return &FileError{Path: ss.file, Sheet: ss.sheet,
+						Msg: fmt.Sprintf("ThongTin names two reporting units, %s and %s (row %d)", res.Unit, other, rowNum),
+						Reason: fmt.Sprintf("Sheet ThongTin có hai đơn vị báo cáo (%s và %s ở dòng %d): một tệp chỉ chứa báo cáo của một đơn vị — mỗi đơn vị gửi tệp riêng của mình", res.Unit, other, rowNum)}
+				}
 				probs = append(probs[:0], problem{col: 0, value: strings.Join(nonEmpty(cells), " | "), reason: "Sheet ThongTin chỉ có một dòng dữ liệu"})
 			} else {
 				probs = parser.parse(cells, vals, probs[:0])
@@ -811,6 +847,23 @@ func vietnameseMissing(me *MissingHeaderError) string {
 		strings.Join(me.Missing, ", "), found)
 }
 
+// otherUnit is the unit a further ThongTin row names, when it is another
+// than the report's: "" when it names the same unit or cannot be read.
+func (l *Loader) otherUnit(parser *rowParser, cells []string, vals []any, res *FileResult) string {
+	if res.Unit == "" || len(parser.parse(cells, vals, nil)) > 0 {
+		return ""
+	}
+	unit, _ := vals[SheetByName("ThongTin").column("declared_unit_code")].(string)
+	year, _ := vals[SheetByName("ThongTin").column("declared_year")].(int32)
+	if unit == "" || unit == res.Unit {
+		return ""
+	}
+	if r, err := l.units.resolve(unit, int(year)); err == nil && r.unit == res.Unit {
+		return ""
+	}
+	return unit
+}
+
 // identify takes the unit and year from ThongTin; a CSV set's file names must agree.
 func (l *Loader) identify(ss *sheetSource, vals []any, res *FileResult) error {
 	spec := SheetByName("ThongTin")
@@ -821,7 +874,19 @@ func (l *Loader) identify(ss *sheetSource, vals []any, res *FileResult) error {
 			Msg:    fmt.Sprintf("ThongTin says unit %s year %d but the file names say %s %d", unit, year, src.csvUnit, src.csvYear),
 			Reason: fmt.Sprintf("ThongTin ghi đơn vị %s năm %d nhưng tên tệp ghi %s năm %d", unit, year, src.csvUnit, src.csvYear)}
 	}
-	res.Unit, res.Year = unit, int(year)
+	r, err := l.units.resolve(unit, int(year))
+	if err != nil {
+		return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: err.Error(), Reason: "Sheet ThongTin: " + err.Error()}
+	}
+	res.Unit, res.Year, res.UnitStatus = r.unit, int(year), r.status
+	switch r.status {
+	case UnitRestored:
+		res.Declared = unit
+		res.warn(r.note)
+	case UnitNew:
+		res.Declared = unit
+		res.Notes = append(res.Notes, r.note)
+	}
 	return nil
 }
 
@@ -909,8 +974,8 @@ func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, st
 	if len(res.Notes) > 0 {
 		msg = strings.Join(res.Notes, "; ")
 	}
-	_, err = conn.ExecContext(ctx, `INSERT INTO load_manifest VALUES (?, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, NULL, ?, NULL, NULL, NULL)`,
+	_, err = conn.ExecContext(ctx, `INSERT INTO load_manifest VALUES (?, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, NULL, ?, NULL, NULL, NULL, ?, ?)`,
 		res.LoadID, res.Source.Path, res.Source.Kind, res.SHA256, duckdbList(res.Source.Files), res.Unit, res.Year,
-		res.Read, res.Accepted, res.Rejected, started, l.now(), msg, l.now())
+		res.Read, res.Accepted, res.Rejected, started, l.now(), msg, l.now(), nullStr(res.Declared), nullStr(res.UnitStatus))
 	return err
 }

@@ -80,7 +80,9 @@ const manifestDDL = `CREATE TABLE IF NOT EXISTS load_manifest (
 	last_seen_at TIMESTAMP,
 	outcome_before VARCHAR,
 	withdrawn_reason VARCHAR,
-	withdrawn_at TIMESTAMP
+	withdrawn_at TIMESTAMP,
+	declared_unit VARCHAR,
+	unit_status VARCHAR
 )`
 
 const conversionsDDL = `CREATE TABLE IF NOT EXISTS legacy_conversions (
@@ -132,6 +134,8 @@ func EnsureSchema(ctx context.Context, db *sql.DB) error {
 		`ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS outcome_before VARCHAR`,
 		`ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS withdrawn_reason VARCHAR`,
 		`ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS withdrawn_at TIMESTAMP`,
+		`ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS declared_unit VARCHAR`,
+		`ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS unit_status VARCHAR`,
 		`ALTER TABLE rejects ADD COLUMN IF NOT EXISTS row_key VARCHAR`)
 	stmts = append(stmts, capRejects...)
 	for _, s := range stmts {

@@ -213,6 +213,35 @@ func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *sty
 		return err
 	}
 
+	// reports whose unit code was read as a known unit, or is a new unit
+	rows, err = db.QueryContext(ctx, `SELECT m.reporting_unit, coalesce(fi.declared_unit_name, ''), m.source_path, m.unit_status, m.declared_unit
+		FROM load_manifest m LEFT JOIN file_info fi ON fi.load_id = m.load_id
+		WHERE m.report_year = ? AND m.outcome = 'loaded' AND m.unit_status IS NOT NULL ORDER BY m.reporting_unit, m.source_path`, year)
+	if err != nil {
+		return err
+	}
+	var codes [][]any
+	for rows.Next() {
+		var u, name, p, status, declared string
+		if err := rows.Scan(&u, &name, &p, &status, &declared); err != nil {
+			rows.Close()
+			return err
+		}
+		note := fmt.Sprintf("Đơn vị mới: không có trong danh sách đơn vị báo cáo đã biết; tên trong tệp: %s", name)
+		if status == "restored" {
+			note = fmt.Sprintf("Tệp ghi mã %q, đã đọc là đơn vị %s", declared, u)
+		}
+		codes = append(codes, []any{u, filepath.Base(p), note})
+	}
+	rows.Close()
+	if len(codes) == 0 {
+		codes = [][]any{{"Không có", "", ""}}
+	}
+	r++
+	if r, err = table(f, sh, st, r, []string{"Mã đơn vị báo cáo cần xem lại", "Tệp", "Ghi chú"}, codes, nil); err != nil {
+		return err
+	}
+
 	// units of last year that have not reported
 	missing := [][]any{{"Không có", "", ""}}
 	if len(notReported) > 0 {

@@ -38,7 +38,7 @@ func TestRejectsWorkbookSplitsAndBoundsValues(t *testing.T) {
 	ctx := context.Background()
 	w := ingestWarehouse(t)
 	now := time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC)
-	if _, err := w.DB.Exec(`INSERT INTO load_manifest VALUES (1, 'in/u.xlsx', 'xlsx', 'abc', ['in/u.xlsx'], 'U1', 2025, 8, 1, 7, ?, ?, 'loaded', NULL, NULL, ?, NULL, NULL, NULL)`, now, now, now); err != nil {
+	if _, err := w.DB.Exec(`INSERT INTO load_manifest VALUES (1, 'in/u.xlsx', 'xlsx', 'abc', ['in/u.xlsx'], 'U1', 2025, 8, 1, 7, ?, ?, 'loaded', NULL, NULL, ?, NULL, NULL, NULL, NULL, NULL)`, now, now, now); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.DB.Exec(`INSERT INTO load_notes VALUES (1, NULL, 'Sheet DangVien chỉ có dòng tiêu đề, không có dòng dữ liệu nào')`); err != nil {

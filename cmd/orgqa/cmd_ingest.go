@@ -62,7 +62,11 @@ func (s *session) ingest(o *ingestOptions) (*ingest.Summary, error) {
 }
 
 func ingestRun(ctx context.Context, e *env, w *warehouse.Warehouse, o *ingestOptions) (*ingest.Summary, error) {
-	l := &ingest.Loader{DB: w.DB, Log: e.log, Now: e.now, Force: o.force}
+	cfg, err := e.config()
+	if err != nil {
+		return nil, err
+	}
+	l := &ingest.Loader{DB: w.DB, Log: e.log, Now: e.now, Force: o.force, Units: cfg.Units}
 	if e.progress != nil {
 		l.Progress = func(done, total int, path string) { e.progress.set("ingest", done, total, path) }
 		defer e.progress.clear()

@@ -13,7 +13,9 @@ import (
 	"net/mail"
 	"os"
 	"strings"
+	"time"
 
+	"orgqa/ingest"
 	"orgqa/transform"
 )
 
@@ -23,6 +25,18 @@ type File struct {
 	Rules    *transform.Rules
 	Delivery Delivery
 	Email    *Email // nil: no email
+	// Units is the province's official list of reporting units; nil: the
+	// units of the reports accepted before are the known ones
+	Units []ingest.KnownUnit
+}
+
+// Unit is one entry of the config's units list.
+type Unit struct {
+	Code      string `json:"code"`
+	Name      string `json:"name"`
+	OldCode   string `json:"old_code"`
+	ValidFrom string `json:"valid_from"` // YYYY-MM-DD, "" for open
+	ValidTo   string `json:"valid_to"`
 }
 
 // Delivery says how long published outputs are kept.
@@ -96,6 +110,7 @@ func Load(path string) (*File, error) {
 const (
 	deliveryKey = "delivery"
 	emailKey    = "email"
+	unitsKey    = "units"
 )
 
 // Parse reads a configuration. The rules part is handed to transform exactly as
@@ -109,7 +124,18 @@ func Parse(b []byte, name string) (*File, error) {
 	}
 	f := &File{Path: name, Delivery: DefaultDelivery}
 	rules := b
-	if top[deliveryKey] != nil || top[emailKey] != nil {
+	if raw := top[unitsKey]; raw != nil {
+		var list []Unit
+		if err := strict(raw, &list); err != nil {
+			return nil, fmt.Errorf("config %s: units: %w", name, err)
+		}
+		units, err := knownUnits(list)
+		if err != nil {
+			return nil, fmt.Errorf("config %s: units: %w", name, err)
+		}
+		f.Units = units
+	}
+	if top[deliveryKey] != nil || top[emailKey] != nil || top[unitsKey] != nil {
 		if raw := top[deliveryKey]; raw != nil {
 			if err := strict(raw, &f.Delivery); err != nil {
 				return nil, fmt.Errorf("config %s: delivery: %w", name, err)
@@ -123,6 +149,7 @@ func Parse(b []byte, name string) (*File, error) {
 		}
 		delete(top, deliveryKey)
 		delete(top, emailKey)
+		delete(top, unitsKey)
 		var err error
 		if rules, err = json.MarshalIndent(top, "", "  "); err != nil {
 			return nil, err
@@ -136,6 +163,46 @@ func Parse(b []byte, name string) (*File, error) {
 		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
 	return f, nil
+}
+
+// knownUnits checks the units list: each with a code, unique codes, dates
+// that parse and do not run backwards.
+func knownUnits(list []Unit) ([]ingest.KnownUnit, error) {
+	out := make([]ingest.KnownUnit, 0, len(list))
+	seen := map[string]bool{}
+	var errs []error
+	day := func(s string) (*time.Time, error) {
+		if s == "" {
+			return nil, nil
+		}
+		t, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			return nil, fmt.Errorf("%q: want YYYY-MM-DD", s)
+		}
+		return &t, nil
+	}
+	for i, u := range list {
+		code := strings.TrimSpace(u.Code)
+		if code == "" {
+			errs = append(errs, fmt.Errorf("entry %d: no code", i+1))
+			continue
+		}
+		if seen[code] {
+			errs = append(errs, fmt.Errorf("code %s listed twice", code))
+		}
+		seen[code] = true
+		from, err1 := day(u.ValidFrom)
+		to, err2 := day(u.ValidTo)
+		if err := errors.Join(err1, err2); err != nil {
+			errs = append(errs, fmt.Errorf("code %s: %w", code, err))
+			continue
+		}
+		if from != nil && to != nil && to.Before(*from) {
+			errs = append(errs, fmt.Errorf("code %s: valid_to before valid_from", code))
+		}
+		out = append(out, ingest.KnownUnit{Code: code, Name: u.Name, OldCode: strings.TrimSpace(u.OldCode), ValidFrom: from, ValidTo: to})
+	}
+	return out, errors.Join(errs...)
 }
 
 func strict(raw json.RawMessage, v any) error {
@@ -190,6 +257,9 @@ func (f *File) Summary() map[string]any {
 	}
 	if f.Path == "" {
 		s["path"] = "(embedded rules.json)"
+	}
+	if f.Units != nil {
+		s["units"] = len(f.Units)
 	}
 	if e := f.Email; e != nil {
 		s["email"] = map[string]any{"host": e.Host, "port": e.Port, "starttls": e.UseStartTLS(),

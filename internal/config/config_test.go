@@ -86,3 +86,31 @@ func TestStrict(t *testing.T) {
 		}
 	}
 }
+
+// TestUnitsList: the province's reporting units sit beside the rules, do not
+// change the rules' sha256, and are checked (codes, dates).
+func TestUnitsList(t *testing.T) {
+	f, err := Parse(with(t, `"units": [
+		{"code": "0100", "name": "Đảng ủy phường 1", "old_code": "H01", "valid_from": "2025-07-01"},
+		{"code": "H01", "name": "Huyện ủy cũ", "valid_to": "2025-06-30"}]`), "units.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the rules' sha256 is that of the same rules beside another section
+	other, _ := Parse(with(t, `"delivery": {"keep_runs": 7, "keep_summaries": 9}`), "other.json")
+	if len(f.Units) != 2 || f.Units[0].OldCode != "H01" || f.Units[0].ValidFrom.Format("02/01/2006") != "01/07/2025" ||
+		f.Units[1].ValidTo == nil || f.Rules.SHA256() != other.Rules.SHA256() {
+		t.Errorf("units %+v, rules sha256 %s", f.Units, f.Rules.SHA256())
+	}
+	for extra, want := range map[string]string{
+		`"units": [{"code": "0100"}, {"code": "0100"}]`:                                     "listed twice",
+		`"units": [{"name": "no code"}]`:                                                    "no code",
+		`"units": [{"code": "0100", "valid_from": "01/07/2025"}]`:                           "want YYYY-MM-DD",
+		`"units": [{"code": "0100", "valid_from": "2025-07-01", "valid_to": "2025-01-01"}]`: "valid_to before valid_from",
+		`"units": [{"code": "0100", "ten": "x"}]`:                                           "unknown field",
+	} {
+		if _, err := Parse(with(t, extra), "bad.json"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", extra, err, want)
+		}
+	}
+}
