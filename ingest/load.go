@@ -642,7 +642,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 					// two units' data in one workbook cannot be told apart
 					// row by row: refused whole, never loaded under one code
 					return &FileError{Path: ss.file, Sheet: ss.sheet,
-						Msg: fmt.Sprintf("ThongTin names two reporting units, %s and %s (row %d)", res.Unit, other, rowNum),
+						Msg:    fmt.Sprintf("ThongTin names two reporting units, %s and %s (row %d)", res.Unit, other, rowNum),
 						Reason: fmt.Sprintf("Sheet ThongTin có hai đơn vị báo cáo (%s và %s ở dòng %d): một tệp chỉ chứa báo cáo của một đơn vị — mỗi đơn vị gửi tệp riêng của mình", res.Unit, other, rowNum)}
 				}
 				probs = append(probs[:0], problem{col: 0, value: strings.Join(nonEmpty(cells), " | "), reason: "Sheet ThongTin chỉ có một dòng dữ liệu"})

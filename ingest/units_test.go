@@ -75,4 +75,3 @@ func TestUnitFromFileName(t *testing.T) {
 		}
 	}
 }
-
