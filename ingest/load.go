@@ -120,6 +120,7 @@ type Loader struct {
 
 	claims *claimIndex // organizations and cells claimed, per year (claims.go)
 	units  *unitIndex
+	inbox  map[string]Source // the reports found in the inbox, by path (supersede.go)
 }
 
 // LoadDir loads every report found in dir. A broken report is recorded and the
@@ -130,6 +131,10 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 		return nil, err
 	}
 	sources, problems := d.sources, d.problems
+	l.inbox = make(map[string]Source, len(sources))
+	for _, src := range sources {
+		l.inbox[src.Path] = src
+	}
 	if err := EnsureSchema(ctx, l.DB); err != nil {
 		return nil, err
 	}
@@ -276,12 +281,12 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 		`SELECT count(*) FILTER (WHERE m.outcome <> 'withdrawn'), count(*) FILTER (WHERE m.outcome = 'withdrawn'),
 			any_value(m.reporting_unit), any_value(m.report_year)
 		FROM load_manifest m LEFT JOIN load_manifest b ON b.load_id = m.replaced_by
-		WHERE m.sha256 = ? AND (m.outcome IN ('loaded', 'withdrawn') OR m.outcome = 'replaced' AND b.outcome IS DISTINCT FROM 'withdrawn')`,
+		WHERE m.sha256 = ? AND (m.outcome IN ('loaded', 'withdrawn') OR m.outcome IN ('replaced', 'superseded') AND b.outcome IS DISTINCT FROM 'withdrawn')`,
 		res.SHA256).Scan(&seen, &withdrawn, &unit, &year); err != nil {
 		return res, fmt.Errorf("manifest: %w", err)
 	}
 	if withdrawn > 0 || seen > 0 && !l.Force {
-		if _, err := conn.ExecContext(ctx, `UPDATE load_manifest SET last_seen_at = ? WHERE sha256 = ? AND outcome IN ('loaded', 'replaced', 'withdrawn')`,
+		if _, err := conn.ExecContext(ctx, `UPDATE load_manifest SET last_seen_at = ? WHERE sha256 = ? AND outcome IN ('loaded', 'replaced', 'superseded', 'withdrawn')`,
 			l.now(), res.SHA256); err != nil {
 			return res, fmt.Errorf("manifest: %w", err)
 		}
@@ -343,6 +348,17 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 			return res, fmt.Errorf("rollback after %v: %w", loadErr, err)
 		}
 		res.Accepted, res.Rejected = 0, 0
+		var se *supersedeError
+		if errors.As(loadErr, &se) {
+			res.Outcome = Superseded
+			l.Log.Warn("another report of the unit and year, prepared later, is in the inbox: this one is superseded",
+				"source", src.Path, "unit", res.Unit, "year", res.Year, "winner", se.winner.path)
+			// listed once, as a failure is
+			if _, err := conn.ExecContext(ctx, `DELETE FROM load_manifest WHERE sha256 = ? AND outcome = 'superseded'`, res.SHA256); err != nil {
+				return res, err
+			}
+			return res, l.record(ctx, conn, res, started, Superseded, se.msg, se.winner.loadID)
+		}
 		return l.fail(ctx, conn, res, started, loadErr)
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
@@ -383,11 +399,20 @@ func (l *Loader) fail(ctx context.Context, conn *sql.Conn, res FileResult, start
 	if fe.Err != nil {
 		msg += ": " + fe.Err.Error()
 	}
+	return res, l.record(ctx, conn, res, started, Failed, msg, 0)
+}
+
+// record writes the manifest row of a report that loaded nothing.
+func (l *Loader) record(ctx context.Context, conn *sql.Conn, res FileResult, started time.Time, outcome Outcome, msg string, replacedBy int64) error {
+	var by any
+	if replacedBy > 0 {
+		by = replacedBy
+	}
 	_, err := conn.ExecContext(ctx, `INSERT INTO load_manifest
-		SELECT coalesce(max(load_id), 0) + 1, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, 0, 0, ?, ?, 'failed', ?, NULL, ?, NULL, NULL, NULL, NULL, NULL FROM load_manifest`,
+		SELECT coalesce(max(load_id), 0) + 1, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ? FROM load_manifest`,
 		res.Source.Path, res.Source.Kind, res.SHA256, duckdbList(res.Source.Files), nullStr(res.Unit), nullInt(res.Year),
-		res.Read, started, l.now(), msg, l.now())
-	return res, err
+		res.Read, started, l.now(), string(outcome), msg, by, l.now(), nullStr(res.Declared), nullStr(res.UnitStatus))
+	return err
 }
 
 // latestYear is the latest year with an accepted report (the season under
@@ -943,8 +968,30 @@ func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, st
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	// a rival still in the inbox: the report prepared later wins
+	rivals, err := l.rivals(ctx, conn, res.Replaced, res.Source.Path)
+	if err != nil {
+		return err
+	}
+	prepared, err := preparedOn(ctx, conn, res.LoadID)
+	if err != nil {
+		return err
+	}
+	mine := modTimeOf(res.Source)
+	for _, r := range rivals {
+		if !laterThan(prepared, mine, r) {
+			return &supersedeError{winner: r, msg: supersedeMessage(res.Unit, res.Year, res.Source.Path, prepared, mine, r.path, r.prepared, r.modTime)}
+		}
+	}
 	if err := replaceLoads(ctx, conn, res.Replaced, res.LoadID); err != nil {
 		return err
+	}
+	for _, r := range rivals {
+		if _, err := conn.ExecContext(ctx, `UPDATE load_manifest SET outcome = 'superseded', message = ? WHERE load_id = ?`,
+			supersedeMessage(res.Unit, res.Year, r.path, r.prepared, r.modTime, res.Source.Path, prepared, mine), r.loadID); err != nil {
+			return err
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("Thay cho báo cáo lập trước của đơn vị (tệp %s, vẫn còn trong thư mục nhận)", filepath.Base(r.path)))
 	}
 	for _, w := range res.Warnings {
 		if _, err := conn.ExecContext(ctx, `INSERT INTO load_notes VALUES (?, NULL, ?)`, res.LoadID, w); err != nil {

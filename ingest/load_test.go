@@ -238,7 +238,8 @@ func TestLoadIsIdempotentAndReplacesCorrectedExports(t *testing.T) {
 	if err != nil || sum.Count(Skipped) != 1 || sum.Count(Loaded) != 0 {
 		t.Fatalf("second load: %+v, %v; want the file skipped", sum, err)
 	}
-	// a corrected export of the same unit and year, under another name
+	// a corrected export of the same unit and year, under another name and
+	// newer: v1, still in the folder, is superseded by it
 	b.sheets["DangVien"][4][1] = "000126"
 	b.sheets["DangVien"][4][2] = "070100101" // row 5 now names a known cell
 	time.Sleep(10 * time.Millisecond)
@@ -249,11 +250,11 @@ func TestLoadIsIdempotentAndReplacesCorrectedExports(t *testing.T) {
 	}
 	var members, loads, replaced, rejects int
 	if err := w.DB.QueryRow(`SELECT (SELECT count(*) FROM members), (SELECT count(*) FROM load_manifest WHERE outcome = 'loaded'),
-		(SELECT count(*) FROM load_manifest WHERE outcome = 'replaced'), (SELECT count(*) FROM rejects)`).Scan(&members, &loads, &replaced, &rejects); err != nil {
+		(SELECT count(*) FROM load_manifest WHERE outcome = 'superseded'), (SELECT count(*) FROM rejects)`).Scan(&members, &loads, &replaced, &rejects); err != nil {
 		t.Fatal(err)
 	}
 	if members != 3 || loads != 1 || replaced != 1 || rejects != 10 {
-		t.Errorf("after replacement: %d members (want 3), %d live loads (want 1), %d replaced (want 1), %d rejects (want 10)", members, loads, replaced, rejects)
+		t.Errorf("after replacement: %d members (want 3), %d live loads (want 1), %d superseded (want 1), %d rejects (want 10)", members, loads, replaced, rejects)
 	}
 }
 

@@ -49,14 +49,14 @@ func (s *session) ingest(o *ingestOptions) (*ingest.Summary, error) {
 		f := &s.run.Files
 		// a file the operator withdrew is unchanged input, not a failure
 		f.Seen, f.Loaded, f.Skipped, f.Failed = len(sum.Files)+len(sum.Problems), sum.Count(ingest.Loaded),
-			sum.Count(ingest.Skipped)+sum.Count(ingest.Withdrawn), sum.Count(ingest.Failed)+len(sum.Problems)
+			sum.Count(ingest.Skipped)+sum.Count(ingest.Withdrawn)+sum.Count(ingest.Superseded), sum.Count(ingest.Failed)+len(sum.Problems)
 		for _, r := range sum.Files {
 			s.run.Rows.Read += r.Read
 			s.run.Rows.Accepted += r.Accepted
 			s.run.Rows.Rejected += r.Rejected
 		}
 		return map[string]any{"input": o.input, "files": f.Seen, "loaded": f.Loaded, "skipped": f.Skipped, "failed": f.Failed,
-			"rows_read": s.run.Rows.Read, "rows_accepted": s.run.Rows.Accepted, "rows_rejected": s.run.Rows.Rejected, "withdrawn": sum.Count(ingest.Withdrawn)}, err
+			"rows_read": s.run.Rows.Read, "rows_accepted": s.run.Rows.Accepted, "rows_rejected": s.run.Rows.Rejected, "withdrawn": sum.Count(ingest.Withdrawn), "superseded": sum.Count(ingest.Superseded)}, err
 	})
 	return sum, err
 }

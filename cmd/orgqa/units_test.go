@@ -71,11 +71,11 @@ func TestWhoSentWhat(t *testing.T) {
 	got := rowsText(t, db, "", `SELECT regexp_replace(source_path, '.*/', '') || ' ' || outcome || ' ' || coalesce(reporting_unit, '-') || ' ' ||
 			coalesce(declared_unit, '-') || ' ' || coalesce(unit_status, '-') FROM load_manifest ORDER BY load_id`)
 	want := []string{
-		"bao-cao-0100-2025.xlsx replaced 0100 - -",
+		"bao-cao-0100-2025.xlsx superseded 0100 - -", // still in the inbox, prepared earlier
 		"bao-cao-0200-2025.xlsx loaded 0200 - -",
 		"0100 gui lai.xlsx loaded 0100 100 restored",
 		"bao-cao-0300-2025.xlsx loaded 0300 0300 new",
-		"hai-don-vi.xlsx failed 0400 - -",
+		"hai-don-vi.xlsx failed 0400 0400 new",
 		"0200-bo-sung-2025.xlsx failed 0200 - -",
 	}
 	if strings.Join(sortedCopy(got), "\n") != strings.Join(sortedCopy(want), "\n") {
