@@ -121,6 +121,8 @@ type Loader struct {
 	claims *claimIndex // organizations and cells claimed, per year (claims.go)
 	units  *unitIndex
 	inbox  map[string]Source // the reports found in the inbox, by path (supersede.go)
+	// partsDone: the parts of split reports are being loaded (parts.go)
+	partsDone bool
 }
 
 // LoadDir loads every report found in dir. A broken report is recorded and the
@@ -162,6 +164,7 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 	if !l.NoPrefetch {
 		ahead = l.prefetch(work, conn, sources, done)
 	}
+	var parts []Source // workbooks without ThongTin: parts of a split report
 	for _, src := range sources {
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -171,6 +174,10 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 			p = <-ahead
 		}
 		res, err := l.loadSource(work, conn, src, p)
+		if errors.Is(err, errPart) {
+			parts = append(parts, src)
+			continue
+		}
 		if err != nil {
 			return sum, err
 		}
@@ -179,6 +186,9 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 			l.Progress(len(sum.Files), len(sources), src.Path)
 		}
 		faults.Point("ingest.report")
+	}
+	if err := l.loadParts(work, conn, parts, sum); err != nil {
+		return sum, err
 	}
 	return sum, nil
 }
@@ -324,6 +334,9 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 	}
 	for _, spec := range Contract {
 		if rr.sheets[spec] == nil {
+			if spec.Name == "ThongTin" && len(rr.sheets) > 0 && len(src.Parts) == 0 && !l.partsDone {
+				return res, errPart // a part of a report split over several files (parts.go)
+			}
 			if spec.Required {
 				return l.fail(ctx, conn, res, started, &FileError{Path: src.Path, Sheet: spec.Name,
 					Msg:    fmt.Sprintf("no sheet %s (found %s)", spec.Name, quoteList(rr.extra)),

@@ -33,6 +33,9 @@ type Source struct {
 	Kind    string   // "xlsx", "xls", "ods" or "csv"
 	Files   []string // the physical files
 	ModTime time.Time
+	// Parts are further workbooks of the same report (a report split over
+	// several files, each with its own sheets): Files lists theirs too
+	Parts []Source
 	// for a CSV set, what its file names say
 	csvUnit string
 	csvYear int
@@ -293,6 +296,9 @@ type reportReader struct {
 
 // openReport opens a report's contract sheets; shas are its files' hashes.
 func openReport(src Source, shas map[string]string, lim Limits) (*reportReader, error) {
+	if len(src.Parts) > 0 {
+		return openParts(src, shas, lim)
+	}
 	switch src.Kind {
 	case "xlsx":
 		return openWorkbook(src.Files[0], shas[src.Files[0]], lim)
@@ -456,7 +462,7 @@ func hashSource(src Source) (sourceHashes, error) {
 		h.files[f] = sha
 		lines = append(lines, filepath.Base(f)+" "+sha)
 	}
-	if src.Kind != "csv" { // one file: its own hash
+	if src.Kind != "csv" && len(src.Parts) == 0 { // one file: its own hash
 		h.report = h.files[src.Files[0]]
 		return h, nil
 	}
