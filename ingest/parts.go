@@ -51,7 +51,9 @@ func (l *Loader) loadParts(ctx context.Context, conn *sql.Conn, parts []Source, 
 		}
 		groups[k] = append(groups[k], p)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].unit < keys[j].unit || keys[i].unit == keys[j].unit && keys[i].year < keys[j].year })
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].unit < keys[j].unit || keys[i].unit == keys[j].unit && keys[i].year < keys[j].year
+	})
 	for _, k := range keys {
 		group := groups[k]
 		main, year, err := l.mainReport(ctx, conn, k.unit, k.year)
@@ -68,7 +70,7 @@ func (l *Loader) loadParts(ctx context.Context, conn *sql.Conn, parts []Source, 
 					res.SHA256 = h.report
 				}
 				res, err := l.fail(ctx, conn, res, l.now(), &FileError{Path: p.Path, Sheet: "ThongTin",
-					Msg: fmt.Sprintf("no ThongTin sheet, and no report of unit %s in the inbox to join it to", k.unit),
+					Msg:    fmt.Sprintf("no ThongTin sheet, and no report of unit %s in the inbox to join it to", k.unit),
 					Reason: fmt.Sprintf("Tệp không có sheet ThongTin; tên tệp chỉ đơn vị %s nhưng thư mục nhận không có báo cáo (có sheet ThongTin) của đơn vị này để ghép — hãy gửi cả báo cáo trong một tệp, hoặc thêm sheet ThongTin", k.unit)})
 				if err != nil {
 					return err
