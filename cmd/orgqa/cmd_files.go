@@ -26,8 +26,11 @@ func newFilesCmd(e *env) *cobra.Command {
 		Use:   "files",
 		Short: "List the reports ingest has seen: outcome, unit, year, rows, when",
 		Long: `files lists the load manifest: every report ingest has seen, whether it was
-loaded, replaced by a newer report of the same unit and year, or failed, with
-its rows read, accepted and rejected. Replaced reports are shown with --all.`,
+loaded, replaced by a newer report of the same unit and year, superseded by a
+report of the unit prepared later (both in the inbox), withdrawn by the
+operator, failed or ignored (not a report), with its rows read, accepted and
+rejected. Replaced reports are shown with --all. files withdraw and files
+restore are the operator's controls.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return e.withReadOnly(cmd.Context(), func(w *warehouse.Warehouse) error { return filesRun(w.DB, e, o) })
