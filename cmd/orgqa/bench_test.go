@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"orgqa/internal/config"
 	"orgqa/internal/gen"
+	"orgqa/internal/night"
 	"orgqa/internal/warehouse"
 	orgsql "orgqa/sql"
 )
@@ -23,19 +25,23 @@ func BenchmarkTransform(b *testing.B) {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
-			e := &env{stdout: io.Discard, stderr: io.Discard, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-				models: orgsql.Models, tests: orgsql.Tests, warehousePath: filepath.Join(dir, "w.duckdb")}
-			w, err := warehouse.Open(ctx, e.warehousePath, warehouse.Options{})
+			cfg, err := config.Default()
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := &night.Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Models: orgsql.Models, Tests: orgsql.Tests,
+				WarehousePath: filepath.Join(dir, "w.duckdb"), Config: cfg}
+			w, err := warehouse.Open(ctx, n.WarehousePath, warehouse.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer w.Close(ctx, false)
-			if _, err := ingestRun(ctx, e, w, &ingestOptions{input: filepath.Join(dir, "in")}); err != nil {
+			if _, err := n.Load(ctx, w, filepath.Join(dir, "in"), false); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, _, err := transformRun(ctx, e, w, &transformOptions{year: 2025}); err != nil {
+				if _, _, err := n.Build(ctx, w, 2025); err != nil {
 					b.Fatal(err)
 				}
 			}

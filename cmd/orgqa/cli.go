@@ -15,10 +15,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"orgqa/ingest"
 	"orgqa/internal/config"
+	"orgqa/internal/night"
 	"orgqa/internal/warehouse"
 	orgsql "orgqa/sql"
-	"orgqa/transform"
 )
 
 // Exit codes, documented in the README.
@@ -29,9 +30,6 @@ const (
 	exitRejected = 3 // finished, but some rows or files were rejected
 	exitLocked   = 4 // another run holds the warehouse's lock
 )
-
-// errRejected marks a run that finished with rejected input.
-var errRejected = errors.New("some input was rejected")
 
 // signalError is the cause of a context cancelled by SIGINT or SIGTERM.
 type signalError struct{ sig os.Signal }
@@ -68,13 +66,19 @@ func (e *env) config() (*config.File, error) {
 	return e.cfg, err
 }
 
-// rules returns the assessment rules in force.
-func (e *env) rules() (*transform.Rules, error) {
+// night is the library's view of this command line: the run is the
+// library's (internal/night); flags, printing and exit codes are here.
+func (e *env) night() (*night.Env, error) {
 	cfg, err := e.config()
 	if err != nil {
 		return nil, err
 	}
-	return cfg.Rules, nil
+	n := &night.Env{Log: e.log, Now: e.now, Models: e.models, Tests: e.tests, WarehousePath: e.warehousePath,
+		MemoryLimit: e.memoryLimit, Config: cfg}
+	if e.progress != nil {
+		n.Progress, n.ProgressDone = e.progress.set, e.progress.clear
+	}
+	return n, nil
 }
 
 // Main runs the orgqa command line and returns the process exit code.
@@ -105,16 +109,21 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if e.progress != nil {
 		e.progress.clear()
 	}
-	var le lockedError
+	var le night.LockedError
+	var ye *night.YearError
+	var se *ingest.SelectError
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errRejected):
+	case errors.Is(err, night.ErrRejected):
 		fmt.Fprintln(stderr, "orgqa: finished, but", err)
 		return exitRejected
 	case errors.As(err, &le):
 		fmt.Fprintln(stderr, "orgqa:", err)
 		return exitLocked
+	case errors.As(err, &ye), errors.As(err, &se):
+		fmt.Fprintln(stderr, "orgqa:", err)
+		return exitUsage
 	}
 	if cause := context.Cause(ctx); cause != nil && errors.Is(err, context.Canceled) {
 		err = fmt.Errorf("%w; %v", cause, err)

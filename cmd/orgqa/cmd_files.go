@@ -2,16 +2,12 @@ package main
 
 import (
 	"database/sql"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"orgqa/ingest"
-	"orgqa/internal/history"
 	"orgqa/internal/warehouse"
 )
 
@@ -66,20 +62,16 @@ another unit's file), a test file dropped in the inbox, a report the board
 decides must not count. Name the load as orgqa files lists it, or the file.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return e.session(cmd.Context(), "files withdraw", "", func(s *session) error {
-				m, err := ingest.FindLoad(s.work, s.w.DB, o.load, o.file, ingest.Loaded, ingest.Failed)
-				if err != nil {
-					return selectErr(err)
-				}
-				if err := ingest.Withdraw(s.work, s.w.DB, m, o.reason, time.Now()); err != nil {
-					return selectErr(err)
-				}
-				s.run.Year = m.Year
-				s.run.Steps = append(s.run.Steps, history.Step{Name: "withdraw", Started: time.Now().UTC(), Outcome: "done",
-					Figures: map[string]any{"load": m.LoadID, "unit": m.Unit, "year": m.Year, "file": m.Path, "rows": m.Accepted + m.Rejected, "reason": o.reason}})
-				fmt.Fprintf(e.stdout, "Withdrew %s: %d rows out of the warehouse. The next run rebuilds the outputs of %d.\n", m, m.Accepted+m.Rejected, m.Year)
-				return nil
-			})
+			n, err := e.night()
+			if err != nil {
+				return err
+			}
+			m, err := n.Withdraw(cmd.Context(), o.load, o.file, o.reason)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "Withdrew %s: %d rows out of the warehouse. The next run rebuilds the outputs of %d.\n", m, m.Accepted+m.Rejected, m.Year)
+			return nil
 		},
 	}
 	cmd.Flags().Int64Var(&o.load, "load", 0, "the load to withdraw (LOAD in orgqa files)")
@@ -99,41 +91,26 @@ newer load would). A withdrawn failed file is failed again, and the next run
 tries it again. The next run rebuilds the years it changed.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return e.session(cmd.Context(), "files restore", "", func(s *session) error {
-				m, err := ingest.FindLoad(s.work, s.w.DB, o.load, o.file, ingest.Withdrawn)
-				if err != nil {
-					return selectErr(err)
-				}
-				replaced, err := ingest.Restore(s.work, s.w.DB, m)
-				if err != nil {
-					return selectErr(err)
-				}
-				s.run.Year = m.Year
-				s.run.Steps = append(s.run.Steps, history.Step{Name: "restore", Started: time.Now().UTC(), Outcome: "done",
-					Figures: map[string]any{"load": m.LoadID, "unit": m.Unit, "year": m.Year, "file": m.Path, "replaced": replaced}})
-				fmt.Fprintf(e.stdout, "Restored load %d (unit %s, %d, %s) as %s", m.LoadID, m.Unit, m.Year, m.Path, m.Before)
-				if len(replaced) > 0 {
-					fmt.Fprintf(e.stdout, "; it replaces load %v, loaded meanwhile", replaced)
-				}
-				fmt.Fprintf(e.stdout, ". The next run rebuilds the outputs of %d.\n", m.Year)
-				return nil
-			})
+			n, err := e.night()
+			if err != nil {
+				return err
+			}
+			m, replaced, err := n.Restore(cmd.Context(), o.load, o.file)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "Restored load %d (unit %s, %d, %s) as %s", m.LoadID, m.Unit, m.Year, m.Path, m.Before)
+			if len(replaced) > 0 {
+				fmt.Fprintf(e.stdout, "; it replaces load %v, loaded meanwhile", replaced)
+			}
+			fmt.Fprintf(e.stdout, ". The next run rebuilds the outputs of %d.\n", m.Year)
+			return nil
 		},
 	}
 	cmd.Flags().Int64Var(&o.load, "load", 0, "the withdrawn load to restore (LOAD in orgqa files --all)")
 	cmd.Flags().StringVar(&o.file, "file", "", "the withdrawn file to restore")
 	return cmd
 }
-
-// selectErr makes a load or file that names nothing a usage error (exit 2).
-func selectErr(err error) error {
-	var se *ingest.SelectError
-	if errors.As(err, &se) {
-		return usageError{err}
-	}
-	return err
-}
-
 func filesRun(db *sql.DB, e *env, o *filesOptions) error {
 	rows, err := db.Query(`SELECT load_id, outcome, coalesce(reporting_unit, ''), coalesce(report_year, 0), rows_read, rows_accepted,
 			rows_rejected, strftime(finished_at, '%Y-%m-%d %H:%M'), coalesce(strftime(last_seen_at, '%Y-%m-%d %H:%M'), ''),

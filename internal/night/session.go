@@ -1,4 +1,9 @@
-package main
+// Package night is orgqa's run as a library: a Session holds the run lock and
+// a working copy of the warehouse, runs the steps (ingest, transform, report,
+// publish, email), records itself in the run history and commits; Run is the
+// nightly job, deciding which years to rebuild. The command line (cmd/orgqa)
+// keeps flags, printing and exit codes, and tests can drive a night without it.
+package night
 
 import (
 	"context"
@@ -9,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -23,8 +29,31 @@ import (
 	"orgqa/internal/warehouse"
 )
 
-// lockedError is a run refused because another holds the lock (exit code 4).
-type lockedError struct{ *runlock.LockedError }
+// LockedError is a run refused because another holds the lock.
+type LockedError struct{ *runlock.LockedError }
+
+// ErrRejected marks a run that finished with rejected input.
+var ErrRejected = errors.New("some input was rejected")
+
+// Env is what a session needs from its caller.
+type Env struct {
+	Log           *slog.Logger
+	Now           func() time.Time // the clock the outputs show (the run history uses the wall clock)
+	Models, Tests fs.FS            // the SQL models, and the data tests (tests/ in it)
+	WarehousePath string
+	MemoryLimit   string
+	Config        *config.File
+	// Progress, when set, is told of each report ingested; Done when the step ends
+	Progress     func(step string, done, total int, path string)
+	ProgressDone func()
+}
+
+func (e *Env) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
 
 // session is one command that writes: it holds the run lock and a working copy
 // of the warehouse, records itself in the runs table, and publishes its outputs.
@@ -35,50 +64,54 @@ type lockedError struct{ *runlock.LockedError }
 // outputs show. Killed before the commit, the live warehouse is untouched and
 // the next run does the work again; killed after it but before the marker, the
 // next run sees outputs older than the warehouse and publishes them again.
-type session struct {
-	e       *env
+type Session struct {
+	e       *Env
 	ctx     context.Context // cancelled by SIGINT/SIGTERM: checked at safe points only
-	work    context.Context // for the work of a step, which is never cut in the middle
+	Work    context.Context // for the work of a step, which is never cut in the middle
 	lock    *runlock.Lock
-	w       *warehouse.Warehouse
+	W       *warehouse.Warehouse
 	cfg     *config.File
-	run     *history.Run
+	Run     *history.Run
 	output  string // "" for a command that publishes nothing
 	staging string
 	folder  string
 	marker  *delivery.Marker // set once the outputs are published
 }
 
-// session runs fn as command on a working copy of the warehouse.
-func (e *env) session(ctx context.Context, command, output string, fn func(s *session) error) error {
-	cfg, err := e.config()
-	if err != nil {
-		return err
+// Session runs fn as command on a working copy of the warehouse; output is
+// where it publishes ("" for a command that publishes nothing).
+func (e *Env) Session(ctx context.Context, command, output string, fn func(s *Session) error) error {
+	cfg := e.Config
+	if cfg == nil {
+		var err error
+		if cfg, err = config.Default(); err != nil {
+			return err
+		}
 	}
 	host, _ := os.Hostname()
 	started := time.Now() // the run's own times are the wall clock's, even under ORGQA_NOW
-	lock, stale, err := runlock.Acquire(runlock.Path(e.warehousePath),
+	lock, stale, err := runlock.Acquire(runlock.Path(e.WarehousePath),
 		runlock.Holder{PID: os.Getpid(), Host: host, Command: command, Started: started})
 	if err != nil {
 		var le *runlock.LockedError
 		if errors.As(err, &le) {
-			return lockedError{le}
+			return LockedError{le}
 		}
 		return err
 	}
 	defer lock.Release()
 	faults.Point("locked")
-	s := &session{e: e, ctx: ctx, work: context.WithoutCancel(ctx), lock: lock, cfg: cfg, output: output,
-		run: &history.Run{Command: command, Started: started, Outcome: history.Running, Config: cfg.Summary(),
+	s := &Session{e: e, ctx: ctx, Work: context.WithoutCancel(ctx), lock: lock, cfg: cfg, output: output,
+		Run: &history.Run{Command: command, Started: started, Outcome: history.Running, Config: cfg.Summary(),
 			PID: os.Getpid(), Host: host, Version: version()}}
-	if s.w, err = warehouse.Begin(s.work, e.warehousePath, warehouse.Options{MemoryLimit: e.memoryLimit}); err != nil {
+	if s.W, err = warehouse.Begin(s.Work, e.WarehousePath, warehouse.Options{MemoryLimit: e.MemoryLimit}); err != nil {
 		return err
 	}
 	if err := s.open(stale); err != nil {
-		s.w.Discard()
+		s.W.Discard()
 		return err
 	}
-	e.log.Info("run started", "run", s.run.ID, "command", command, "warehouse", e.warehousePath, "pid", s.run.PID)
+	e.Log.Info("run started", "run", s.Run.ID, "command", command, "warehouse", e.WarehousePath, "pid", s.Run.PID)
 	err = fn(s)
 	return s.finish(err)
 }
@@ -86,8 +119,8 @@ func (e *env) session(ctx context.Context, command, output string, fn func(s *se
 // open brings the warehouse's tables up to this orgqa (a warehouse an older
 // orgqa wrote may lack some), records the runs that died before this one and
 // numbers this one.
-func (s *session) open(stale *runlock.Holder) error {
-	ctx, db := s.work, s.w.DB
+func (s *Session) open(stale *runlock.Holder) error {
+	ctx, db := s.Work, s.W.DB
 	if err := history.EnsureSchema(ctx, db); err != nil {
 		return err
 	}
@@ -129,25 +162,25 @@ func (s *session) open(stale *runlock.Holder) error {
 		if err := history.Save(ctx, db, r); err != nil {
 			return err
 		}
-		s.e.log.Warn("an earlier run did not finish", "run", id, "pid", h.PID, "started", h.Started, "step", h.Step)
+		s.e.Log.Warn("an earlier run did not finish", "run", id, "pid", h.PID, "started", h.Started, "step", h.Step)
 	}
 	id, err := history.NextID(ctx, db)
 	if err != nil {
 		return err
 	}
-	s.run.ID = id
+	s.Run.ID = id
 	if s.output != "" {
 		if err := delivery.Clean(s.output); err != nil {
 			return fmt.Errorf("output %s: %w", s.output, err)
 		}
 		s.staging = delivery.StagingDir(s.output, id)
-		s.folder = delivery.FolderName(s.run.Started, id)
+		s.folder = delivery.FolderName(s.Run.Started, id)
 	}
 	return s.lock.Update(func(h *runlock.Holder) { h.RunID, h.Pending = id, pending })
 }
 
-// step runs one step, records it with its figures, and logs one line for it.
-func (s *session) step(name string, fn func() (map[string]any, error)) error {
+// Step runs one step, records it with its figures, and logs one line for it.
+func (s *Session) Step(name string, fn func() (map[string]any, error)) error {
 	if err := s.ctx.Err(); err != nil { // a safe point: between steps
 		return err
 	}
@@ -163,34 +196,34 @@ func (s *session) step(name string, fn func() (map[string]any, error)) error {
 	switch {
 	case err != nil && errors.Is(err, context.Canceled):
 		st.Outcome, st.Error = "cancelled", err.Error()
-		s.e.log.Warn("step stopped", args...)
-	case err != nil && !errors.Is(err, errRejected):
+		s.e.Log.Warn("step stopped", args...)
+	case err != nil && !errors.Is(err, ErrRejected):
 		st.Outcome, st.Error = "failed", err.Error()
-		s.e.log.Error("step failed", append(args, "error", err)...)
+		s.e.Log.Error("step failed", append(args, "error", err)...)
 	default:
-		s.e.log.Info("step done", args...)
+		s.e.Log.Info("step done", args...)
 	}
-	s.run.Steps = append(s.run.Steps, st)
+	s.Run.Steps = append(s.Run.Steps, st)
 	return err
 }
 
-// skip records a step not run, and why.
-func (s *session) skip(name, why string) {
-	s.run.Steps = append(s.run.Steps, history.Step{Name: name, Started: time.Now().UTC(), Outcome: "skipped",
+// Skip records a step not run, and why.
+func (s *Session) Skip(name, why string) {
+	s.Run.Steps = append(s.Run.Steps, history.Step{Name: name, Started: time.Now().UTC(), Outcome: "skipped",
 		Figures: map[string]any{"why": why}})
-	s.e.log.Info("step skipped", "step", name, "why", why)
+	s.e.Log.Info("step skipped", "step", name, "why", why)
 }
 
 // finish saves the run, commits the working copy, and writes the marker and
 // the run's summary.
-func (s *session) finish(runErr error) error {
+func (s *Session) finish(runErr error) error {
 	ctx := context.WithoutCancel(s.ctx)
-	r := s.run
+	r := s.Run
 	switch {
 	case runErr == nil && r.Outcome == history.Running:
 		r.Outcome = history.Succeeded
 	case runErr == nil:
-	case errors.Is(runErr, errRejected):
+	case errors.Is(runErr, ErrRejected):
 		if r.Outcome == history.Running {
 			r.Outcome = history.Rejected
 		}
@@ -205,15 +238,15 @@ func (s *session) finish(runErr error) error {
 	s.lock.Update(func(h *runlock.Holder) { h.Step = "commit" })
 	fin := time.Now()
 	r.Finished = &fin
-	err := history.Save(ctx, s.w.DB, r)
+	err := history.Save(ctx, s.W.DB, r)
 	faults.Point("commit")
 	if err == nil {
 		err = faults.Fail("commit")
 	}
 	if err == nil {
-		err = s.w.Commit(ctx)
+		err = s.W.Commit(ctx)
 	} else {
-		s.w.Discard()
+		s.W.Discard()
 	}
 	if err != nil {
 		r.Outcome, r.Error = history.Failed, fmt.Sprintf("%v (the warehouse keeps its state before this run)", err)
@@ -236,12 +269,12 @@ func (s *session) finish(runErr error) error {
 	}
 	if s.output != "" {
 		if path, serr := delivery.WriteSummary(s.output, delivery.FolderName(r.Started, r.ID), r, s.cfg.Delivery.KeepSummaries); serr != nil {
-			s.e.log.Error("run summary not written", "error", serr)
+			s.e.Log.Error("run summary not written", "error", serr)
 		} else {
-			s.e.log.Debug("run summary", "path", path)
+			s.e.Log.Debug("run summary", "path", path)
 		}
 	}
-	s.e.log.Info("run finished", "run", r.ID, "outcome", r.Outcome, "seconds", round2(r.Seconds()),
+	s.e.Log.Info("run finished", "run", r.ID, "outcome", r.Outcome, "seconds", round2(r.Seconds()),
 		"files_loaded", r.Files.Loaded, "files_skipped", r.Files.Skipped, "files_failed", r.Files.Failed, "rows_rejected", r.Rows.Rejected)
 	if err != nil {
 		return err
@@ -252,13 +285,13 @@ func (s *session) finish(runErr error) error {
 	return runErr
 }
 
-// fingerprint names the warehouse state the outputs of year are made from:
+// Fingerprint names the warehouse state the outputs of year are made from:
 // every report loaded (and every file that failed), the transforms of the year,
 // the rules, the SQL and this orgqa. Equal fingerprints give equal outputs.
-func (s *session) fingerprint(year int) (string, error) {
+func (s *Session) Fingerprint(year int) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "orgqa %s\nyear %d\nrules %s\n", version(), year, s.cfg.Rules.SHA256())
-	for _, fsys := range []fs.FS{s.e.models, s.e.tests} {
+	for _, fsys := range []fs.FS{s.e.Models, s.e.Tests} {
 		err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
@@ -285,14 +318,14 @@ func (s *session) fingerprint(year int) (string, error) {
 			WHERE outcome = 'failed' AND (report_year <= %d OR report_year IS NULL) ORDER BY 1`, year),
 	}
 	var hasTransforms bool
-	if err := s.w.DB.QueryRowContext(s.work, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'transform_runs'`).Scan(&hasTransforms); err != nil {
+	if err := s.W.DB.QueryRowContext(s.Work, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'transform_runs'`).Scan(&hasTransforms); err != nil {
 		return "", err
 	}
 	if hasTransforms {
 		queries = append(queries, fmt.Sprintf(`SELECT count(*)::VARCHAR || ' ' || coalesce(max(run_at)::VARCHAR, '') FROM transform_runs WHERE year = %d`, year))
 	}
 	for _, q := range queries {
-		if err := hashRows(s.work, s.w.DB, h, q); err != nil {
+		if err := hashRows(s.Work, s.W.DB, h, q); err != nil {
 			return "", err
 		}
 	}

@@ -1,0 +1,328 @@
+package night
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"orgqa/ingest"
+	"orgqa/internal/delivery"
+	"orgqa/internal/faults"
+	"orgqa/internal/history"
+	"orgqa/internal/vnfmt"
+	"orgqa/internal/warehouse"
+	"orgqa/reports"
+	"orgqa/transform"
+)
+
+// Ingest is the session's ingest step: every new or changed report in input.
+func (s *Session) Ingest(input string, force bool) (*ingest.Summary, error) {
+	var sum *ingest.Summary
+	s.Run.Forced = s.Run.Forced || force
+	err := s.Step("ingest", func() (map[string]any, error) {
+		var err error
+		sum, err = s.e.Load(s.ctx, s.W, input, force)
+		if sum == nil {
+			return nil, err
+		}
+		f := &s.Run.Files
+		// a file the operator withdrew, or one superseded, is unchanged input, not a failure
+		f.Seen, f.Loaded, f.Skipped, f.Failed = len(sum.Files)+len(sum.Problems), sum.Count(ingest.Loaded),
+			sum.Count(ingest.Skipped)+sum.Count(ingest.Withdrawn)+sum.Count(ingest.Superseded), sum.Count(ingest.Failed)+len(sum.Problems)
+		for _, r := range sum.Files {
+			s.Run.Rows.Read += r.Read
+			s.Run.Rows.Accepted += r.Accepted
+			s.Run.Rows.Rejected += r.Rejected
+		}
+		return map[string]any{"input": input, "files": f.Seen, "loaded": f.Loaded, "skipped": f.Skipped, "failed": f.Failed,
+			"rows_read": s.Run.Rows.Read, "rows_accepted": s.Run.Rows.Accepted, "rows_rejected": s.Run.Rows.Rejected,
+			"withdrawn": sum.Count(ingest.Withdrawn), "superseded": sum.Count(ingest.Superseded)}, err
+	})
+	return sum, err
+}
+
+// Load loads input into the open warehouse w (the ingest step's work, also
+// for benchmarks on a warehouse opened directly).
+func (e *Env) Load(ctx context.Context, w *warehouse.Warehouse, input string, force bool) (*ingest.Summary, error) {
+	var units []ingest.KnownUnit
+	if e.Config != nil {
+		units = e.Config.Units
+	}
+	l := &ingest.Loader{DB: w.DB, Log: e.Log, Now: e.now, Force: force, Units: units}
+	if e.Progress != nil {
+		l.Progress = func(done, total int, path string) { e.Progress("ingest", done, total, path) }
+		if e.ProgressDone != nil {
+			defer e.ProgressDone()
+		}
+	}
+	sum, err := l.LoadDir(ctx, input)
+	if err != nil {
+		return sum, fmt.Errorf("ingest %s: %w", input, err)
+	}
+	return sum, nil
+}
+
+// RejectedErr turns rejected rows or files into the "finished with rejects" error.
+func RejectedErr(sum *ingest.Summary) error {
+	if sum == nil || sum.Clean() {
+		return nil
+	}
+	return fmt.Errorf("%w: %d rows rejected, %d files not loaded", ErrRejected, sum.RowsRejected(), sum.Count(ingest.Failed)+len(sum.Problems))
+}
+
+// Transform is the session's transform step; year 0 is the latest year loaded.
+func (s *Session) Transform(year int) (int, error) {
+	err := s.Step("transform", func() (map[string]any, error) {
+		var err error
+		var rows int
+		year, rows, err = s.e.Build(s.Work, s.W, year)
+		s.Run.Year = year
+		return map[string]any{"year": year, "metric_rows": rows}, err
+	})
+	return year, err
+}
+
+// SourceTables are the tables that exist before any model runs.
+func SourceTables() []string {
+	out := []string{"rejects", "load_manifest", "params", "rule_thresholds"}
+	for _, s := range ingest.Contract {
+		out = append(out, s.Table)
+	}
+	return out
+}
+
+// ErrNoData is a transform or report on a warehouse without a loaded report.
+var ErrNoData = errors.New("no reports loaded: run ingest first")
+
+// LatestYear is the latest report year with a loaded report.
+func LatestYear(ctx context.Context, db *sql.DB) (int, error) {
+	var y sql.NullInt64
+	err := db.QueryRowContext(ctx, `SELECT max(report_year) FROM load_manifest WHERE outcome = 'loaded'`).Scan(&y)
+	if err != nil || !y.Valid {
+		return 0, ErrNoData
+	}
+	return int(y.Int64), nil
+}
+
+// Build builds the year's marts (year 0: the latest loaded) in the open
+// warehouse w, and returns the year and its metric rows.
+func (e *Env) Build(ctx context.Context, w *warehouse.Warehouse, year int) (_, rows int, err error) {
+	if year == 0 {
+		if year, err = LatestYear(ctx, w.DB); err != nil {
+			return 0, 0, err
+		}
+	}
+	models, err := transform.Load(e.Models, SourceTables())
+	if err != nil {
+		return year, 0, err
+	}
+	rules := e.Config.Rules
+	params, err := rules.Params(year)
+	if err != nil {
+		return year, 0, err
+	}
+	tests, err := transform.LoadTests(e.Tests)
+	if err != nil {
+		return year, 0, err
+	}
+	if err := transform.Run(ctx, w.DB, models, tests, params, e.Log); err != nil {
+		return year, 0, fmt.Errorf("transform %d: %w", year, err)
+	}
+	if err := w.DB.QueryRowContext(ctx, `SELECT count(*) FROM mart_metrics WHERE year = ?`, year).Scan(&rows); err != nil {
+		return year, 0, err
+	}
+	e.Log.Debug("transform", "year", year, "rule_set", params.RuleSet.ID, "config_sha256", params.ConfigSHA256[:12], "models", len(models))
+	return year, rows, nil
+}
+
+// WorkbookPath is where the year's province workbook is read: the latest run's folder.
+func WorkbookPath(output string, year int) string {
+	return filepath.Join(output, "excel", delivery.Latest, WorkbookName(year))
+}
+
+// WorkbookName is the year's province workbook.
+func WorkbookName(year int) string { return fmt.Sprintf("tong-hop-tccs-%d.xlsx", year) }
+
+// ReportResult is what the report step wrote into the staging folder.
+type ReportResult struct {
+	Excel   *reports.ExcelReport
+	Parquet []reports.ParquetFile
+	Rejects []reports.RejectsWorkbook
+	Units   []string
+}
+
+// Report is the session's report step: the year's outputs into the staging folder.
+func (s *Session) Report(year int, perUnit bool) (*ReportResult, error) {
+	var res *ReportResult
+	err := s.Step("report", func() (map[string]any, error) {
+		var err error
+		res, err = s.e.write(s.Work, s.W, year, s.staging, perUnit)
+		if res == nil || res.Excel == nil {
+			return nil, err
+		}
+		var rows int64
+		for _, f := range res.Parquet {
+			rows += f.Rows
+		}
+		return map[string]any{"year": year, "reporting_units": res.Excel.ReportingUnits, "organizations": res.Excel.Organizations,
+			"parquet_files": len(res.Parquet), "parquet_rows": rows, "rejects_workbooks": len(res.Rejects), "unit_workbooks": len(res.Units)}, err
+	})
+	return res, err
+}
+
+// write writes the year's workbooks and Parquet files under root.
+func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root string, perUnit bool) (*ReportResult, error) {
+	res := &ReportResult{}
+	var err error
+	if res.Excel, err = reports.WriteExcel(ctx, w.DB, year, filepath.Join(root, "excel", WorkbookName(year)), e.now()); err != nil {
+		return res, err
+	}
+	faults.Point("report.excel")
+	if res.Parquet, err = reports.WriteParquet(ctx, w.DB, year, root); err != nil {
+		return res, err
+	}
+	if res.Rejects, err = reports.WriteRejects(ctx, w.DB, year, root, e.now()); err != nil {
+		return res, err
+	}
+	if perUnit {
+		if res.Units, err = reports.WriteUnitWorkbooks(ctx, w.DB, year, root, e.now()); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// Built is one year's outputs, staged by the report step.
+type Built struct {
+	Year        int
+	Fingerprint string // the warehouse state they show
+	Res         *ReportResult
+}
+
+// Publication is what a publish put in place, for the caller to show.
+type Publication struct {
+	Folder    string // the run's dated folder
+	Latest    string // <output>/excel/latest
+	Workbooks []string
+	Parquet   []string
+	Rejects   []Delivered // the return workbooks, under Latest
+	Units     map[int]int // per-unit workbooks written, per year
+}
+
+// Delivered is a workbook to send back to a unit.
+type Delivered struct {
+	Path     string
+	Problems int
+	Unit     string
+}
+
+// Publish puts the staged outputs of the years built in place (at a safe
+// point: a stop before it leaves the outputs of the last run), then sends the
+// email. backed are the years with an accepted report: the others are no
+// longer carried into latest/.
+func (s *Session) Publish(perUnit bool, built []Built, backed map[int]bool) (*Publication, error) {
+	var pub *delivery.Published
+	years := delivery.Years{Backed: backed}
+	for _, b := range built {
+		years.Built = append(years.Built, b.Year)
+	}
+	err := s.Step("publish", func() (map[string]any, error) {
+		var err error
+		pub, err = delivery.Publish(s.staging, s.output, s.folder, years, s.cfg.Delivery.KeepRuns)
+		if pub == nil {
+			return nil, err
+		}
+		return map[string]any{"folder": pub.Folder, "years": years.Built, "parquet_files": len(pub.Parquet), "carried_over": len(pub.Carried),
+			"dropped": len(pub.Dropped), "pruned": len(pub.Pruned)}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	newest := built[len(built)-1]
+	s.Run.Published, s.Run.Fingerprint = filepath.Base(pub.Folder), newest.Fingerprint
+	m := &delivery.Marker{RunID: s.Run.ID, PerUnit: perUnit, Folder: filepath.Base(pub.Folder), Published: s.e.now().UTC(), Years: map[int]string{}}
+	if old, _ := delivery.ReadMarker(s.output); old != nil && (old.PerUnit || !perUnit) {
+		// the years carried over keep what they showed
+		for y := range backed {
+			if fp := old.Shows(y); fp != "" {
+				m.Years[y] = fp
+			}
+		}
+	}
+	for _, b := range built {
+		m.Years[b.Year] = b.Fingerprint
+	}
+	for y, fp := range m.Years {
+		if y > m.Year {
+			m.Year, m.Fingerprint = y, fp
+		}
+	}
+	s.marker = m
+	p := &Publication{Folder: pub.Folder, Latest: filepath.Join(s.output, "excel", delivery.Latest), Parquet: pub.Parquet, Units: map[int]int{}}
+	for _, b := range built {
+		p.Workbooks = append(p.Workbooks, filepath.Join(p.Latest, WorkbookName(b.Year)))
+		for _, r := range b.Res.Rejects {
+			rel, _ := filepath.Rel(filepath.Join(s.staging, "excel"), r.Path)
+			p.Rejects = append(p.Rejects, Delivered{Path: filepath.Join(p.Latest, rel), Problems: r.Problems, Unit: r.Unit})
+		}
+		if len(b.Res.Units) > 0 {
+			p.Units[b.Year] = len(b.Res.Units)
+		}
+	}
+	for _, b := range built {
+		s.email(b.Year, pub, b.Res)
+	}
+	return p, nil
+}
+
+// email sends the province workbook when the config asks for it, after the
+// nightly run only (an analyst's orgqa report mails nobody). A refused or
+// unreachable server does not fail the run: the delivery is recorded as failed.
+func (s *Session) email(year int, pub *delivery.Published, res *ReportResult) {
+	cfg := s.cfg.Email
+	if cfg == nil || s.Run.Command != "run" {
+		return
+	}
+	d := history.Delivery{Kind: "email", To: cfg.To}
+	// the step records and logs a failure like any other; the run ignores it
+	s.Step("email", func() (map[string]any, error) {
+		var err error
+		if pub.Workbook(year) == "" {
+			d.Skipped = delivery.ErrNoWorkbook.Error()
+		} else if err = delivery.Send(cfg, s.emailMessage(year, pub, res)); err != nil {
+			d.Error = err.Error()
+			err = fmt.Errorf("email not delivered; the run goes on: %w", err)
+		} else {
+			d.OK = true
+		}
+		return map[string]any{"year": year, "to": strings.Join(cfg.To, ", "), "ok": d.OK}, err
+	})
+	s.Run.Deliveries = append(s.Run.Deliveries, d)
+}
+
+// emailMessage is the email leadership gets: in Vietnamese, with the run's summary.
+func (s *Session) emailMessage(year int, pub *delivery.Published, res *ReportResult) delivery.Message {
+	r := s.Run
+	now := s.e.now()
+	var b strings.Builder
+	fmt.Fprintf(&b, "Kính gửi các đồng chí,\n\nBáo cáo tổng hợp chất lượng tổ chức cơ sở đảng năm %d (lần chạy %d, lập lúc %s ngày %s) đính kèm thư này.\n\n",
+		year, r.ID, now.Format("15:04"), vnfmt.Date(now))
+	fmt.Fprintf(&b, "- Đơn vị báo cáo có số liệu: %s\n", vnfmt.Int(int64(res.Excel.ReportingUnits)))
+	fmt.Fprintf(&b, "- Tổ chức cơ sở đảng: %s\n", vnfmt.Int(int64(res.Excel.Organizations)))
+	fmt.Fprintf(&b, "- Tệp nhận được đêm nay: %s (nạp mới %s, không đổi %s, không nạp được %s)\n",
+		vnfmt.Int(int64(r.Files.Seen)), vnfmt.Int(int64(r.Files.Loaded)), vnfmt.Int(int64(r.Files.Skipped)), vnfmt.Int(int64(r.Files.Failed)))
+	fmt.Fprintf(&b, "- Dòng dữ liệu mới: %s, trong đó bị từ chối %s\n", vnfmt.Int(int64(r.Rows.Read)), vnfmt.Int(int64(r.Rows.Rejected)))
+	if len(res.Rejects) > 0 {
+		fmt.Fprintf(&b, "- %s đơn vị có dữ liệu bị trả lại (xem thư mục tra-lai)\n", vnfmt.Int(int64(len(res.Rejects))))
+	}
+	fmt.Fprintf(&b, "\nBản mới nhất luôn ở: %s\n\nThư này do orgqa gửi tự động; xin đừng trả lời.\n", pub.Workbook(year))
+	return delivery.Message{
+		Subject:    fmt.Sprintf("Báo cáo tổng hợp chất lượng tổ chức cơ sở đảng năm %d (%s)", year, vnfmt.Date(now)),
+		Body:       b.String(),
+		Attachment: pub.Workbook(year),
+		Date:       now,
+	}
+}
