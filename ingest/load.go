@@ -965,20 +965,7 @@ func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, st
 	if accepted+rejected != res.Read {
 		return fmt.Errorf("row accounting: %d read but %d accepted + %d rejected", res.Read, accepted, rejected)
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT load_id FROM load_manifest WHERE reporting_unit = ? AND report_year = ? AND outcome = 'loaded'`, res.Unit, res.Year)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		res.Replaced = append(res.Replaced, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if res.Replaced, err = loadedOf(ctx, conn, res.Unit, res.Year); err != nil {
 		return err
 	}
 	// a rival still in the inbox: the report prepared later wins

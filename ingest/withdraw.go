@@ -160,21 +160,8 @@ func Restore(ctx context.Context, db *sql.DB, m *ManifestEntry) (replaced []int6
 	}
 	err = inTx(ctx, db, func(conn *sql.Conn) error {
 		if m.Before == string(Loaded) {
-			rows, err := conn.QueryContext(ctx, `SELECT load_id FROM load_manifest WHERE reporting_unit = ? AND report_year = ? AND outcome = 'loaded'`,
-				m.Unit, m.Year)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var id int64
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				replaced = append(replaced, id)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			var err error
+			if replaced, err = loadedOf(ctx, conn, m.Unit, m.Year); err != nil {
 				return err
 			}
 			if err := replaceLoads(ctx, conn, replaced, m.LoadID); err != nil {
@@ -201,6 +188,24 @@ func Restore(ctx context.Context, db *sql.DB, m *ManifestEntry) (replaced []int6
 		return err
 	})
 	return replaced, err
+}
+
+// loadedOf are the loads of unit and year loaded now.
+func loadedOf(ctx context.Context, conn *sql.Conn, unit string, year int) ([]int64, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT load_id FROM load_manifest WHERE reporting_unit = ? AND report_year = ? AND outcome = 'loaded'`, unit, year)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // replaceLoads takes the rows of the loads old out of the warehouse: by wins.
