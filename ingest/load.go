@@ -977,7 +977,7 @@ func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, st
 	if err != nil {
 		return err
 	}
-	mine := modTimeOf(res.Source)
+	mine := res.Source.ModTime // a CSV set's: its newest file's; a joined report's: its newest part's
 	for _, r := range rivals {
 		if !laterThan(prepared, mine, r) {
 			return &supersedeError{winner: r, msg: supersedeMessage(res.Unit, res.Year, res.Source.Path, prepared, mine, r.path, r.prepared, r.modTime)}

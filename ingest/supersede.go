@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -93,15 +92,4 @@ func preparedText(p sql.NullTime, m time.Time) string {
 func supersedeMessage(unit string, year int, loser string, lp sql.NullTime, lm time.Time, winner string, wp sql.NullTime, wm time.Time) string {
 	return fmt.Sprintf("Đơn vị %s năm %d có hai báo cáo khác nhau trong thư mục nhận: tệp %s (%s) và tệp %s (%s); dùng báo cáo lập sau là tệp %s. Nếu tệp %s mới đúng, hãy gửi lại với Ngày lập mới, hoặc Ban Tổ chức rút tệp kia (orgqa files withdraw)",
 		unit, year, filepath.Base(loser), preparedText(lp, lm), filepath.Base(winner), preparedText(wp, wm), filepath.Base(winner), filepath.Base(loser))
-}
-
-// modTimeOf is a report's file date (the newest of a CSV set's files).
-func modTimeOf(src Source) time.Time {
-	if !src.ModTime.IsZero() {
-		return src.ModTime
-	}
-	if fi, err := os.Stat(src.Path); err == nil {
-		return fi.ModTime()
-	}
-	return time.Time{}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -18,14 +19,7 @@ import (
 // in ThongTin is refused whole and nothing of it loads under either code; a
 // file that cannot be read but names its unit goes back to that unit.
 func TestWhoSentWhat(t *testing.T) {
-	dir := t.TempDir()
-	in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
-	os.MkdirAll(in, 0o755)
-	for code, prefix := range map[string]string{"0100": "A", "0200": "B"} {
-		if _, err := tinyReport(code, prefix).WriteXLSX(in); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in, out, wh := twoUnitInbox(t)
 	night := func() (int, string) {
 		t.Helper()
 		code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh)
@@ -168,5 +162,57 @@ func dropSheet(t *testing.T, path, sheet, to string) {
 	}
 	if err := f.SaveAs(to); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRetypedUnitCodeFromLibreOffice: the resent report of 0100 whose
+// ThongTin code a clerk retyped as the number 100, saved by LibreOffice as
+// .ods (a float cell, as LibreOffice writes it, not orgqa's generator), is read
+// as 0100, and its rows read are what the file holds: ThongTin 1, DonVi 2,
+// DangVien 1.
+func TestRetypedUnitCodeFromLibreOffice(t *testing.T) {
+	soffice, err := exec.LookPath("soffice")
+	if err != nil {
+		t.Skip("SKIPPED: LibreOffice (soffice) is not installed; .ci/run installs it.")
+	}
+	in, out, wh := twoUnitInbox(t)
+	if code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh); code != exitRejected {
+		t.Fatalf("first night: exit %d\n%s", code, stderr)
+	}
+	resent := tinyReport("0100", "A")
+	resent.Created = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	resent.Members = resent.Members[:1]
+	conv := t.TempDir()
+	src, err := resent.WriteXLSX(conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetCellInt("ThongTin", "A2", 100); err != nil { // typed as a number
+		t.Fatal(err)
+	}
+	if err := f.SaveAs(filepath.Join(conv, "gui-lai.xlsx")); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	cmd := exec.Command(soffice, "--headless", "-env:UserInstallation=file://"+filepath.Join(conv, "profile"),
+		"--convert-to", "ods", "--outdir", in, filepath.Join(conv, "gui-lai.xlsx"))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("soffice: %v\n%s", err, b)
+	}
+	if code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh); code != exitOK {
+		t.Fatalf("night with the resent .ods: exit %d\n%s", code, stderr)
+	}
+	db := openWarehouse(t, wh)
+	got := rowsText(t, db, "", `SELECT reporting_unit || ' ' || declared_unit || ' ' || unit_status || ' ' || rows_read || '=' || rows_accepted || '+' || rows_rejected
+		FROM load_manifest WHERE source_path LIKE '%gui-lai.ods'`)
+	if len(got) != 1 || got[0] != "0100 100 restored 4=4+0" {
+		t.Errorf("the resent .ods: %v, want read as 0100 with 4 rows read, 4 accepted", got)
+	}
+	if units := rowsText(t, db, "", `SELECT DISTINCT reporting_unit FROM members ORDER BY 1`); strings.Join(units, " ") != "0100 0200" {
+		t.Errorf("members loaded under %v", units)
 	}
 }

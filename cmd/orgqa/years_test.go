@@ -12,14 +12,7 @@ import (
 // (exit 2) and publishes nothing; a late report of an earlier year is built
 // and published by the next night without --year, beside the newest year.
 func TestYearRules(t *testing.T) {
-	dir := t.TempDir()
-	in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
-	os.MkdirAll(in, 0o755)
-	for code, prefix := range map[string]string{"0100": "A", "0200": "B"} {
-		if _, err := tinyReport(code, prefix).WriteXLSX(in); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in, out, wh := twoUnitInbox(t)
 	code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh, "--year", "2024")
 	if code != exitUsage || !strings.Contains(stderr, "no accepted report of 2024") || !strings.Contains(stderr, "years with reports: 2025") {
 		t.Fatalf("run --year 2024 on 2025 reports: exit %d\n%s", code, stderr)
@@ -55,7 +48,7 @@ func TestYearRules(t *testing.T) {
 		if _, err := os.Stat(workbookPath(out, y)); err != nil {
 			t.Errorf("latest/ lacks %d's workbook: %v", y, err)
 		}
-		if _, err := os.Stat(filepath.Join(out, "parquet", "metrics", "year="+itoa(y), "metrics.parquet")); err != nil {
+		if _, err := os.Stat(filepath.Join(out, "parquet", "metrics", "year="+strconv.Itoa(y), "metrics.parquet")); err != nil {
 			t.Errorf("no Parquet for %d: %v", y, err)
 		}
 		if !strings.Contains(stdout, workbookName(y)) {
@@ -71,7 +64,20 @@ func TestYearRules(t *testing.T) {
 	}
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
+// twoUnitInbox is an inbox with the tiny reports of units 0100 and 0200 (each
+// with one rejected row), and where the output and warehouse go.
+func twoUnitInbox(t *testing.T) (in, out, wh string) {
+	t.Helper()
+	dir := t.TempDir()
+	in, out, wh = filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+	os.MkdirAll(in, 0o755)
+	for code, prefix := range map[string]string{"0100": "A", "0200": "B"} {
+		if _, err := tinyReport(code, prefix).WriteXLSX(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return in, out, wh
+}
 
 // TestReadOnlyCommandsOnAMissingWarehouse: a mistyped --warehouse is an
 // error, not an empty history.
