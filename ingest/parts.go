@@ -175,15 +175,30 @@ func openParts(src Source, shas map[string]string, lim Limits) (*reportReader, e
 			return nil, err
 		}
 		closers = append(closers, pr.close)
-		for spec, ss := range pr.sheets {
+		// in the contract's order, every sheet both files hold: one reason, the same every night
+		var shared []string
+		var first *sheetSource
+		for _, spec := range Contract {
+			ss := pr.sheets[spec]
+			if ss == nil {
+				continue
+			}
 			if prev, dup := rr.sheets[spec]; dup {
-				closeAll()
-				return nil, &FileError{Path: p.Path, Sheet: ss.sheet,
-					Msg: fmt.Sprintf("sheet %s is in both %s and %s", spec.Name, filepath.Base(prev.file), filepath.Base(ss.file)),
-					Reason: fmt.Sprintf("Báo cáo tách thành nhiều tệp nhưng sheet %s có trong cả tệp %s và tệp %s: mỗi sheet chỉ được ở một tệp — hãy gửi lại cả báo cáo trong một tệp",
-						spec.Name, filepath.Base(prev.file), filepath.Base(ss.file))}
+				shared = append(shared, spec.Name)
+				if first == nil {
+					first = prev
+				}
+				continue
 			}
 			rr.sheets[spec] = ss
+		}
+		if len(shared) > 0 {
+			closeAll()
+			names := strings.Join(shared, ", ")
+			return nil, &FileError{Path: p.Path, Sheet: shared[0],
+				Msg: fmt.Sprintf("sheets %s are in both %s and %s", names, filepath.Base(first.file), filepath.Base(p.Path)),
+				Reason: fmt.Sprintf("Báo cáo tách thành nhiều tệp nhưng sheet %s có trong cả tệp %s và tệp %s: mỗi sheet chỉ được ở một tệp — hãy gửi lại cả báo cáo trong một tệp",
+					names, filepath.Base(first.file), filepath.Base(p.Path))}
 		}
 		rr.extra = append(rr.extra, pr.extra...)
 	}

@@ -83,7 +83,7 @@ func TestSplitReport(t *testing.T) {
 	wh = night(bad)
 	db = openWarehouse(t, wh)
 	got := rowsText(t, db, "", `SELECT outcome || ' ' || message FROM load_manifest WHERE outcome = 'failed'`)
-	if len(got) != 1 || !strings.Contains(got[0], "sheet DangVien có trong cả tệp "+filepath.Base(main)) {
+	if len(got) != 1 || !strings.Contains(got[0], "sheet DangVien, SinhHoat có trong cả tệp "+filepath.Base(main)) {
 		t.Errorf("overlapping parts: %v", got)
 	}
 	if n := rowsText(t, db, "", `SELECT count(*) FROM load_manifest WHERE reporting_unit = ? AND outcome = 'loaded'`, unit); n[0] != "1" {
