@@ -57,6 +57,7 @@ type FileResult struct {
 	// organizations and cells it lists, accepted
 	conflicts   []conflict
 	claimed     []string
+	split       *unitSplit   // a workbook of several units: the rows of one (several.go)
 	Conversions []Conversion // text converted from a legacy encoding
 	Err         error
 }
@@ -165,6 +166,7 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 		ahead = l.prefetch(work, conn, sources, done)
 	}
 	var parts []Source // workbooks without ThongTin: parts of a split report
+	finished := 0      // sources read (a several-unit workbook gives several results)
 	for _, src := range sources {
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -181,9 +183,10 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 		if err != nil {
 			return sum, err
 		}
-		sum.Files = append(sum.Files, res)
+		sum.Files = append(sum.Files, res...) // several when a workbook held several units' reports
+		finished++
 		if l.Progress != nil {
-			l.Progress(len(sum.Files), len(sources), src.Path)
+			l.Progress(finished, len(sources), src.Path)
 		}
 		faults.Point("ingest.report")
 	}
@@ -267,7 +270,8 @@ func (l *Loader) now() time.Time {
 
 // loadSource loads one report. Problems with the report go into the result;
 // a returned error means the warehouse failed and the run must stop.
-func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *prefetched) (FileResult, error) {
+func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *prefetched) ([]FileResult, error) {
+	one := func(r FileResult, err error) ([]FileResult, error) { return []FileResult{r}, err }
 	res := FileResult{Source: src}
 	started := l.now()
 	var hashes sourceHashes
@@ -278,7 +282,7 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 		hashes, err = hashSource(src)
 	}
 	if err != nil {
-		return l.fail(ctx, conn, res, started, &FileError{Path: src.Path, Msg: "cannot read", Reason: "Không đọc được tệp", Err: err})
+		return one(l.fail(ctx, conn, res, started, &FileError{Path: src.Path, Msg: "cannot read", Reason: "Không đọc được tệp", Err: err}))
 	}
 	res.SHA256 = hashes.report
 	// seen: this content was loaded, or replaced by a later report (not by
@@ -293,12 +297,12 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 		FROM load_manifest m LEFT JOIN load_manifest b ON b.load_id = m.replaced_by
 		WHERE m.sha256 = ? AND (m.outcome IN ('loaded', 'withdrawn') OR m.outcome IN ('replaced', 'superseded') AND b.outcome IS DISTINCT FROM 'withdrawn')`,
 		res.SHA256).Scan(&seen, &withdrawn, &unit, &year); err != nil {
-		return res, fmt.Errorf("manifest: %w", err)
+		return one(res, fmt.Errorf("manifest: %w", err))
 	}
 	if withdrawn > 0 || seen > 0 && !l.Force {
 		if _, err := conn.ExecContext(ctx, `UPDATE load_manifest SET last_seen_at = ? WHERE sha256 = ? AND outcome IN ('loaded', 'replaced', 'superseded', 'withdrawn')`,
 			l.now(), res.SHA256); err != nil {
-			return res, fmt.Errorf("manifest: %w", err)
+			return one(res, fmt.Errorf("manifest: %w", err))
 		}
 		res.Outcome, res.Unit, res.Year = Skipped, unit.String, int(year.Int64)
 		if withdrawn > 0 {
@@ -307,7 +311,7 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 		} else {
 			l.Log.Debug("already loaded", "source", src.Path, "sha256", res.SHA256)
 		}
-		return res, nil
+		return one(res, nil)
 	}
 	var rr *reportReader
 	switch {
@@ -323,7 +327,7 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 		})
 	}
 	if err != nil {
-		return l.fail(ctx, conn, res, started, err)
+		return one(l.fail(ctx, conn, res, started, err))
 	}
 	defer rr.close()
 	for _, ss := range rr.sheets {
@@ -335,16 +339,30 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 	for _, spec := range Contract {
 		if rr.sheets[spec] == nil {
 			if spec.Name == "ThongTin" && len(rr.sheets) > 0 && len(src.Parts) == 0 && !l.partsDone {
-				return res, errPart // a part of a report split over several files (parts.go)
+				return one(res, errPart) // a part of a report split over several files (parts.go)
 			}
 			if spec.Required {
-				return l.fail(ctx, conn, res, started, &FileError{Path: src.Path, Sheet: spec.Name,
+				return one(l.fail(ctx, conn, res, started, &FileError{Path: src.Path, Sheet: spec.Name,
 					Msg:    fmt.Sprintf("no sheet %s (found %s)", spec.Name, quoteList(rr.extra)),
-					Reason: fmt.Sprintf("Thiếu sheet %s", spec.Name)})
+					Reason: fmt.Sprintf("Thiếu sheet %s", spec.Name)}))
 			}
 			res.Notes = append(res.Notes, fmt.Sprintf("Không có sheet %s", spec.Name))
 		}
 	}
+	res, err = l.loadReport(ctx, conn, rr, res, started)
+	var several *severalUnits
+	if errors.As(res.Err, &several) {
+		return l.loadSeveral(ctx, conn, rr, res, started, several)
+	}
+	return []FileResult{res}, err
+}
+
+// loadReport loads an opened report in one transaction: every row, or
+// nothing. A report that loses to a rival prepared later is recorded as
+// superseded, one that cannot be loaded as failed; a workbook naming several
+// units comes back with a *severalUnits Err and nothing recorded.
+func (l *Loader) loadReport(ctx context.Context, conn *sql.Conn, rr *reportReader, res FileResult, started time.Time) (FileResult, error) {
+	src := res.Source
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return res, err
 	}
@@ -361,13 +379,18 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 			return res, fmt.Errorf("rollback after %v: %w", loadErr, err)
 		}
 		res.Accepted, res.Rejected = 0, 0
+		var several *severalUnits
+		if errors.As(loadErr, &several) && res.split == nil && src.Kind != "csv" && len(src.Parts) == 0 {
+			res.Err = several
+			return res, nil
+		}
 		var se *supersedeError
 		if errors.As(loadErr, &se) {
 			res.Outcome = Superseded
 			l.Log.Warn("another report of the unit and year, prepared later, is in the inbox: this one is superseded",
 				"source", src.Path, "unit", res.Unit, "year", res.Year, "winner", se.winner.path)
 			// listed once, as a failure is
-			if _, err := conn.ExecContext(ctx, `DELETE FROM load_manifest WHERE sha256 = ? AND outcome = 'superseded'`, res.SHA256); err != nil {
+			if _, err := conn.ExecContext(ctx, `DELETE FROM load_manifest WHERE sha256 = ? AND outcome = 'superseded' AND reporting_unit IS NOT DISTINCT FROM ?`, res.SHA256, res.Unit); err != nil {
 				return res, err
 			}
 			return res, l.record(ctx, conn, res, started, Superseded, se.msg, se.winner.loadID)
@@ -405,7 +428,11 @@ func (l *Loader) fail(ctx context.Context, conn *sql.Conn, res FileResult, start
 		}
 	}
 	l.Log.Error("report not loaded", "source", res.Source.Path, "unit", res.Unit, "error", fe)
-	if _, err := conn.ExecContext(ctx, `DELETE FROM load_manifest WHERE sha256 = ? AND outcome = 'failed'`, res.SHA256); err != nil {
+	unit := "" // a unit's part of a several-unit workbook replaces that part's failure only
+	if res.split != nil {
+		unit = res.Unit
+	}
+	if err := l.dropFailures(ctx, conn, res.SHA256, unit); err != nil {
 		return res, err
 	}
 	msg := fe.Reason
@@ -413,6 +440,17 @@ func (l *Loader) fail(ctx context.Context, conn *sql.Conn, res FileResult, start
 		msg += ": " + fe.Err.Error()
 	}
 	return res, l.record(ctx, conn, res, started, Failed, msg, 0)
+}
+
+// dropFailures removes the recorded failures of a content (of one unit's
+// part, when unit is given) with the notes they left for other units.
+func (l *Loader) dropFailures(ctx context.Context, conn *sql.Conn, sha, unit string) error {
+	where := `sha256 = ? AND outcome = 'failed' AND (? = '' OR reporting_unit = ?)`
+	if _, err := conn.ExecContext(ctx, `DELETE FROM load_notes WHERE load_id IN (SELECT load_id FROM load_manifest WHERE `+where+`)`, sha, unit, unit); err != nil {
+		return err
+	}
+	_, err := conn.ExecContext(ctx, `DELETE FROM load_manifest WHERE `+where, sha, unit, unit)
+	return err
 }
 
 // record writes the manifest row of a report that loaded nothing.
@@ -605,6 +643,9 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 					res.warn(fmt.Sprintf("Sheet %s, dòng %d (trên dòng tiêu đề) không đọc được: %s", spec.Name, rowNum, bad.Reason))
 					continue
 				}
+				if res.split != nil && !res.split.take(spec, hm, rowNum, bad.Cells) {
+					continue // another unit's row, or only looked at (several.go)
+				}
 				dataRows++
 				res.Rejected++
 				own := rowKey(spec, hm, bad.Cells)
@@ -674,14 +715,17 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				sigLast = rowNum
 				continue
 			}
+			if res.split != nil && !res.split.take(spec, hm, rowNum, cells) {
+				continue // another unit's row, or only looked at (several.go)
+			}
 			dataRows++
 			if spec.Table == "file_info" && dataRows > 1 {
 				if other := l.otherUnit(parser, cells, vals, res); other != "" {
-					// two units' data in one workbook cannot be told apart
-					// row by row: refused whole, never loaded under one code
-					return &FileError{Path: ss.file, Sheet: ss.sheet,
+					// several units' reports in one workbook: never loaded
+					// under one code; split by the DonVi tree (several.go)
+					return &severalUnits{fe: &FileError{Path: ss.file, Sheet: ss.sheet,
 						Msg:    fmt.Sprintf("ThongTin names two reporting units, %s and %s (row %d)", res.Unit, other, rowNum),
-						Reason: fmt.Sprintf("Sheet ThongTin có hai đơn vị báo cáo (%s và %s ở dòng %d): một tệp chỉ chứa báo cáo của một đơn vị — mỗi đơn vị gửi tệp riêng của mình", res.Unit, other, rowNum)}
+						Reason: fmt.Sprintf("Sheet ThongTin có hai đơn vị báo cáo (%s và %s ở dòng %d): một tệp chỉ chứa báo cáo của một đơn vị — mỗi đơn vị gửi tệp riêng của mình", res.Unit, other, rowNum)}}
 				}
 				probs = append(probs[:0], problem{col: 0, value: strings.Join(nonEmpty(cells), " | "), reason: "Sheet ThongTin chỉ có một dòng dữ liệu"})
 			} else {
@@ -783,7 +827,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 				Encoding: c.enc, Cells: c.cells, Before: c.before, After: c.after})
 		}
 	}
-	if spec.Table == "file_info" && res.Unit == "" {
+	if spec.Table == "file_info" && res.Unit == "" && !res.split.looking() {
 		return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: "ThongTin gives no valid unit code and year",
 			Reason: "Sheet ThongTin không có mã đơn vị báo cáo và năm báo cáo hợp lệ"}
 	}

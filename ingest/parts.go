@@ -39,10 +39,10 @@ func (l *Loader) loadParts(ctx context.Context, conn *sql.Conn, parts []Source, 
 		unit, year := l.units.fromName(p.Path)
 		if unit == "" {
 			res, err := l.loadSource(ctx, conn, p, nil) // fails, as a report without ThongTin
+			sum.Files = append(sum.Files, res...)
 			if err != nil {
 				return err
 			}
-			sum.Files = append(sum.Files, res)
 			continue
 		}
 		k := key{unit, year}
@@ -91,10 +91,11 @@ func (l *Loader) loadParts(ctx context.Context, conn *sql.Conn, parts []Source, 
 			}
 		}
 		l.Log.Info("a report split over several files: read as one", "unit", k.unit, "year", year, "files", strings.Join(names, ", "))
-		res, err := l.loadSource(ctx, conn, joined, nil)
+		all, err := l.loadSource(ctx, conn, joined, nil)
 		if err != nil {
 			return err
 		}
+		res := all[0] // a joined report is never split by unit
 		var fe *FileError
 		if res.Outcome == Failed && errors.As(res.Err, &fe) {
 			// a part's own problem (a sheet also in the main file) is the
@@ -103,7 +104,7 @@ func (l *Loader) loadParts(ctx context.Context, conn *sql.Conn, parts []Source, 
 				if fe.Path != p.Path {
 					continue
 				}
-				if _, err := conn.ExecContext(ctx, `DELETE FROM load_manifest WHERE sha256 = ? AND outcome = 'failed'`, res.SHA256); err != nil {
+				if err := l.dropFailures(ctx, conn, res.SHA256, ""); err != nil {
 					return err
 				}
 				pr := FileResult{Source: p, Unit: k.unit, Year: year}

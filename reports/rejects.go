@@ -58,7 +58,13 @@ func rejectLinesSQL() string {
 		SELECT coalesce(n.for_unit, m.reporting_unit), CASE WHEN n.for_unit IS NULL THEN m.source_path ELSE '' END,
 		       '', NULL, '', '', '', n.note, -1
 		FROM load_notes n JOIN load_manifest m USING (load_id)
-		WHERE m.report_year = $1 AND m.outcome = 'loaded'`
+		WHERE m.report_year = $1 AND m.outcome = 'loaded'
+		UNION ALL
+		-- a file refused whole that also held this unit's report (ThongTin naming several units)
+		SELECT n.for_unit, m.source_path, '', NULL, '', '', '', n.note, -2
+		FROM load_notes n JOIN load_manifest m USING (load_id) LEFT JOIN latest l ON l.reporting_unit = n.for_unit
+		WHERE m.report_year = $1 AND m.outcome = 'failed' AND n.for_unit IS NOT NULL
+		  AND (l.loaded_at IS NULL OR m.finished_at > l.loaded_at)`
 }
 
 // WriteRejects writes, for every reporting unit with rejected rows or files in

@@ -16,7 +16,8 @@ import (
 // as a number (100) is read as 0100 (with a note for the unit) and replaces
 // 0100's report, so the province is published with no unit 100; a unit no
 // known unit could be is loaded and listed as new; a workbook with two units
-// in ThongTin is refused whole and nothing of it loads under either code; a
+// in ThongTin whose DonVi holds nothing of the second is refused whole and
+// nothing of it loads under either code (a split that works: several_test.go); a
 // file that cannot be read but names its unit goes back to that unit.
 func TestWhoSentWhat(t *testing.T) {
 	in, out, wh := twoUnitInbox(t)
