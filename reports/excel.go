@@ -442,6 +442,15 @@ func canonicalZip(src string, dst io.Writer) error {
 type rulesApplied struct {
 	set    *transform.RuleSet
 	sha256 string
+	names  map[string]string // the graded metrics in words (int_assess_names)
+}
+
+// name is a graded metric in words, with its code for the analyst.
+func (a *rulesApplied) name(metric string) string {
+	if n := a.names[metric]; n != "" {
+		return n + " (" + metric + ")"
+	}
+	return metric
 }
 
 func appliedRules(ctx context.Context, db *sql.DB, year int) (*rulesApplied, error) {
@@ -459,5 +468,15 @@ func appliedRules(ctx context.Context, db *sql.DB, year int) (*rulesApplied, err
 	if err != nil {
 		return nil, err
 	}
-	return &rulesApplied{set: set, sha256: sha}, nil
+	names := map[string]string{}
+	if rows, err := db.QueryContext(ctx, `SELECT metric, name_vi FROM int_assess_names`); err == nil {
+		for rows.Next() {
+			var m, n string
+			if rows.Scan(&m, &n) == nil {
+				names[m] = n
+			}
+		}
+		rows.Close()
+	}
+	return &rulesApplied{set: set, sha256: sha, names: names}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"orgqa/transform"
 	"sort"
 	"strings"
 	"time"
@@ -407,12 +408,19 @@ func writeRules(f *excelize.File, sh string, st *styles, r int, a *rulesApplied)
 		{"Tham số", "Thời hạn chi bộ nơi cư trú nhận giấy giới thiệu (M4)", fmt.Sprintf("%d ngày", s.LeadTimeDays)},
 		{"Tham số", "Buổi sinh hoạt có đông đảng viên dự (M9)", fmt.Sprintf("trên %d%%", s.AttendanceGoodPct)},
 		{"Tham số", "Thời lượng buổi sinh hoạt (M10)", duration},
-		{"Tham số", "Tỷ lệ HTXS tối đa so với HTT (M16)", pct(s.ExcellenceQuota)},
-		{"Tham số", "Có tổ chức trực thuộc hoặc đảng viên bị kỷ luật", "Tối đa " + strings.ToUpper(s.MaxRatingWithDiscipline)},
-		{"Tham số", "Có chỉ tiêu ở mức đỏ", "Tối đa " + strings.ToUpper(s.MaxRatingWithRed)},
+		{"Tham số", "Tỷ lệ HTXS tối đa so với HTT (M16)", pct(s.ExcellenceQuota) + ". Căn cứ: " + s.QuotaSource},
+		{"Tham số", "Tỷ lệ tính trên ít trường hợp", fmt.Sprintf("Không đánh giá xanh/vàng/đỏ khi mẫu số dưới %d (trừ khi ngưỡng ghi khác)", s.MinDenominator)},
 	} {
 		put(st.noteText, row[:]...)
 	}
+	for _, c := range s.Caps {
+		put(st.noteText, "Giới hạn mức xếp loại", capCondition(c), "Tối đa "+strings.ToUpper(c.Max)+". Căn cứ: "+c.Source)
+	}
+	red := "Không giới hạn: chỉ là dấu hiệu cần xem xét (không quy định nào hạ mức xếp loại vì một chỉ tiêu)"
+	if s.MaxRatingWithRed != "" {
+		red = "Tối đa " + strings.ToUpper(s.MaxRatingWithRed) + " (quyết định của Ban, trong cấu hình; không phải quy định của Trung ương)"
+	}
+	put(st.noteText, "Giới hạn mức xếp loại", "Có chỉ tiêu ở mức đỏ", red)
 	var metrics []string
 	for m := range s.Thresholds {
 		metrics = append(metrics, m)
@@ -422,14 +430,41 @@ func writeRules(f *excelize.File, sh string, st *styles, r int, a *rulesApplied)
 	})
 	for _, m := range metrics {
 		t := s.Thresholds[m]
-		rule := fmt.Sprintf("Xanh khi từ %s trở lên, vàng khi từ %s, còn lại đỏ", pct(t.Green), pct(t.Amber))
+		rule := fmt.Sprintf("Xanh khi từ %s trở lên, vàng khi từ %s, dưới %s là đỏ", pct(t.Green), pct(t.Amber), pct(t.Amber))
 		if t.Better == "lower" {
-			rule = fmt.Sprintf("Xanh khi không quá %s, vàng khi không quá %s, còn lại đỏ", pct(t.Green), pct(t.Amber))
+			rule = fmt.Sprintf("Xanh khi không quá %s, vàng khi không quá %s, trên %s là đỏ", pct(t.Green), pct(t.Amber), pct(t.Amber))
 		}
-		put(st.noteText, "Ngưỡng đánh giá (M18)", m, rule)
+		if t.Amber == 0 && t.Better == "higher" {
+			rule = fmt.Sprintf("Xanh khi %s, còn lại vàng (không bao giờ đỏ)", pct(t.Green))
+		}
+		if t.Source != "" {
+			rule += ". Căn cứ: " + t.Source
+		}
+		put(st.noteText, "Ngưỡng đánh giá", a.name(m), rule)
 	}
 	put(st.noteText, "Cấu hình", "Mã SHA-256 của tệp quy định", a.sha256)
 	return r
+}
+
+// capCondition is a cap's condition in words.
+func capCondition(c transform.Cap) string {
+	switch c.When {
+	case "org_disciplined":
+		return "Tổ chức bị kỷ luật trong năm"
+	case "subordinate_disciplined":
+		return "Có chi bộ trực thuộc bị kỷ luật trong năm"
+	case "subordinates_disciplined_over":
+		return fmt.Sprintf("Trên %s số chi bộ trực thuộc bị kỷ luật trong năm", vnfmt.Percent(c.Share))
+	case "member_disciplined":
+		return "Có đảng viên bị kỷ luật trong năm"
+	case "any_disciplined":
+		return "Tổ chức, chi bộ trực thuộc hoặc đảng viên bị kỷ luật trong năm"
+	case "member_kht":
+		return "Có đảng viên xếp loại Không hoàn thành nhiệm vụ"
+	case "members_htt_under":
+		return fmt.Sprintf("Dưới %s đảng viên xếp loại HTT trở lên", vnfmt.Percent(c.Share))
+	}
+	return c.When
 }
 
 // notesWidths are the Giải thích sheet's column widths, in characters.

@@ -70,7 +70,7 @@ func TestLoadRefusesBadModels(t *testing.T) {
 }
 
 func TestEmbeddedModelsLoad(t *testing.T) {
-	sources := []string{"units", "members", "letters", "comments", "meetings", "inspections", "disciplines", "ratings", "file_info", "rejects", "load_manifest", "params", "rule_thresholds"}
+	sources := []string{"units", "members", "letters", "comments", "meetings", "inspections", "disciplines", "ratings", "file_info", "rejects", "load_manifest", "params", "rule_thresholds", "rule_caps"}
 	models, err := Load(orgsql.Models, sources)
 	if err != nil {
 		t.Fatal(err)

@@ -49,18 +49,56 @@ type RuleSet struct {
 	MinMinutes              int                  `json:"min_minutes"`
 	MinMinutesCombined      int                  `json:"min_minutes_combined"`
 	ExcellenceQuota         float64              `json:"excellence_quota"`
-	HTXSForbidsDiscipline   bool                 `json:"htxs_forbids_discipline"`
-	MaxRatingWithDiscipline string               `json:"max_rating_with_discipline"`
-	MaxRatingWithRed        string               `json:"max_rating_with_red"`
-	Thresholds              map[string]Threshold `json:"thresholds"`
+	QuotaSource             string               `json:"quota_source"`
+	// MinDenominator: a share of fewer cases than this (3 members, 2
+	// meetings) is shown but not graded
+	MinDenominator int `json:"min_denominator"`
+	// Caps are the rules' limits on an organization's rating (see Cap)
+	Caps []Cap `json:"caps"`
+	// MaxRatingWithRed caps an organization with a metric at red: no rule
+	// says so, so "" (off) unless the board decides it
+	MaxRatingWithRed string               `json:"max_rating_with_red"`
+	Thresholds       map[string]Threshold `json:"thresholds"`
+	// Deprecated: a cap {"when": "any_disciplined"} (configurations written
+	// before caps were listed)
+	HTXSForbidsDiscipline   bool   `json:"htxs_forbids_discipline,omitempty"`
+	MaxRatingWithDiscipline string `json:"max_rating_with_discipline,omitempty"`
+}
+
+// Cap is a rule's limit on an organization's rating: when the condition holds
+// in the year, the rating is at most Max. Rule is the short citation shown in
+// each reason; Source what the text says and where.
+type Cap struct {
+	When   string  `json:"when"`
+	Share  float64 `json:"share,omitempty"` // for the *_over / *_under conditions
+	Max    string  `json:"max"`
+	Rule   string  `json:"rule"`
+	Source string  `json:"source"`
+}
+
+// CapConditions are the conditions a cap can name, with what each means.
+var CapConditions = map[string]string{
+	"org_disciplined":               "the organization itself disciplined in the year",
+	"subordinate_disciplined":       "a unit below it (a cell) disciplined in the year",
+	"subordinates_disciplined_over": "more than share of the units below it disciplined in the year",
+	"member_disciplined":            "one of its members disciplined in the year",
+	"any_disciplined":               "the organization, a unit below it or a member disciplined in the year",
+	"member_kht":                    "one of its members rated KHT for the year",
+	"members_htt_under":             "fewer than share of its rated members rated HTT or HTXS",
 }
 
 // Threshold grades a metric: green at or beyond Green, amber at or beyond Amber,
-// red otherwise; Better says which way is beyond.
+// red otherwise; Better says which way is beyond. Source says where the
+// limits come from: a rule, or (where no rule sets a number) the spread of
+// real provinces.
 type Threshold struct {
 	Better string  `json:"better"` // "higher" or "lower"
 	Green  float64 `json:"green"`
 	Amber  float64 `json:"amber"`
+	Source string  `json:"source,omitempty"`
+	// MinDenominator overrides the rule set's for this metric (M7: every
+	// cell counts, however few an organization has)
+	MinDenominator *int `json:"min_denominator,omitempty"`
 }
 
 var ratingLevels = map[string]int{"kht": 1, "ht": 2, "htt": 3, "htxs": 4}
@@ -114,9 +152,34 @@ func ParseRules(b []byte, name string) (*Rules, error) {
 		if s.ExcellenceQuota <= 0 || s.ExcellenceQuota > 1 {
 			bad("%s: excellence_quota %v: want a share in (0, 1]", where, s.ExcellenceQuota)
 		}
-		for _, m := range []string{s.MaxRatingWithDiscipline, s.MaxRatingWithRed} {
-			if ratingLevels[m] == 0 {
-				bad("%s: rating %q: want htxs, htt, ht or kht", where, m)
+		if s.MaxRatingWithRed != "" && ratingLevels[s.MaxRatingWithRed] == 0 {
+			bad("%s: max_rating_with_red %q: want htxs, htt, ht, kht or \"\" (off)", where, s.MaxRatingWithRed)
+		}
+		if s.MinDenominator < 0 {
+			bad("%s: min_denominator must not be negative", where)
+		}
+		if s.HTXSForbidsDiscipline { // the older form of one cap
+			if ratingLevels[s.MaxRatingWithDiscipline] == 0 {
+				bad("%s: max_rating_with_discipline %q: want htxs, htt, ht or kht", where, s.MaxRatingWithDiscipline)
+			}
+			r.RuleSets[i].Caps = append(r.RuleSets[i].Caps, Cap{When: "any_disciplined", Max: s.MaxRatingWithDiscipline, Rule: s.ID,
+				Source: "htxs_forbids_discipline (cấu hình)"})
+			r.RuleSets[i].HTXSForbidsDiscipline, r.RuleSets[i].MaxRatingWithDiscipline = false, ""
+		}
+		for k, c := range s.Caps {
+			cw := fmt.Sprintf("%s: cap %d (%s)", where, k+1, c.When)
+			if _, ok := CapConditions[c.When]; !ok {
+				bad("%s: unknown condition; want one of %s", cw, strings.Join(sortedKeys(CapConditions), ", "))
+			}
+			if ratingLevels[c.Max] == 0 {
+				bad("%s: max %q: want htxs, htt, ht or kht", cw, c.Max)
+			}
+			needsShare := strings.HasSuffix(c.When, "_over") || strings.HasSuffix(c.When, "_under")
+			if needsShare != (c.Share > 0) || c.Share > 1 {
+				bad("%s: share %v: a share in (0, 1] for the *_over and *_under conditions only", cw, c.Share)
+			}
+			if c.Rule == "" {
+				bad("%s: rule (the citation shown in reasons) is required", cw)
 			}
 		}
 		for _, metric := range sortedKeys(s.Thresholds) {

@@ -93,7 +93,7 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 	return nil
 }
 
-// writeParams makes the params and rule_thresholds tables the models read.
+// writeParams makes the params, rule_thresholds and rule_caps tables the models read.
 func writeParams(ctx context.Context, conn *sql.Conn, p Params) error {
 	if p.RuleSet == nil {
 		return fmt.Errorf("params: no rule set for %d", p.Year)
@@ -111,22 +111,32 @@ func writeParams(ctx context.Context, conn *sql.Conn, p Params) error {
 			?::INTEGER AS min_minutes,
 			?::INTEGER AS min_minutes_combined,
 			?::DOUBLE AS excellence_quota,
-			?::BOOLEAN AS htxs_forbids_discipline,
-			?::VARCHAR AS max_rating_with_discipline,
-			?::VARCHAR AS max_rating_with_red,
+			?::VARCHAR AS quota_source,
+			?::INTEGER AS min_denominator,
+			nullif(?::VARCHAR, '') AS max_rating_with_red,
 			?::VARCHAR AS province_code,
 			?::VARCHAR AS province_name`,
 		p.Year, p.Year, p.Year, rs.ID, p.CommentCutoff, p.AttendanceGoodPct, p.LeadTimeDays, p.DurationRuleFrom,
-		p.MinMinutes, p.MinMinutesCombined, p.ExcellenceQuota, rs.HTXSForbidsDiscipline, rs.MaxRatingWithDiscipline,
+		p.MinMinutes, p.MinMinutesCombined, p.ExcellenceQuota, rs.QuotaSource, rs.MinDenominator,
 		rs.MaxRatingWithRed, p.ProvinceCode, p.ProvinceName); err != nil {
 		return fmt.Errorf("params: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE rule_thresholds
-			(metric VARCHAR, better VARCHAR, green DOUBLE, amber DOUBLE)`); err != nil {
+			(metric VARCHAR, better VARCHAR, green DOUBLE, amber DOUBLE, source VARCHAR, min_denominator INTEGER)`); err != nil {
 		return fmt.Errorf("params: %w", err)
 	}
 	for metric, t := range rs.Thresholds {
-		if _, err := conn.ExecContext(ctx, `INSERT INTO rule_thresholds VALUES (?, ?, ?, ?)`, metric, t.Better, t.Green, t.Amber); err != nil {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO rule_thresholds VALUES (?, ?, ?, ?, ?, ?)`, metric, t.Better, t.Green, t.Amber, t.Source, t.MinDenominator); err != nil {
+			return fmt.Errorf("params: %w", err)
+		}
+	}
+	// the caps in the order the rule set lists them (n)
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE rule_caps
+			(n INTEGER, condition VARCHAR, share DOUBLE, max_rating VARCHAR, rule VARCHAR, source VARCHAR)`); err != nil {
+		return fmt.Errorf("params: %w", err)
+	}
+	for i, c := range rs.Caps {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO rule_caps VALUES (?, ?, ?, ?, ?, ?)`, i+1, c.When, c.Share, c.Max, c.Rule, c.Source); err != nil {
 			return fmt.Errorf("params: %w", err)
 		}
 	}

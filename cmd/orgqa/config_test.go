@@ -43,7 +43,7 @@ func TestConfigChangesFlagsWithoutRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(filepath.Join("..", "..", "transform", "rules.json"))
-	lowered := strings.ReplaceAll(string(raw), `"M1":  {"better": "higher", "green": 0.95, "amber": 0.85}`, `"M1":  {"better": "higher", "green": 0.0, "amber": 0.0}`)
+	lowered := strings.ReplaceAll(string(raw), `"M1":   {"better": "higher", "green": 0.95, "amber": 0.9,`, `"M1":   {"better": "higher", "green": 0.0, "amber": 0.0,`)
 	if lowered == string(raw) {
 		t.Fatal("rules.json has no M1 threshold to change")
 	}

@@ -166,6 +166,7 @@ func expectMetrics(reps []*gen.Report, y int, rules *transform.RuleSet) *expecta
 
 	unitAt := map[string]at{}
 	memberAt := map[string]at{}
+	facts := orgFacts{}
 	type memberInfo struct {
 		m       gen.Member
 		counted bool
@@ -203,6 +204,9 @@ func expectMetrics(reps []*gen.Report, y int, rules *transform.RuleSet) *expecta
 		}
 		for _, u := range valid {
 			a := at{ru: ru, org: orgOf(u.Code)}
+			if u.Level == gen.LevelCell && a.org != "" {
+				facts.of(a.org).cells++
+			}
 			if u.Level == gen.LevelCell || u.Level == gen.LevelOrg && !hasCells[u.Code] {
 				a.cell = u.Code
 				cells = append(cells, a)
@@ -429,6 +433,15 @@ func expectMetrics(reps []*gen.Report, y int, rules *transform.RuleSet) *expecta
 			a := targetAt(d.TargetType, d.TargetCode, rep.UnitCode)
 			if a.org != "" {
 				disciplinedOrg[a.org] = true
+				f := facts.of(a.org)
+				switch {
+				case d.TargetType == "Đảng viên":
+					f.membersDisc[d.TargetCode] = true
+				case d.TargetCode == a.org:
+					f.orgDisc = true
+				default:
+					f.cellsDisc[d.TargetCode] = true
+				}
 			}
 			e.add(a, "M14_"+targetCode[d.TargetType]+"_"+disciplineCode[d.Form], "rollup", 1, 0)
 			if d.TargetType == "Đảng viên" && !disciplined[d.TargetCode] {
@@ -489,13 +502,60 @@ func expectMetrics(reps []*gen.Report, y int, rules *transform.RuleSet) *expecta
 			}
 		}
 	}
-	e.assess(orgs, disciplinedOrg, rules)
+	for code, r := range memberRating {
+		if a := memberAt[code]; a.org != "" {
+			f := facts.of(a.org)
+			f.rated++
+			f.kht += b2f(r == "kht")
+			f.httPlus += b2f(r == "htt" || r == "htxs")
+		}
+	}
+	e.assess(orgs, facts, rules)
 	return e
+}
+
+// orgFacts is what the rating caps look at, per grassroots organization.
+type orgFacts map[string]*orgFact
+
+type orgFact struct {
+	orgDisc                bool
+	cells                  float64
+	cellsDisc, membersDisc map[string]bool
+	rated, kht, httPlus    float64
+}
+
+func (o orgFacts) of(org string) *orgFact {
+	if o[org] == nil {
+		o[org] = &orgFact{cellsDisc: map[string]bool{}, membersDisc: map[string]bool{}}
+	}
+	return o[org]
+}
+
+// holds says whether a cap's condition holds for an organization, as the
+// rule texts put it (transform.CapConditions).
+func (f *orgFact) holds(c transform.Cap) bool {
+	switch c.When {
+	case "org_disciplined":
+		return f.orgDisc
+	case "subordinate_disciplined":
+		return len(f.cellsDisc) > 0
+	case "subordinates_disciplined_over":
+		return f.cells > 0 && float64(len(f.cellsDisc)) > c.Share*f.cells
+	case "member_disciplined":
+		return len(f.membersDisc) > 0
+	case "any_disciplined":
+		return f.orgDisc || len(f.cellsDisc) > 0 || len(f.membersDisc) > 0
+	case "member_kht":
+		return f.kht > 0
+	case "members_htt_under":
+		return f.rated > 0 && f.httPlus < c.Share*f.rated
+	}
+	panic("unknown cap " + c.When)
 }
 
 // assess is M18: each graded metric of each organization on the value the
 // mart shows, and the highest rating the rules allow.
-func (e *expectation) assess(orgs []at, disciplinedOrg map[string]bool, rules *transform.RuleSet) {
+func (e *expectation) assess(orgs []at, facts orgFacts, rules *transform.RuleSet) {
 	for m := range rules.Thresholds {
 		e.graded = append(e.graded, m)
 	}
@@ -510,11 +570,15 @@ func (e *expectation) assess(orgs []at, disciplinedOrg map[string]bool, rules *t
 			}
 			k := mkey{"org", o.org, "M18_" + m}
 			v, ok := e.value(m, f)
-			if !ok {
+			t := rules.Thresholds[m]
+			minDen := float64(rules.MinDenominator)
+			if t.MinDenominator != nil {
+				minDen = float64(*t.MinDenominator)
+			}
+			if !ok || f.den < minDen { // too few cases to grade
 				e.values[k] = nil
 				continue
 			}
-			t := rules.Thresholds[m]
 			beyond := func(limit float64) bool {
 				if t.Better == "lower" {
 					return v <= limit
@@ -531,10 +595,12 @@ func (e *expectation) assess(orgs []at, disciplinedOrg map[string]bool, rules *t
 			e.values[k] = &g
 		}
 		maxRating := 4.0
-		if disciplinedOrg[o.org] && rules.HTXSForbidsDiscipline {
-			maxRating = math.Min(maxRating, level[rules.MaxRatingWithDiscipline])
+		for _, c := range rules.Caps {
+			if facts.of(o.org).holds(c) {
+				maxRating = math.Min(maxRating, level[c.Max])
+			}
 		}
-		if red {
+		if red && rules.MaxRatingWithRed != "" {
 			maxRating = math.Min(maxRating, level[rules.MaxRatingWithRed])
 		}
 		e.values[mkey{"org", o.org, "M18_max_rating"}] = &maxRating

@@ -92,11 +92,15 @@ func TestHandBuiltFixture(t *testing.T) {
 	if err := db.QueryRow(`SELECT max_rating, reasons FROM mart_org_assessment WHERE year = 2025 AND org_code = '0901001'`).Scan(&max, &reasons); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"bị kỷ luật trong năm: không được xếp HTXS (366-QĐ/TW)", "M1 ở mức đỏ: 80,0% (ngưỡng tối thiểu 85,0%)",
-		"M5 ở mức đỏ: 25,0% (ngưỡng tối đa 10,0%)", "tối đa HT", "Số đảng viên HTXS vượt 20% số đảng viên HTT"} {
+	for _, want := range []string{"Tỷ lệ có giấy giới thiệu 80,0%, dưới mức 90%", "Chi bộ sinh hoạt đủ 12 tháng 50,0%, dưới mức 80%",
+		"Sinh hoạt chuyên đề theo quý 37,5%, dưới mức 75%", "Đảng viên HTXS bằng 50,0% số đảng viên HTT, vượt mức 20% (HD 21-HD/BTCTW (2019))",
+		"1 đảng viên bị kỷ luật trong năm: xem xét khi đánh giá"} {
 		if !strings.Contains(reasons, want) {
 			t.Errorf("0901001's reasons lack %q:\n%s", want, reasons)
 		}
+	}
+	if max != "htxs" || strings.Contains(reasons, "tối đa") {
+		t.Errorf("0901001: max %s, reasons %q; under 366-QĐ/TW neither a member's discipline nor a red metric caps it", max, reasons)
 	}
 	var who, rating string
 	if err := db.QueryRow(`SELECT full_name, rating FROM mart_comment_rating_conflicts WHERE year = 2025`).Scan(&who, &rating); err != nil || who != "Bùi Thị Lan" || rating != "htt" {

@@ -51,6 +51,19 @@ type unitGen struct {
 	rep *Report
 	// residence cells of this unit (cells of commune/ward organizations)
 	residenceCells []Unit
+	// weak: the organization being generated is one of the few (5–6%) that
+	// lag on every measure; weakOrgs: those of the report
+	weak     bool
+	weakOrgs map[string]bool
+}
+
+// p is the chance of a good outcome: as real provinces report it, or lower
+// in a weak organization.
+func (g *unitGen) p(normal, weak float64) float64 {
+	if g.weak {
+		return weak
+	}
+	return normal
 }
 
 func date(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
@@ -140,8 +153,12 @@ func (g *unitGen) report(i int) *Report {
 		cells []Unit
 	}
 	var orgs []orgCells
+	g.weakOrgs = map[string]bool{}
 	for j := 0; j < nOrgs; j++ {
 		oc := orgCells{org: g.org(code, j)}
+		if g.chance(0.055) {
+			g.weakOrgs[oc.org.Code] = true
+		}
 		if j == 0 || g.chance(0.6) { // đảng bộ cơ sở with cells
 			oc.org.Name = "Đảng bộ " + oc.org.Name
 			n := g.around(g.cfg.Scale.CellsPerOrg, 0.6, 2)
@@ -170,6 +187,7 @@ func (g *unitGen) report(i int) *Report {
 
 	seq := 0
 	for _, oc := range orgs {
+		g.weak = g.weakOrgs[oc.org.Code]
 		holders := oc.cells
 		if len(holders) == 0 {
 			holders = []Unit{oc.org} // a chi bộ cơ sở holds its members itself
@@ -189,8 +207,11 @@ func (g *unitGen) report(i int) *Report {
 			g.meetings(cell, len(counted))
 		}
 	}
+	g.weak = false
 	g.inspections(orgs2units(orgs, func(o orgCells) (Unit, []Unit) { return o.org, o.cells }))
 	g.orgRatingsAndDiscipline()
+	g.keepQuota()
+	g.breaches(i, orgs2units(orgs, func(o orgCells) (Unit, []Unit) { return o.org, o.cells }))
 	return rep
 }
 
@@ -312,7 +333,7 @@ func (g *unitGen) memberEvents(m Member) {
 	y, rep := g.y, g.rep
 	introduced := m.Working == "Có" && m.Scheme != SchemeNone
 	var lastSigned *time.Time
-	if introduced && g.chance(0.92) {
+	if introduced && g.chance(g.p(0.985, 0.80)) { // ≈98% of working members hold a letter
 		n := 1
 		if g.chance(0.05) {
 			n = 2 // moved house: an older letter and a newer one
@@ -322,7 +343,7 @@ func (g *unitGen) memberEvents(m Member) {
 			switch x := g.r.Float64(); {
 			case x < 0.65 || k == 0 && n == 2:
 				signed = g.dayIn(date(y-4, 1, 10), date(y-1, 12, 31))
-			case x < 0.95:
+			case x < 0.99:
 				signed = g.dayIn(date(y, 1, 5), date(y, 12, 31))
 			default:
 				signed = g.dayIn(date(y+1, 1, 2), date(y+1, 2, 28)) // signed too late for Y
@@ -347,7 +368,7 @@ func (g *unitGen) memberEvents(m Member) {
 		}
 	}
 	if lastSigned != nil && !lastSigned.After(date(y, 12, 31)) {
-		pComment := 0.9
+		pComment := g.p(0.985, 0.85)
 		if m.Scheme == SchemeExcused {
 			pComment = 0.05 // excused, but some committees comment anyway
 		}
@@ -358,14 +379,18 @@ func (g *unitGen) memberEvents(m Member) {
 			rep.Comments = append(rep.Comments, g.comment(m, y-1))
 		}
 	}
-	if memberCounted(m, y) && g.chance(0.93) {
-		rep.Ratings = append(rep.Ratings, g.rating("Đảng viên", m.Code, y, memberRatings))
+	dist := memberRatings
+	if g.weak {
+		dist = memberRatingsWeak
+	}
+	if memberCounted(m, y) && g.chance(0.97) {
+		rep.Ratings = append(rep.Ratings, g.rating("Đảng viên", m.Code, y, dist))
 	}
 	if g.chance(0.1) {
-		rep.Ratings = append(rep.Ratings, g.rating("Đảng viên", m.Code, y-1, memberRatings))
+		rep.Ratings = append(rep.Ratings, g.rating("Đảng viên", m.Code, y-1, dist))
 	}
-	if g.chance(0.004) {
-		d := Discipline{TargetType: "Đảng viên", TargetCode: m.Code, Form: g.pick([]string{"Khiển trách", "Khiển trách", "Khiển trách", "Cảnh cáo", "Cảnh cáo", "Cách chức", "Khai trừ"}),
+	if g.chance(g.p(0.0035, 0.012)) { // ≈4 members in 1.000 a year
+		d := Discipline{TargetType: "Đảng viên", TargetCode: m.Code, Form: g.weighted(disciplineForms, disciplineShares),
 			Decided: g.dayIn(date(y, 1, 1), date(y, 12, 31))}
 		if g.chance(0.1) {
 			d.Decided = g.dayIn(date(y-1, 1, 1), date(y-1, 12, 31))
@@ -373,19 +398,37 @@ func (g *unitGen) memberEvents(m Member) {
 		d.Case = fmt.Sprintf("KL-%s-%d", g.rep.UnitCode, len(rep.Disciplines)+1)
 		rep.Disciplines = append(rep.Disciplines, d)
 	}
-	if g.chance(0.01) {
+	if g.chance(0.06) { // ≈6% of members inspected or supervised a year
 		g.addInspection("Đảng viên", m.Code)
 	}
 }
 
+var (
+	// members disciplined, by form: khiển trách / cảnh cáo / cách chức / khai trừ ≈ 67/16/2/15%
+	disciplineForms  = []string{"Khiển trách", "Cảnh cáo", "Cách chức", "Khai trừ"}
+	disciplineShares = []float64{0.67, 0.16, 0.02, 0.15}
+)
+
+// weighted picks one of xs with the given shares.
+func (g *unitGen) weighted(xs []string, shares []float64) string {
+	x := g.r.Float64()
+	for i, p := range shares {
+		if x < p {
+			return xs[i]
+		}
+		x -= p
+	}
+	return xs[len(xs)-1]
+}
+
 func (g *unitGen) comment(m Member, year int) Comment {
-	meet := g.dayIn(date(year, 9, 15), date(year, 11, 20))
+	meet := g.dayIn(date(year, 9, 15), date(year, 11, 10))
 	c := Comment{MemberCode: m.Code, Year: year, ResidenceCell: m.ResidenceCellCode, MeetingDate: &meet, Channel: "Giấy",
 		Content: "Gương mẫu chấp hành chủ trương của Đảng, chính sách, pháp luật của Nhà nước và quy định nơi cư trú."}
-	switch x := g.r.Float64(); {
-	case x < 0.93:
+	switch x := g.r.Float64(); { // almost all "Tốt": ≈1% Chưa tốt
+	case x < g.p(0.985, 0.93):
 		c.Conclusion = "Tốt"
-	case x < 0.97:
+	case x < g.p(0.995, 0.99):
 		c.Conclusion = "Chưa tốt"
 		c.Content = "Chưa tham gia đầy đủ các buổi sinh hoạt ở khu dân cư."
 	default:
@@ -394,10 +437,13 @@ func (g *unitGen) comment(m Member, year int) Comment {
 	if year >= 2025 && g.chance(0.15) {
 		c.Channel = "Dịch vụ công"
 	}
-	c.Sent = ptr(meet.AddDate(0, 0, 2+g.r.IntN(14)))
-	if g.chance(0.94) {
-		c.Received = ptr(c.Sent.AddDate(0, 0, 1+g.r.IntN(30)))
-		if g.chance(0.05) { // received on the cut-off day itself: on time
+	c.Sent = ptr(meet.AddDate(0, 0, 2+g.r.IntN(9)))
+	if g.chance(g.p(0.995, 0.90)) { // ≈97% back by the cut-off
+		c.Received = ptr(c.Sent.AddDate(0, 0, 1+g.r.IntN(20)))
+		switch {
+		case g.chance(g.p(0.02, 0.25)): // late: after the cut-off
+			c.Received = ptr(g.dayIn(date(year, 12, 16), date(year+1, 1, 20)))
+		case g.chance(0.03): // received on the cut-off day itself: on time
 			c.Received = ptr(date(year, 12, 15))
 		}
 	}
@@ -405,8 +451,12 @@ func (g *unitGen) comment(m Member, year int) Comment {
 }
 
 var (
-	memberRatings = []float64{0.12, 0.72, 0.13, 0.03}
-	orgRatings    = []float64{0.15, 0.65, 0.17, 0.03}
+	// real provinces: organizations 20/72/7,5/0,5%, members 14/77/8,5/0,5%
+	// (HTXS/HTT/HT/KHT); the weak organizations take the lower ones
+	memberRatings     = []float64{0.145, 0.782, 0.07, 0.003}
+	memberRatingsWeak = []float64{0.06, 0.62, 0.29, 0.03}
+	orgRatings        = []float64{0.21, 0.745, 0.045, 0.0}
+	orgRatingsWeak    = []float64{0.0, 0.35, 0.55, 0.10}
 	ratingShort   = []string{"HTXS", "HTT", "HT", "KHT"}
 	ratingFull    = []string{"Hoàn thành xuất sắc nhiệm vụ", "Hoàn thành tốt nhiệm vụ", "Hoàn thành nhiệm vụ", "Không hoàn thành nhiệm vụ"}
 	scoreBands    = [][2]int{{90, 100}, {70, 89}, {50, 69}, {20, 49}}
@@ -441,7 +491,7 @@ func (g *unitGen) rating(target, code string, year int, dist []float64) Rating {
 func (g *unitGen) meetings(cell Unit, members int) {
 	y, rep := g.y, g.rep
 	missing := map[int]bool{}
-	if g.chance(0.3) {
+	if !g.chance(g.p(0.975, 0.45)) { // ≈97% of cells meet all 12 months
 		for k := 1 + g.r.IntN(3); k > 0; k-- {
 			missing[1+g.r.IntN(12)] = true
 		}
@@ -464,7 +514,7 @@ func (g *unitGen) meetings(cell Unit, members int) {
 			}
 			rep.Meetings = append(rep.Meetings, g.meeting(cell, members, date(y, m, 1+g.r.IntN(28)), kind))
 		}
-		if combinedMonth == 0 && g.chance(0.55) {
+		if combinedMonth == 0 && g.chance(g.p(0.985, 0.6)) { // a thematic meeting each quarter
 			m := q*3 + 1 + g.r.IntN(3)
 			rep.Meetings = append(rep.Meetings, g.meeting(cell, members, date(y, m, 1+g.r.IntN(28)), "Chuyên đề"))
 		}
@@ -476,12 +526,25 @@ func (g *unitGen) meeting(cell Unit, members int, d time.Time, kind string) Meet
 	if kind == "Kết hợp" {
 		mt.Minutes = 100 + 5*g.r.IntN(17)
 	}
+	if !d.Before(date(2025, 10, 28)) { // HD 42: at least 90 minutes (120 combined), nearly always kept
+		mt.Minutes = 90 + 5*g.r.IntN(13)
+		if kind == "Kết hợp" {
+			mt.Minutes = 120 + 5*g.r.IntN(9)
+		}
+		if !g.chance(g.p(0.98, 0.6)) {
+			mt.Minutes -= 30
+		}
+	}
 	if members > 0 {
 		mt.Exempt = g.r.IntN(min(3, members))
 	}
 	expected := mt.Members - mt.Exempt
-	mt.AbsentExcused = min(expected, g.r.IntN(4))
-	if g.chance(0.1) && expected-mt.AbsentExcused > 0 {
+	for k := 0; k < expected; k++ { // each member away with a reason now and then
+		if !g.chance(g.p(0.955, 0.84)) {
+			mt.AbsentExcused++
+		}
+	}
+	if g.chance(g.p(0.05, 0.3)) && expected-mt.AbsentExcused > 0 {
 		mt.AbsentUnexcused = 1
 	}
 	mt.Present = expected - mt.AbsentExcused - mt.AbsentUnexcused
@@ -491,14 +554,15 @@ func (g *unitGen) meeting(cell Unit, members int, d time.Time, kind string) Meet
 
 var (
 	activities = []string{"Kiểm tra", "Giám sát"}
-	inspKinds  = []string{"Thường xuyên", "Thường xuyên", "Thường xuyên", "Chuyên đề", "Chuyên đề", "Dấu hiệu vi phạm"}
+	inspKinds  = []string{"Thường xuyên", "Chuyên đề", "Dấu hiệu vi phạm"}
+	inspShares = []float64{0.6, 0.35, 0.05}
 )
 
 func (g *unitGen) addInspection(targetType, targetCode string) {
 	y, rep := g.y, g.rep
 	in := Inspection{
 		Case:     fmt.Sprintf("KT-%s-%03d", rep.UnitCode, len(rep.Inspections)+1),
-		Activity: g.pick(activities), Kind: g.pick(inspKinds), Subject: rep.UnitCode,
+		Activity: g.pick(activities), Kind: g.weighted(inspKinds, inspShares), Subject: rep.UnitCode,
 		TargetType: targetType, TargetCode: targetCode,
 	}
 	if in.Kind == "Dấu hiệu vi phạm" {
@@ -520,7 +584,8 @@ func (g *unitGen) addInspection(targetType, targetCode string) {
 	}
 	if in.Concluded != nil {
 		in.Violation = "Không"
-		if g.chance(0.15) || in.Kind == "Dấu hiệu vi phạm" && g.chance(0.6) {
+		// violations found in ≈3% of routine cases, 55–75% of signs-of-violation ones
+		if in.Kind == "Dấu hiệu vi phạm" && g.chance(0.65) || in.Kind != "Dấu hiệu vi phạm" && g.chance(0.03) {
 			in.Violation = "Có"
 		}
 	}
@@ -552,14 +617,152 @@ func (g *unitGen) orgRatingsAndDiscipline() {
 		if u.Level == LevelAbove || u.ValidTo != nil {
 			continue
 		}
-		if g.chance(0.95) {
-			rep.Ratings = append(rep.Ratings, g.rating("Tổ chức", u.Code, y, orgRatings))
+		dist := orgRatings
+		if g.weakOrgs[u.Code] || g.weakOrgs[u.Parent] {
+			dist = orgRatingsWeak
 		}
-		if u.Level == LevelOrg && g.chance(0.02) {
+		if g.chance(0.97) {
+			rep.Ratings = append(rep.Ratings, g.rating("Tổ chức", u.Code, y, dist))
+		}
+		pDisc := 0.004 // 0,5–1% of organizations a year, more of the weak
+		if g.weakOrgs[u.Code] {
+			pDisc = 0.06
+		}
+		if u.Level == LevelOrg && g.chance(pDisc) {
 			rep.Disciplines = append(rep.Disciplines, Discipline{
 				Case: fmt.Sprintf("KL-%s-%d", rep.UnitCode, len(rep.Disciplines)+1), TargetType: "Tổ chức", TargetCode: u.Code,
 				Form: g.pick([]string{"Khiển trách", "Cảnh cáo"}), Decided: g.dayIn(date(y, 1, 1), date(y, 12, 31))})
 		}
 	}
 	sort.SliceStable(rep.Ratings, func(a, b int) bool { return rep.Ratings[a].TargetType > rep.Ratings[b].TargetType })
+}
+
+// breaches puts one deliberate breach of the rules in the report, a different
+// one by the unit's place in the set, so that every flag the assessment
+// raises shows in a demo province: members HTXS above the quota of HTT, an
+// organization rated HTXS with a disciplined cell, a cell that missed three
+// months, a disciplined organization rated HTT.
+func (g *unitGen) breaches(i int, orgs [][]Unit) {
+	y, rep := g.y, g.rep
+	var withCells [][]Unit
+	for _, units := range orgs {
+		if len(units) > 1 && units[1].ValidTo == nil && !g.weakOrgs[units[0].Code] {
+			withCells = append(withCells, units)
+		}
+	}
+	if len(withCells) == 0 {
+		return
+	}
+	units := withCells[g.r.IntN(len(withCells))]
+	if i%4 == 1 { // one disciplined cell of five or more: not HTXS, yet under 124's 20% of cells
+		for _, u := range withCells {
+			if len(u) > len(units) {
+				units = u
+			}
+		}
+	}
+	org, cell := units[0], units[1]
+	rateOrg := func(level int) {
+		for k := range rep.Ratings {
+			if r := &rep.Ratings[k]; r.TargetType == "Tổ chức" && r.Code == org.Code && r.Year == y {
+				*r = g.fixedRating("Tổ chức", org.Code, y, level)
+				return
+			}
+		}
+		rep.Ratings = append(rep.Ratings, g.fixedRating("Tổ chức", org.Code, y, level))
+	}
+	discipline := func(code string) {
+		rep.Disciplines = append(rep.Disciplines, Discipline{Case: fmt.Sprintf("KL-%s-%d", rep.UnitCode, len(rep.Disciplines)+1),
+			TargetType: "Tổ chức", TargetCode: code, Form: "Khiển trách", Decided: g.dayIn(date(y, 3, 1), date(y, 10, 31))})
+	}
+	switch i % 4 {
+	case 0: // members HTXS above 20% of HTT
+		inOrg := map[string]bool{}
+		for _, u := range units {
+			inOrg[u.Code] = true
+		}
+		var rated []int
+		for k, r := range rep.Ratings {
+			if r.TargetType != "Đảng viên" || r.Year != y {
+				continue
+			}
+			for _, m := range rep.Members { // members are few per report: a scan is fine
+				if m.Code == r.Code && inOrg[m.CellCode] {
+					rated = append(rated, k)
+					break
+				}
+			}
+		}
+		for n, k := range rated {
+			level := 1 // HTT
+			if n*10 < len(rated)*3 {
+				level = 0 // the first 30%: HTXS
+			}
+			rep.Ratings[k] = g.fixedRating("Đảng viên", rep.Ratings[k].Code, y, level)
+		}
+	case 1: // rated HTXS, with a disciplined cell
+		rateOrg(0)
+		discipline(cell.Code)
+	case 2: // a cell that missed March to May
+		kept := rep.Meetings[:0]
+		for _, m := range rep.Meetings {
+			if m.CellCode == cell.Code && m.Date.Year() == y && m.Date.Month() >= 3 && m.Date.Month() <= 5 {
+				continue
+			}
+			kept = append(kept, m)
+		}
+		rep.Meetings = kept
+	case 3: // disciplined, yet rated HTT
+		rateOrg(1)
+		discipline(org.Code)
+	}
+}
+
+// fixedRating is a rating at a given level (0 HTXS … 3 KHT).
+func (g *unitGen) fixedRating(target, code string, year, level int) Rating {
+	r := Rating{TargetType: target, Code: code, Year: year, Rating: ratingShort[level], Self: ratingShort[level]}
+	if year >= 2025 {
+		b := scoreBands[level]
+		r.Score = b[0] + g.r.IntN(b[1]-b[0]+1)
+	}
+	return r
+}
+
+// keepQuota does what a committee does before it sends the ratings: members
+// HTXS beyond 20% of those HTT in an organization are rated HTT instead.
+func (g *unitGen) keepQuota() {
+	y, rep := g.y, g.rep
+	orgOf := map[string]string{}
+	for _, u := range rep.Units {
+		switch u.Level {
+		case LevelOrg:
+			orgOf[u.Code] = u.Code
+		case LevelCell:
+			orgOf[u.Code] = u.Parent
+		}
+	}
+	memberOrg := map[string]string{}
+	for _, m := range rep.Members {
+		memberOrg[m.Code] = orgOf[m.CellCode]
+	}
+	htxs, htt := map[string][]int{}, map[string]int{}
+	for k, r := range rep.Ratings {
+		if r.TargetType != "Đảng viên" || r.Year != y {
+			continue
+		}
+		switch o := memberOrg[r.Code]; r.Rating {
+		case ratingShort[0], ratingFull[0]:
+			htxs[o] = append(htxs[o], k)
+		case ratingShort[1], ratingFull[1]:
+			htt[o]++
+		}
+	}
+	for o, ks := range htxs {
+		for len(ks)*5 > htt[o] && len(ks) > 0 {
+			k := ks[len(ks)-1]
+			ks = ks[:len(ks)-1]
+			rep.Ratings[k] = g.fixedRating("Đảng viên", rep.Ratings[k].Code, y, 1)
+			htt[o]++
+		}
+	}
 }

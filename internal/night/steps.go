@@ -87,7 +87,7 @@ func (s *Session) Transform(year int) (int, error) {
 
 // SourceTables are the tables that exist before any model runs.
 func SourceTables() []string {
-	out := []string{"rejects", "load_manifest", "params", "rule_thresholds"}
+	out := []string{"rejects", "load_manifest", "params", "rule_thresholds", "rule_caps"}
 	for _, s := range ingest.Contract {
 		out = append(out, s.Table)
 	}
