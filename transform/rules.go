@@ -38,18 +38,18 @@ type Rules struct {
 
 // RuleSet is the rules in force for a range of years.
 type RuleSet struct {
-	ID                      string               `json:"id"`
-	Title                   string               `json:"title"`
-	FromYear                int                  `json:"from_year"`
-	ToYear                  int                  `json:"to_year"` // 0: still in force
-	CommentCutoff           string               `json:"comment_cutoff"`
-	LeadTimeDays            int                  `json:"lead_time_days"`
-	AttendanceGoodPct       int                  `json:"attendance_good_pct"`
-	DurationRuleFrom        string               `json:"duration_rule_from"` // "" when no duration rule
-	MinMinutes              int                  `json:"min_minutes"`
-	MinMinutesCombined      int                  `json:"min_minutes_combined"`
-	ExcellenceQuota         float64              `json:"excellence_quota"`
-	QuotaSource             string               `json:"quota_source"`
+	ID                 string  `json:"id"`
+	Title              string  `json:"title"`
+	FromYear           int     `json:"from_year"`
+	ToYear             int     `json:"to_year"` // 0: still in force
+	CommentCutoff      string  `json:"comment_cutoff"`
+	LeadTimeDays       int     `json:"lead_time_days"`
+	AttendanceGoodPct  int     `json:"attendance_good_pct"`
+	DurationRuleFrom   string  `json:"duration_rule_from"` // "" when no duration rule
+	MinMinutes         int     `json:"min_minutes"`
+	MinMinutesCombined int     `json:"min_minutes_combined"`
+	ExcellenceQuota    float64 `json:"excellence_quota"`
+	QuotaSource        string  `json:"quota_source"`
 	// MinDenominator: a share of fewer cases than this (3 members, 2
 	// meetings) is shown but not graded
 	MinDenominator int `json:"min_denominator"`

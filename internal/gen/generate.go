@@ -457,9 +457,9 @@ var (
 	memberRatingsWeak = []float64{0.06, 0.62, 0.29, 0.03}
 	orgRatings        = []float64{0.21, 0.745, 0.045, 0.0}
 	orgRatingsWeak    = []float64{0.0, 0.35, 0.55, 0.10}
-	ratingShort   = []string{"HTXS", "HTT", "HT", "KHT"}
-	ratingFull    = []string{"Hoàn thành xuất sắc nhiệm vụ", "Hoàn thành tốt nhiệm vụ", "Hoàn thành nhiệm vụ", "Không hoàn thành nhiệm vụ"}
-	scoreBands    = [][2]int{{90, 100}, {70, 89}, {50, 69}, {20, 49}}
+	ratingShort       = []string{"HTXS", "HTT", "HT", "KHT"}
+	ratingFull        = []string{"Hoàn thành xuất sắc nhiệm vụ", "Hoàn thành tốt nhiệm vụ", "Hoàn thành nhiệm vụ", "Không hoàn thành nhiệm vụ"}
+	scoreBands        = [][2]int{{90, 100}, {70, 89}, {50, 69}, {20, 49}}
 )
 
 func (g *unitGen) rating(target, code string, year int, dist []float64) Rating {
