@@ -240,6 +240,7 @@ func WriteExcel(ctx context.Context, db *sql.DB, year int, path string, now time
 	if err != nil {
 		return nil, err
 	}
+	st.thresholds = applied.set.Thresholds
 	title := fmt.Sprintf("BÁO CÁO CHẤT LƯỢNG TỔ CHỨC CƠ SỞ ĐẢNG NĂM %d", year)
 	subtitle := fmt.Sprintf("%s: %s đơn vị báo cáo, %s tổ chức cơ sở đảng. Số liệu lập ngày %s.",
 		province[0].name, vnfmt.Int(int64(cover.units)), vnfmt.Int(int64(cover.orgs)), vnfmt.Date(now))
@@ -326,9 +327,33 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 	})
 	const sh = "Tổ chức cơ sở đảng"
 	values := &sheetWriter{cols: cols}
+	// each graded share coloured by its M18 grade: a share of too few cases,
+	// not graded, stays white
+	grades := map[[2]string]int{}
+	gr, err := db.QueryContext(ctx, `SELECT unit_code, substr(metric, 5), value::INTEGER FROM mart_metrics
+		WHERE year = ? AND level = 'org' AND metric LIKE 'M18\_M%' ESCAPE '\' AND value IS NOT NULL`, year)
+	if err != nil {
+		return err
+	}
+	for gr.Next() {
+		var org, metric string
+		var g int
+		if err := gr.Scan(&org, &metric, &g); err != nil {
+			gr.Close()
+			return err
+		}
+		grades[[2]string{org, metric}] = g
+	}
+	gr.Close()
 	rows := make([][]any, 0, len(orgs))
 	for i, o := range orgs {
-		rows = append(rows, values.values([]any{i + 1, unitName[o.parent], o.code, o.name}, o.vals))
+		row := values.values([]any{i + 1, unitName[o.parent], o.code, o.name}, o.vals)
+		for k, c := range cols {
+			if g := grades[[2]string{o.code, c.metric}]; g > 0 && c.part == "value" && c.format == fmtPct && row[k] != nil {
+				row[k] = excelize.Cell{StyleID: st.graded[g], Value: row[k]}
+			}
+		}
+		rows = append(rows, row)
 	}
 	// a sheet holds at most maxSheetRows rows: more organizations continue on
 	// "Tổ chức cơ sở đảng (2)" and so on, never cut off
@@ -341,7 +366,7 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 			return err
 		}
 		end := min(len(rows), start+maxDataRows())
-		w := &sheetWriter{f: f, sheet: name, st: st, cols: cols}
+		w := &sheetWriter{f: f, sheet: name, st: st, cols: cols, graded: true}
 		if err := w.write(title, subtitle, rows[start:end], nil); err != nil {
 			return err
 		}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"orgqa/internal/vnfmt"
 	"path/filepath"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
@@ -66,27 +68,63 @@ func sheetTitle(f *excelize.File, sh string, st *styles, title, lastCol string) 
 	return f.SetRowHeight(sh, 1, 24)
 }
 
-// writeAttention lists the grassroots organizations with a metric at red or a
-// capped rating, with the reasons, sorted by reporting unit and name.
+// attentionLevels name mart_org_assessment.severity for the priority list.
+var attentionLevels = map[int]string{
+	1: "Tối đa KHT theo quy định",
+	2: "Tối đa HT theo quy định",
+	3: "Không được xếp HTXS theo quy định",
+	4: "Có dấu hiệu cần xem xét (mức đỏ)",
+	5: "Cần theo dõi (mức vàng)",
+}
+
+// writeAttention is the priority list: the grassroots organizations the rules
+// cap, then those with a metric at red (or the quota broken), then those at
+// amber or with a note, each with its reporting unit and the reasons in words,
+// so a leader reads the top of it and knows where to look.
 func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, col *collate.Collator, unit string) error {
+	names := map[string]string{}
+	if nr, err := db.QueryContext(ctx, `SELECT metric, name_vi FROM int_assess_names`); err == nil {
+		for nr.Next() {
+			var m, n string
+			if nr.Scan(&m, &n) == nil {
+				names[m] = n
+			}
+		}
+		nr.Close()
+	}
 	rows, err := db.QueryContext(ctx, `SELECT a.reporting_unit, coalesce(fi.unit_name, a.reporting_unit), a.org_code, a.org_name,
-			coalesce(a.red_metrics, ''), upper(a.max_rating), coalesce(a.reasons, '')
+			coalesce(a.red_names, ''), coalesce(a.amber_metrics, ''), upper(a.max_rating), coalesce(a.reasons, ''), a.severity
 		FROM mart_org_assessment a
 		LEFT JOIN (SELECT unit_code, any_value(unit_name) AS unit_name FROM mart_metrics
 		           WHERE year = ? AND level = 'reporting_unit' GROUP BY unit_code) fi ON fi.unit_code = a.reporting_unit
-		WHERE a.year = ? AND (a.red_metrics IS NOT NULL OR a.max_rating <> 'htxs') AND (? = '' OR a.reporting_unit = ?)`,
+		WHERE a.year = ? AND a.severity IS NOT NULL AND (? = '' OR a.reporting_unit = ?)`,
 		year, year, unit, unit)
 	if err != nil {
 		return err
 	}
-	type line struct{ unit, unitName, code, name, red, max, reasons string }
+	type line struct {
+		unit, unitName, code, name, red, amber, max, reasons string
+		severity                                             int
+	}
 	var lines []line
+	count := map[int]int{}
 	for rows.Next() {
 		var l line
-		if err := rows.Scan(&l.unit, &l.unitName, &l.code, &l.name, &l.red, &l.max, &l.reasons); err != nil {
+		if err := rows.Scan(&l.unit, &l.unitName, &l.code, &l.name, &l.red, &l.amber, &l.max, &l.reasons, &l.severity); err != nil {
 			rows.Close()
 			return err
 		}
+		if l.amber != "" { // the amber metrics in words, after the reasons
+			var words []string
+			for _, m := range strings.Split(l.amber, ", ") {
+				if n := names[m]; n != "" {
+					m = n
+				}
+				words = append(words, m)
+			}
+			l.reasons = strings.TrimPrefix(l.reasons+"; Mức vàng: "+strings.Join(words, ", "), "; ")
+		}
+		count[l.severity]++
 		lines = append(lines, l)
 	}
 	rows.Close()
@@ -95,6 +133,9 @@ func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *style
 	}
 	sort.Slice(lines, func(i, j int) bool {
 		a, b := lines[i], lines[j]
+		if a.severity != b.severity {
+			return a.severity < b.severity
+		}
 		if c := cmpNamed(col, a.unitName, a.unit, b.unitName, b.unit); c != 0 {
 			return c < 0
 		}
@@ -107,28 +148,38 @@ func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *style
 	if err := sheetTitle(f, sh, st, fmt.Sprintf("TỔ CHỨC CƠ SỞ ĐẢNG CẦN CHÚ Ý NĂM %d", year), "G"); err != nil {
 		return err
 	}
-	f.SetCellStr(sh, "A2", fmt.Sprintf("%d tổ chức có chỉ tiêu ở mức đỏ hoặc không được xếp loại HTXS theo quy định. Cấp ủy quyết định xếp loại; đây là căn cứ để xem xét.", len(lines)))
+	f.SetCellStr(sh, "A2", fmt.Sprintf("%s tổ chức cần chú ý, xếp theo mức độ: %s bị quy định giới hạn mức xếp loại, %s có dấu hiệu cần xem xét (mức đỏ), %s cần theo dõi (mức vàng). Cấp ủy quyết định xếp loại; đây là căn cứ để xem xét.",
+		vnfmt.Int(int64(len(lines))), vnfmt.Int(int64(count[1]+count[2]+count[3])), vnfmt.Int(int64(count[4])), vnfmt.Int(int64(count[5]))))
 	f.MergeCell(sh, "A2", "G2")
 	f.SetCellStyle(sh, "A2", "G2", st.subtitle)
+	f.SetRowHeight(sh, 2, 30)
 	data := make([][]any, len(lines))
 	for i, l := range lines {
-		data[i] = []any{i + 1, l.unitName, l.code, l.name, l.red, l.max, l.reasons}
+		data[i] = []any{i + 1, attentionLevels[l.severity], l.unitName, l.name + " (" + l.code + ")", l.red, l.max, l.reasons}
 	}
-	end, err := table(f, sh, st, 4, []string{"STT", "Đơn vị báo cáo", "Mã tổ chức", "Tổ chức cơ sở đảng", "Chỉ tiêu mức đỏ", "Xếp loại tối đa", "Lý do"},
+	end, err := table(f, sh, st, 4, []string{"STT", "Mức độ", "Đơn vị báo cáo", "Tổ chức cơ sở đảng", "Chỉ tiêu mức đỏ", "Xếp loại tối đa", "Lý do"},
 		data, []cellFormat{fmtYesNo, fmtText, fmtText, fmtText, fmtText, fmtRating, fmtText})
 	if err != nil {
 		return err
 	}
-	for col, w := range map[string]float64{"A": 6, "B": 24, "C": 10, "D": 40, "E": 16, "F": 10, "G": 90} {
-		f.SetColWidth(sh, col, col, w)
+	widths := []float64{5, 17, 20, 30, 20, 9, 62}
+	for i, w := range widths {
+		c, _ := excelize.ColumnNumberToName(i + 1)
+		f.SetColWidth(sh, c, c, w)
 	}
-	// the reasons wrap, and each row is as tall as its reasons
+	// the texts wrap, and each row is as tall as its longest
 	for i, l := range lines {
 		r := 5 + i
-		f.SetCellStyle(sh, fmt.Sprintf("D%d", r), fmt.Sprintf("D%d", r), st.noteText)
-		f.SetCellStyle(sh, fmt.Sprintf("G%d", r), fmt.Sprintf("G%d", r), st.noteText)
-		n := max(1, (utf8.RuneCountInString(l.reasons)+99)/100, (utf8.RuneCountInString(l.name)+43)/44)
-		f.SetRowHeight(sh, r, float64(15*n+2))
+		for _, c := range []string{"B", "C", "D", "E", "G"} {
+			f.SetCellStyle(sh, fmt.Sprintf("%s%d", c, r), fmt.Sprintf("%s%d", c, r), st.noteText)
+		}
+		n := 1
+		for k, text := range []string{"", attentionLevels[l.severity], l.unitName, l.name + " (" + l.code + ")", l.red, "", l.reasons} {
+			if per := int(widths[k] * 1.1); per > 0 && text != "" {
+				n = max(n, (utf8.RuneCountInString(text)+per-1)/per)
+			}
+		}
+		f.SetRowHeight(sh, r, float64(15*n+3))
 	}
 	if err := ratingColours(f, sh, []column{{}, {}, {}, {}, {}, {format: fmtRating}}, 5, end-1); err != nil {
 		return err

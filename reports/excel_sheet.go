@@ -7,6 +7,7 @@ import (
 	"math"
 	"orgqa/transform"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,12 +29,17 @@ const (
 
 // styles are the workbook's cell styles, made once.
 type styles struct {
+	// thresholds are the rule set's green/amber/red limits: a share is
+	// coloured by them, as M18 grades it, never by the spread of the rows shown
+	thresholds                     map[string]transform.Threshold
 	title, subtitle, group, header int
 	text, center                   int
 	byFormat                       map[cellFormat]int
 	totalText                      int
 	totalByFormat                  map[cellFormat]int
 	noteHead, noteText             int
+	// graded are the share style filled green (1), amber (2) and red (3)
+	graded [4]int
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
@@ -74,6 +80,13 @@ func newStyles(f *excelize.File) (*styles, error) {
 		s.totalByFormat[cf] = mk(&excelize.Style{Font: font(true, 11, ""), Border: border, CustomNumFmt: &nf,
 			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2DCDB"}}})
 	}
+	pct := numFmtPct
+	for g, colour := range []string{"", "C6EFCE", "FFEB9C", "FFC7CE"} {
+		if g > 0 {
+			s.graded[g] = mk(&excelize.Style{Font: font(false, 11, ""), Border: border, CustomNumFmt: &pct, Alignment: &excelize.Alignment{Vertical: "center"},
+				Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{colour}}})
+		}
+	}
 	s.byFormat[fmtText] = s.text
 	s.byFormat[fmtYesNo] = s.center
 	s.byFormat[fmtRating] = s.center
@@ -94,6 +107,9 @@ type sheetWriter struct {
 	sheet string
 	st    *styles
 	cols  []column
+	// graded: the rows carry their own green/amber/red (M18's grades), so
+	// no colour rule is laid over them
+	graded bool
 	// beforeRows adds what must be on the sheet before its rows stream (a chart)
 	beforeRows func() error
 }
@@ -140,8 +156,10 @@ func (w *sheetWriter) sheetSettings(nrows, lastRow int) error {
 	if err := f.SetSheetDimension(sh, fmt.Sprintf("A1:%s%d", last, max(lastRow, headerRow))); err != nil {
 		return err
 	}
-	if err := colourScales(f, sh, w.cols, firstData, firstData+nrows-1); err != nil {
-		return err
+	if !w.graded {
+		if err := thresholdColours(f, sh, w.cols, w.st.thresholds, firstData, firstData+nrows-1); err != nil {
+			return err
+		}
 	}
 	if err := ratingColours(f, sh, w.cols, firstData, firstData+nrows-1); err != nil {
 		return err
@@ -151,8 +169,32 @@ func (w *sheetWriter) sheetSettings(nrows, lastRow int) error {
 			return err
 		}
 	}
-	return printSetup(f, sh, fmt.Sprintf("$%d:$%d", groupRow, headerRow))
+	// a table wider than one page can hold at a readable size prints over
+	// several pages wide, its name columns repeated on each
+	total, names, nameCols := 0.0, 0.0, 0
+	for _, c := range w.cols {
+		total += c.width
+	}
+	for _, c := range w.cols { // the leading columns that name the row
+		if c.metric != "" {
+			break
+		}
+		names += c.width
+		nameCols++
+	}
+	titleCols := ""
+	pages := 1
+	if total > printableWidth && nameCols > 0 && names < printableWidth/2 {
+		pages = int(math.Ceil((total - names) / (printableWidth - names)))
+		lastName, _ := excelize.ColumnNumberToName(nameCols)
+		titleCols = "$A:$" + lastName
+	}
+	return printSetupPages(f, sh, fmt.Sprintf("$%d:$%d", groupRow, headerRow), titleCols, pages)
 }
+
+// printableWidth is the width of columns (in characters) an A4 landscape page
+// holds at about 8 pt: beyond it a sheet prints over several pages wide.
+const printableWidth = 200
 
 // panes freeze the header rows and the identifying columns.
 func (w *sheetWriter) panes() *excelize.Panes {
@@ -256,6 +298,10 @@ func (w *sheetWriter) write(title, subtitle string, rows [][]any, total []any) e
 			if i < len(vals) {
 				v = vals[i]
 			}
+			if c, styled := v.(excelize.Cell); styled { // a value graded green, amber or red
+				out[i] = c
+				continue
+			}
 			out[i] = excelize.Cell{StyleID: s, Value: v}
 		}
 		return sw.SetRow(cell(1, r), out)
@@ -289,7 +335,13 @@ func cmpNamed(col *collate.Collator, nameA, codeA, nameB, codeB string) int {
 
 // printSetup prints a sheet on A4 landscape, one page wide, repeating the header rows.
 func printSetup(f *excelize.File, sh, titleRows string) error {
-	size, orient, fitW, fitH := 9, "landscape", 1, 0
+	return printSetupPages(f, sh, titleRows, "", 1)
+}
+
+// printSetupPages is printSetup for a sheet printed pagesWide pages wide, with
+// titleCols (e.g. "$A:$D") repeated on each.
+func printSetupPages(f *excelize.File, sh, titleRows, titleCols string, pagesWide int) error {
+	size, orient, fitW, fitH := 9, "landscape", pagesWide, 0
 	if err := f.SetPageLayout(sh, &excelize.PageLayoutOptions{Size: &size, Orientation: &orient, FitToWidth: &fitW, FitToHeight: &fitH}); err != nil {
 		return err
 	}
@@ -300,10 +352,16 @@ func printSetup(f *excelize.File, sh, titleRows string) error {
 	if err := f.SetHeaderFooter(sh, &excelize.HeaderFooterOptions{OddFooter: "&CTrang &P / &N"}); err != nil {
 		return err
 	}
-	if titleRows == "" {
+	var titles []string
+	for _, t := range []string{titleCols, titleRows} {
+		if t != "" {
+			titles = append(titles, fmt.Sprintf("'%s'!%s", sh, t))
+		}
+	}
+	if len(titles) == 0 {
 		return nil
 	}
-	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: fmt.Sprintf("'%s'!%s", sh, titleRows), Scope: sh})
+	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: strings.Join(titles, ","), Scope: sh})
 }
 
 // writeNotes is the sheet that says what every column means.
@@ -322,7 +380,10 @@ func writeNotes(ctx context.Context, db *sql.DB, f *excelize.File, sh string, st
 		return err
 	}
 	r := 4
-	for _, c := range columns {
+	// in metric order (M1 … M18), as the methodology reads
+	ordered := append([]column(nil), columns...)
+	sort.SliceStable(ordered, func(i, j int) bool { return metricNumber(ordered[i].metric) < metricNumber(ordered[j].metric) })
+	for _, c := range ordered {
 		if c.note == "" {
 			continue
 		}
@@ -444,6 +505,19 @@ func writeRules(f *excelize.File, sh string, st *styles, r int, a *rulesApplied)
 	}
 	put(st.noteText, "Cấu hình", "Mã SHA-256 của tệp quy định", a.sha256)
 	return r
+}
+
+// metricNumber is 4 for M4 and M4_on_time; 99 for what is not a metric.
+func metricNumber(metric string) int {
+	digits := strings.TrimPrefix(metric, "M")
+	if i := strings.IndexFunc(digits, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
+		digits = digits[:i]
+	}
+	n, err := strconv.Atoi(digits)
+	if err != nil || !strings.HasPrefix(metric, "M") {
+		return 99
+	}
+	return n
 }
 
 // capCondition is a cap's condition in words.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/text/collate"
 
 	"orgqa/internal/vnfmt"
+	"orgqa/transform"
 )
 
 // theme is a sheet of the province workbook: one row per reporting unit and the
@@ -132,25 +134,43 @@ func addChart(f *excelize.File, sh string, cols []column, spec chartSpec, n int)
 	return f.AddChart(sh, anchor, chart)
 }
 
-// colourScales shade the share columns of data rows red to green (green to red
-// where lower is better), so the eye finds the weak units.
-func colourScales(f *excelize.File, sh string, cols []column, from, to int) error {
+// thresholdColours fill a share green, amber or red by the rule set's limits
+// for its metric — the grade M18 gives an organization — so 86,9% and 87,9%
+// get the same colour when they are on the same side of a limit. A column
+// whose metric has no limits is not coloured.
+func thresholdColours(f *excelize.File, sh string, cols []column, limits map[string]transform.Threshold, from, to int) error {
 	if to < from {
 		return nil
 	}
+	fills := []string{"C6EFCE", "FFEB9C", "FFC7CE"} // green, amber, red
+	var styles [3]int
+	for i, c := range fills {
+		style, err := f.NewConditionalStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{c}}})
+		if err != nil {
+			return err
+		}
+		styles[i] = style
+	}
+	num := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 	for i, c := range cols {
-		if c.neutral || c.format != fmtPct && c.format != fmtRate && c.format != fmtDays {
+		t, ok := limits[c.metric]
+		if !ok || c.part != "value" || c.format == fmtYesNo {
 			continue
 		}
-		low, high := "#F8696B", "#63BE7B"
-		if c.worse {
-			low, high = high, low
-		}
 		col, _ := excelize.ColumnNumberToName(i + 1)
-		if err := f.SetConditionalFormat(sh, fmt.Sprintf("%s%d:%s%d", col, from, col, to), []excelize.ConditionalFormatOptions{{
-			Type: "3_color_scale", Criteria: "=", MinType: "min", MidType: "percentile", MidValue: "50", MaxType: "max",
-			MinColor: low, MidColor: "#FFEB84", MaxColor: high,
-		}}); err != nil {
+		// the first rule that holds wins: green, then amber, then red
+		rules := []excelize.ConditionalFormatOptions{
+			{Type: "cell", Criteria: ">=", Value: num(t.Green), Format: &styles[0], StopIfTrue: true},
+			{Type: "cell", Criteria: ">=", Value: num(t.Amber), Format: &styles[1], StopIfTrue: true},
+			{Type: "cell", Criteria: "<", Value: num(t.Amber), Format: &styles[2], StopIfTrue: true},
+		}
+		if t.Better == "lower" {
+			rules[0].Criteria, rules[1].Criteria, rules[2].Criteria = "<=", "<=", ">"
+		}
+		if t.Better == "higher" && t.Amber == 0 {
+			rules = rules[:2] // never red
+		}
+		if err := f.SetConditionalFormat(sh, fmt.Sprintf("%s%d:%s%d", col, from, col, to), rules); err != nil {
 			return err
 		}
 	}
@@ -300,7 +320,7 @@ func writeCover(f *excelize.File, sh string, st *styles, year int, province stri
 		{"Đơn vị báo cáo đã gửi", vnfmt.Int(int64(c.units))},
 		{"Tổ chức cơ sở đảng / chi bộ / đảng viên", vnfmt.Int(int64(c.orgs)) + " / " + vnfmt.Int(int64(c.cells)) + " / " + vnfmt.Int(int64(c.members))},
 		{"Dòng dữ liệu bị từ chối / tệp không nạp được", vnfmt.Int(int64(c.rejectedRows)) + " / " + vnfmt.Int(int64(c.failedFile)) + " (xem sheet Chất lượng dữ liệu)"},
-		{"Quy định áp dụng", rules.set.ID + " — " + rules.set.Title},
+		{"Quy định áp dụng", rules.set.Title}, // the title names the rule set: once
 	} {
 		put(r, st.noteText, kv[0], kv[1])
 		r++

@@ -50,6 +50,7 @@ func writeUnitWorkbook(ctx context.Context, db *sql.DB, year int, u unitRow, pat
 	if err != nil {
 		return err
 	}
+	st.thresholds = applied.set.Thresholds
 	hl, err := loadHeadline(ctx, db, year, "reporting_unit", u.code)
 	if err != nil {
 		return err
