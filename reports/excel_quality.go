@@ -114,9 +114,12 @@ func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *style
 			rows.Close()
 			return err
 		}
-		if l.amber != "" { // the amber metrics in words, after the reasons
+		if l.amber != "" && l.amber != "M12" { // the amber metrics in words, after the reasons
 			var words []string
 			for _, m := range strings.Split(l.amber, ", ") {
+				if m == "M12" { // not inspected this year: the committee's work, not a flag
+					continue
+				}
 				if n := names[m]; n != "" {
 					m = n
 				}

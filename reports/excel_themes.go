@@ -33,16 +33,16 @@ type chartSpec struct {
 var themes = []theme{
 	{sheet: "Quy định 213", title: "THỰC HIỆN QUY ĐỊNH 213-QĐ/TW NĂM %d",
 		keys:  []string{"M1.den", "M1.num", "M1", "M2", "M3", "M4", "M4_on_time", "M5", "M6"},
-		chart: chartSpec{title: "Tỷ lệ có giấy giới thiệu (M1) và phiếu nhận xét về đúng hạn (M3)", series: []string{"M1", "M3"}}},
+		chart: chartSpec{title: "Tỷ lệ có giấy giới thiệu và phiếu nhận xét về đúng hạn", series: []string{"M1", "M3"}}},
 	{sheet: "Sinh hoạt chi bộ", title: "SINH HOẠT CHI BỘ NĂM %d",
 		keys:  []string{"M7.den", "M7", "M8", "M9", "M9_above85", "M10", "M11_tot", "M11_kem"},
-		chart: chartSpec{title: "Chi bộ sinh hoạt đủ 12 tháng (M7) và tỷ lệ đảng viên dự sinh hoạt (M9)", series: []string{"M7", "M9"}}},
+		chart: chartSpec{title: "Chi bộ sinh hoạt đủ 12 tháng và tỷ lệ đảng viên dự sinh hoạt", series: []string{"M7", "M9"}}},
 	{sheet: "Kiểm tra, kỷ luật", title: "KIỂM TRA, GIÁM SÁT VÀ KỶ LUẬT NĂM %d",
 		keys:  []string{"M12.den", "M12", "M13_kiem_tra", "M13_giam_sat", "M13_vi_pham", "M14.num", "M14_per1000"},
-		chart: chartSpec{title: "Tổ chức cơ sở đảng được kiểm tra, giám sát (M12)", series: []string{"M12"}}},
+		chart: chartSpec{title: "Tổ chức cơ sở đảng được kiểm tra, giám sát", series: []string{"M12"}}},
 	{sheet: "Xếp loại", title: "XẾP LOẠI CHẤT LƯỢNG NĂM %d",
 		keys:  []string{"M15_dang_vien_htxs", "M15_dang_vien_htt", "M15_dang_vien_ht", "M15_dang_vien_kht", "M15_to_chuc_htxs", "M15_to_chuc_kht", "M16", "M16_breach", "M17", "M18_red"},
-		chart: chartSpec{title: "Cơ cấu xếp loại đảng viên (M15)", series: []string{"M15_dang_vien_htxs", "M15_dang_vien_htt", "M15_dang_vien_ht", "M15_dang_vien_kht"}, stacked: true}},
+		chart: chartSpec{title: "Cơ cấu xếp loại đảng viên", series: []string{"M15_dang_vien_htxs", "M15_dang_vien_htt", "M15_dang_vien_ht", "M15_dang_vien_kht"}, stacked: true}},
 }
 
 // themeColumns are a theme's columns behind STT, Mã đơn vị and Đơn vị báo cáo.
@@ -269,15 +269,15 @@ func loadHeadline(ctx context.Context, db *sql.DB, year int, level, unit string)
 		label, metric string
 		kind          cellFormat
 	}{
-		{"Đảng viên đang công tác có giấy giới thiệu về nơi cư trú (M1)", "M1", fmtPct},
-		{"Phiếu nhận xét của nơi cư trú về đúng hạn (M3)", "M3", fmtPct},
-		{"Chi bộ sinh hoạt thường kỳ đủ 12 tháng (M7)", "M7", fmtPct},
-		{"Tỷ lệ đảng viên dự sinh hoạt chi bộ (M9)", "M9", fmtPct},
-		{"Tổ chức cơ sở đảng được kiểm tra, giám sát (M12)", "M12", fmtPct},
-		{"Đảng viên bị kỷ luật trên 1.000 đảng viên (M14)", "M14_per1000", fmtRate},
-		{"Đảng viên hoàn thành xuất sắc nhiệm vụ (M15)", "M15_dang_vien_htxs", fmtPct},
-		{"Tổ chức cơ sở đảng có chỉ tiêu ở mức đỏ (M18)", "M18_red", fmtCount},
-		{"Tổ chức cơ sở đảng không được xếp HTXS theo quy định (M18)", "M18_capped", fmtCount},
+		{"Đảng viên đang công tác có giấy giới thiệu về nơi cư trú", "M1", fmtPct},
+		{"Phiếu nhận xét của nơi cư trú về đúng hạn", "M3", fmtPct},
+		{"Chi bộ sinh hoạt thường kỳ đủ 12 tháng", "M7", fmtPct},
+		{"Tỷ lệ đảng viên dự sinh hoạt chi bộ", "M9", fmtPct},
+		{"Tổ chức cơ sở đảng được kiểm tra, giám sát", "M12", fmtPct},
+		{"Đảng viên bị kỷ luật trên 1.000 đảng viên", "M14_per1000", fmtRate},
+		{"Đảng viên hoàn thành xuất sắc nhiệm vụ", "M15_dang_vien_htxs", fmtPct},
+		{"Tổ chức cơ sở đảng có chỉ tiêu ở mức đỏ", "M18_red", fmtCount},
+		{"Tổ chức cơ sở đảng không được xếp HTXS theo quy định", "M18_capped", fmtCount},
 	} {
 		hl := headline{label: h.label, kind: h.kind}
 		err := db.QueryRowContext(ctx, `SELECT value FROM mart_metrics WHERE year = ? AND level = ? AND (? = '' OR unit_code = ?) AND metric = ?`,

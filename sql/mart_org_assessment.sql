@@ -189,7 +189,8 @@ flagged AS (
            CASE
                WHEN j.max_n <= 3 THEN j.max_n
                WHEN j.red_metrics IS NOT NULL OR j.quota_breach THEN 4
-               WHEN j.amber_metrics IS NOT NULL OR j.members_disciplined > 0 THEN 5
+               -- M12 at amber (not inspected this year) is the committee's work, not the organization's: no flag
+               WHEN nullif(j.amber_metrics, 'M12') IS NOT NULL OR j.members_disciplined > 0 THEN 5
            END AS severity
     FROM joined j CROSS JOIN params p JOIN levels l ON l.n = j.max_n
 )
