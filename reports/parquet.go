@@ -41,7 +41,7 @@ var parquetMarts = []parquetMart{
 		LEFT JOIN mart_org_assessment a ON a.year = $year AND a.org_code = o.unit_code
 		ORDER BY reporting_unit, org_code`},
 	{dir: "org_assessment", query: `SELECT year::INTEGER AS year, reporting_unit, org_code, org_name, rule_set, red_metrics,
-		amber_metrics, disciplined, quota_breach, max_rating, reasons
+		amber_metrics, disciplined, quota_breach, max_rating, reasons, red_names, caps, flags, severity
 		FROM mart_org_assessment WHERE year = $year ORDER BY reporting_unit, org_code`},
 	{dir: "trend", query: `SELECT year::INTEGER AS year, level, unit_code, unit_name, current_units, metric,
 		previous_value, current_value, change
