@@ -44,7 +44,7 @@ WHERE o.unit_level = 'co_so';
 CREATE OR REPLACE TEMP TABLE assess_facts AS
 WITH
 orgs AS (
-    SELECT DISTINCT reporting_unit, unit_code AS org_code FROM int_units WHERE unit_level = 'co_so'
+    SELECT reporting_unit, unit_code AS org_code, bool_or(is_cell) AS is_cell FROM int_units WHERE unit_level = 'co_so' GROUP BY ALL
 ),
 below AS ( -- the units below an organization: its cells
     SELECT DISTINCT org_code, unit_code FROM int_units WHERE unit_level <> 'co_so' AND org_code IS NOT NULL
@@ -69,7 +69,7 @@ member_ratings AS (
     FROM int_ratings r JOIN int_member_at m ON r.target_type = 'dang_vien' AND m.member_code = r.target_code
     WHERE m.org_code IS NOT NULL GROUP BY ALL
 )
-SELECT o.reporting_unit, o.org_code,
+SELECT o.reporting_unit, o.org_code, o.is_cell,
        coalesce(od.n, 0) AS org_disciplined,
        coalesce(bd.n, 0) AS below_disciplined, coalesce(bn.n, 0) AS below_units,
        coalesce(md.n, 0) AS members_disciplined,
@@ -107,10 +107,12 @@ WHERE CASE c.condition
           WHEN 'org_disciplined' THEN f.org_disciplined > 0
           WHEN 'subordinate_disciplined' THEN f.below_disciplined > 0
           WHEN 'subordinates_disciplined_over' THEN f.below_units > 0 AND f.below_disciplined > c.share * f.below_units
-          WHEN 'member_disciplined' THEN f.members_disciplined > 0
           WHEN 'any_disciplined' THEN f.org_disciplined + f.below_disciplined + f.members_disciplined > 0
-          WHEN 'member_kht' THEN f.members_kht > 0
-          WHEN 'members_htt_under' THEN f.members_rated > 0 AND f.members_htt_plus < c.share * f.members_rated
+          -- the member conditions are a cell's (HD 21: "chi bộ phải có 100% đảng viên …"): they cap a
+          -- chi bộ cơ sở; a đảng bộ cơ sở is judged by its cells, whose ratings the report gives
+          WHEN 'member_disciplined' THEN f.is_cell AND f.members_disciplined > 0
+          WHEN 'member_kht' THEN f.is_cell AND f.members_kht > 0
+          WHEN 'members_htt_under' THEN f.is_cell AND f.members_rated > 0 AND f.members_htt_plus < c.share * f.members_rated
       END;
 
 CREATE TABLE IF NOT EXISTS mart_org_assessment (

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -170,9 +171,13 @@ func readMart(t *testing.T, db *sql.DB, year int) map[mkey]martRow {
 // sets and checks every metric of every unit at every level against the values
 // worked out from the generator's records.
 func TestRunMetricsMatchHandCount(t *testing.T) {
-	const year = 2025
-	for _, format := range []string{"xlsx", "csv"} {
-		t.Run(format, func(t *testing.T) {
+	// 2022: the rule set of HD 21-HD/BTCTW, whose caps read the members' ratings
+	for _, tc := range []struct {
+		format string
+		year   int
+	}{{"xlsx", 2025}, {"csv", 2025}, {"xlsx", 2022}} {
+		format, year := tc.format, tc.year
+		t.Run(fmt.Sprint(format, year), func(t *testing.T) {
 			dir := t.TempDir()
 			in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "data", "orgqa.duckdb")
 			reps := writeReports(t, in, format, gen.Config{Scale: testScale, Year: year, Seed: 42})

@@ -541,10 +541,17 @@ func (f *orgFact) holds(c transform.Cap) bool {
 		return len(f.cellsDisc) > 0
 	case "subordinates_disciplined_over":
 		return f.cells > 0 && float64(len(f.cellsDisc)) > c.Share*f.cells
-	case "member_disciplined":
-		return len(f.membersDisc) > 0
 	case "any_disciplined":
 		return f.orgDisc || len(f.cellsDisc) > 0 || len(f.membersDisc) > 0
+	}
+	// the member conditions are a cell's: they cap a chi bộ cơ sở only (an
+	// organization with no cells below it)
+	if f.cells > 0 {
+		return false
+	}
+	switch c.When {
+	case "member_disciplined":
+		return len(f.membersDisc) > 0
 	case "member_kht":
 		return f.kht > 0
 	case "members_htt_under":

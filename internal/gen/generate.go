@@ -165,7 +165,8 @@ func (g *unitGen) report(i int) *Report {
 			for k := 0; k < n; k++ {
 				oc.cells = append(oc.cells, g.cell(oc.org, k))
 			}
-			if g.chance(0.25) { // a cell merged away last year: valid until 30/06/(Y-1)
+			// a cell merged away last year: valid until 30/06/(Y-1), if its organization was there before
+			if g.chance(0.25) && !oc.org.ValidFrom.After(date(y-1, 6, 30)) {
 				c := g.cell(oc.org, n)
 				c.ValidTo = ptr(date(y-1, 6, 30))
 				rep.Units = append(rep.Units, c)
