@@ -263,9 +263,11 @@ func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *sty
 	if len(failed) == 0 {
 		failed = [][]any{{"Không có", "", ""}}
 	}
+	start := r
 	if r, err = table(f, sh, st, r, []string{"Tệp không nạp được", "Đơn vị", "Lý do"}, failed, nil); err != nil {
 		return err
 	}
+	widenLast(f, sh, st, start, r)
 
 	// reports whose unit code was read as a known unit, or is a new unit
 	rows, err = db.QueryContext(ctx, `SELECT m.reporting_unit, coalesce(fi.declared_unit_name, ''), m.source_path, m.unit_status, m.declared_unit
@@ -292,9 +294,11 @@ func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *sty
 		codes = [][]any{{"Không có", "", ""}}
 	}
 	r++
+	start = r
 	if r, err = table(f, sh, st, r, []string{"Mã đơn vị báo cáo cần xem lại", "Tệp", "Ghi chú"}, codes, nil); err != nil {
 		return err
 	}
+	widenLast(f, sh, st, start, r)
 
 	// units of last year that have not reported
 	missing := [][]any{{"Không có", "", ""}}
@@ -305,9 +309,11 @@ func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *sty
 		}
 	}
 	r++
+	start = r
 	if r, err = table(f, sh, st, r, []string{"Đơn vị đã báo cáo năm trước nhưng chưa gửi năm nay", "", ""}, missing, nil); err != nil {
 		return err
 	}
+	widenLast(f, sh, st, start, r)
 
 	// the data tests' warnings
 	rows, err = db.QueryContext(ctx, `SELECT coalesce(title, test), failures, coalesce(split_part(sample, chr(10), 1), '')
@@ -330,9 +336,11 @@ func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *sty
 		warns = [][]any{{"Không có cảnh báo: mọi kiểm tra dữ liệu đều đạt.", nil, ""}}
 	}
 	r++
+	start = r
 	if r, err = table(f, sh, st, r, []string{"Kiểm tra dữ liệu: cảnh báo", "Số trường hợp", "Ví dụ"}, warns, []cellFormat{fmtText, fmtCount, fmtText}); err != nil {
 		return err
 	}
+	widenLast(f, sh, st, start, r)
 	for col, w := range map[string]float64{"A": 44, "B": 30, "C": 12, "D": 13, "E": 13, "F": 14, "G": 16} {
 		f.SetColWidth(sh, col, col, w)
 	}
@@ -356,12 +364,21 @@ func writeInputFiles(ctx context.Context, db *sql.DB, f *excelize.File, sh strin
 		if err := rows.Scan(&unit, &path, &sha, &n); err != nil {
 			return r, err
 		}
-		data = append(data, []any{unit, filepath.Base(path) + " (" + fmt.Sprint(n) + " dòng)", sha})
+		data = append(data, []any{unit, filepath.Base(path) + " (" + vnfmt.Int(n) + " dòng)", sha})
 	}
 	if err := rows.Err(); err != nil {
 		return r, err
 	}
-	return table(f, sh, st, r, []string{"Đơn vị", "Tệp dữ liệu đầu vào", "SHA-256"}, data, nil)
+	end, err := table(f, sh, st, r, []string{"Đơn vị", "Tệp dữ liệu đầu vào", "SHA-256"}, data, nil)
+	// a long file name wraps in its column instead of running under the hash
+	for i, d := range data {
+		row := r + 1 + i
+		f.SetCellStyle(sh, fmt.Sprintf("B%d", row), fmt.Sprintf("B%d", row), st.noteText)
+		if n := (utf8.RuneCountInString(d[1].(string)) + 32) / 33; n > 1 {
+			f.SetRowHeight(sh, row, float64(15*n+2))
+		}
+	}
+	return end, err
 }
 
 // notLoaded selects the manifest's files the data-quality sheet lists as not
@@ -369,3 +386,25 @@ func writeInputFiles(ctx context.Context, db *sql.DB, f *excelize.File, sh strin
 // report of the same unit and year. A report the operator withdrew is not
 // listed: the outputs are those of a night without it (orgqa files lists it).
 const notLoaded = `outcome IN ('failed', 'ignored', 'superseded')`
+
+// widenLast lets the last column of a three-column table of the data-quality
+// sheet (a reason, a note, an example) run over columns C to G, wrapped, each
+// row as tall as its text: in column C alone a reason was a narrow ribbon in
+// print.
+func widenLast(f *excelize.File, sh string, st *styles, from, to int) {
+	for r := from; r < to; r++ {
+		c, g := fmt.Sprintf("C%d", r), fmt.Sprintf("G%d", r)
+		text, _ := f.GetCellValue(sh, c)
+		f.MergeCell(sh, c, g)
+		style := st.noteText
+		if r == from {
+			style = st.header
+		}
+		f.SetCellStyle(sh, c, g, style)
+		a, _ := f.GetCellValue(sh, fmt.Sprintf("A%d", r))
+		lines := max(1, (utf8.RuneCountInString(text)+69)/70, (utf8.RuneCountInString(a)+47)/48)
+		if r > from && lines > 1 {
+			f.SetRowHeight(sh, r, float64(15*lines+3))
+		}
+	}
+}

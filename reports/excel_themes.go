@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/collate"
@@ -312,6 +313,13 @@ func writeCover(f *excelize.File, sh string, st *styles, year int, province stri
 	r := 5
 	put(r, st.noteHead, "Thông tin chung", "")
 	r++
+	// a wrapped value gets the lines it needs: LibreOffice does not grow a row
+	// of a workbook it opens, so the second line would run into the next row
+	tall := func(r int, text string) {
+		if n := (utf8.RuneCountInString(text) + 65) / 66; n > 1 {
+			f.SetRowHeight(sh, r, float64(15*n+2))
+		}
+	}
 	for _, kv := range [][2]string{
 		{"Phạm vi", province},
 		{"Năm báo cáo", fmt.Sprint(year)},
@@ -323,10 +331,13 @@ func writeCover(f *excelize.File, sh string, st *styles, year int, province stri
 		{"Quy định áp dụng", rules.set.Title}, // the title names the rule set: once
 	} {
 		put(r, st.noteText, kv[0], kv[1])
+		tall(r, kv[1])
 		r++
 	}
 	if len(c.missing) > 0 {
-		put(r, st.noteText, "Đơn vị đã báo cáo năm trước nhưng chưa gửi năm nay", strings.Join(c.missing, "; "))
+		missing := strings.Join(c.missing, "; ")
+		put(r, st.noteText, "Đơn vị đã báo cáo năm trước nhưng chưa gửi năm nay", missing)
+		tall(r, missing)
 		r++
 	}
 	r++
