@@ -493,15 +493,23 @@ func appliedRules(ctx context.Context, db *sql.DB, year int) (*rulesApplied, err
 	if err != nil {
 		return nil, err
 	}
+	return &rulesApplied{set: set, sha256: sha, names: assessNames(ctx, db)}, nil
+}
+
+// assessNames are the graded metrics in words (int_assess_names); none from a
+// warehouse transformed before the table existed.
+func assessNames(ctx context.Context, db *sql.DB) map[string]string {
 	names := map[string]string{}
-	if rows, err := db.QueryContext(ctx, `SELECT metric, name_vi FROM int_assess_names`); err == nil {
-		for rows.Next() {
-			var m, n string
-			if rows.Scan(&m, &n) == nil {
-				names[m] = n
-			}
-		}
-		rows.Close()
+	rows, err := db.QueryContext(ctx, `SELECT metric, name_vi FROM int_assess_names`)
+	if err != nil {
+		return names
 	}
-	return &rulesApplied{set: set, sha256: sha, names: names}, nil
+	defer rows.Close()
+	for rows.Next() {
+		var m, n string
+		if rows.Scan(&m, &n) == nil {
+			names[m] = n
+		}
+	}
+	return names
 }

@@ -82,16 +82,7 @@ var attentionLevels = map[int]string{
 // amber or with a note, each with its reporting unit and the reasons in words,
 // so a leader reads the top of it and knows where to look.
 func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, col *collate.Collator, unit string) error {
-	names := map[string]string{}
-	if nr, err := db.QueryContext(ctx, `SELECT metric, name_vi FROM int_assess_names`); err == nil {
-		for nr.Next() {
-			var m, n string
-			if nr.Scan(&m, &n) == nil {
-				names[m] = n
-			}
-		}
-		nr.Close()
-	}
+	names := assessNames(ctx, db)
 	rows, err := db.QueryContext(ctx, `SELECT a.reporting_unit, coalesce(fi.unit_name, a.reporting_unit), a.org_code, a.org_name,
 			coalesce(a.red_names, ''), coalesce(a.amber_metrics, ''), upper(a.max_rating), coalesce(a.reasons, ''), a.severity
 		FROM mart_org_assessment a

@@ -64,3 +64,24 @@ func TestRulesAreChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestOlderConfigurationsStillRead: a configuration written before caps were
+// listed (htxs_forbids_discipline, max_rating_with_discipline) reads, its cap
+// becoming any_disciplined; max_rating_with_red "" is off.
+func TestOlderConfigurationsStillRead(t *testing.T) {
+	base, _ := DefaultRules()
+	old := strings.Replace(string(base.raw), `"max_rating_with_red": "",`,
+		`"max_rating_with_red": "ht", "htxs_forbids_discipline": true, "max_rating_with_discipline": "htt",`, 1)
+	r, err := ParseRules([]byte(old), "old.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.RuleSets[0]
+	last := s.Caps[len(s.Caps)-1]
+	if last.When != "any_disciplined" || last.Max != "htt" || s.MaxRatingWithRed != "ht" {
+		t.Errorf("caps %+v, red %q", s.Caps, s.MaxRatingWithRed)
+	}
+	if d, _ := DefaultRules(); d.RuleSets[2].MaxRatingWithRed != "" {
+		t.Error("a metric at red caps the rating by default; no rule says so")
+	}
+}
