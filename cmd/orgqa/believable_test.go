@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"orgqa/internal/gen"
 )
 
@@ -59,5 +61,37 @@ func TestDemoProvinceIsBelievable(t *testing.T) {
 	}
 	if codes := rowsText(t, db, "", `SELECT reasons FROM mart_org_assessment WHERE regexp_matches(reasons, '\bM[0-9]+\b')`); len(codes) > 0 {
 		t.Errorf("reasons name metrics by code: %v", codes[0])
+	}
+
+	// readable in print: a sheet printed one page wide holds at most about 200
+	// characters of columns (≥ 8 pt on A4 landscape); a wider one prints over
+	// several pages wide
+	f, err := excelize.OpenFile(workbookPath(filepath.Join(dir, "out"), 2025))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, sh := range f.GetSheetList() {
+		dim, _ := f.GetSheetDimension(sh)
+		_, last, _ := strings.Cut(dim, ":")
+		lastCol, _, err := excelize.SplitCellName(last)
+		if err != nil {
+			continue
+		}
+		n, _ := excelize.ColumnNameToNumber(lastCol)
+		width := 0.0
+		for c := 1; c <= n; c++ {
+			name, _ := excelize.ColumnNumberToName(c)
+			w, _ := f.GetColWidth(sh, name)
+			width += w
+		}
+		layout, _ := f.GetPageLayout(sh)
+		pages := 1
+		if layout.FitToWidth != nil {
+			pages = *layout.FitToWidth
+		}
+		if width/float64(pages) > 200 {
+			t.Errorf("sheet %s: %.0f characters of columns printed %d page(s) wide", sh, width, pages)
+		}
 	}
 }
