@@ -215,7 +215,7 @@ func columnValidation(spec *ingest.SheetSpec, c ingest.Column, listOf func(strin
 		if err := dv.SetRange(float64(c.Min), float64(c.Max), excelize.DataValidationTypeWhole, excelize.DataValidationOperatorBetween); err != nil {
 			return nil
 		}
-		dv.SetInput(c.Header, fmt.Sprintf("Số nguyên từ %s đến %s", vnfmt.Int(c.Min), vnfmt.Int(c.Max)))
+		dv.SetInput(c.Header, "Số nguyên "+intRange(c))
 	case ingest.KindCode:
 		if ref := refList(spec, c); ref != "" {
 			dv.SetSqrefDropList(ref)
@@ -381,6 +381,7 @@ func writeGuide(f *excelize.File, st *styles, u TemplateUnit, year, from int, fi
 	}
 	put(st.noteText, "Cách dùng", intro)
 	f.MergeCell(sh, fmt.Sprintf("B%d", r-1), fmt.Sprintf("D%d", r-1))
+	f.SetRowHeight(sh, r-1, float64(15*((len([]rune(intro))+109)/110)+4)) // the text runs over B–D
 	r++
 	put(st.noteHead, "Sheet", "Cột", "Bắt buộc", "Giá trị nhận, định dạng, ví dụ")
 	for _, spec := range ingest.Contract {
@@ -427,7 +428,7 @@ func accepted(c ingest.Column) string {
 	case ingest.KindDate:
 		return "Ngày dạng dd/mm/yyyy, ví dụ 15/01/2026"
 	case ingest.KindInt:
-		return fmt.Sprintf("Số nguyên từ %s đến %s", vnfmt.Int(c.Min), vnfmt.Int(c.Max))
+		return "Số nguyên " + intRange(c)
 	case ingest.KindCode:
 		return "Mã, ghi dạng văn bản (giữ số 0 ở đầu), ví dụ 0100001"
 	}
@@ -449,4 +450,13 @@ func WriteTemplates(ctx context.Context, db *sql.DB, units []TemplateUnit, year 
 		out = append(out, path)
 	}
 	return out, nil
+}
+
+// intRange is a whole-number column's range in words: a year as 2025, a count
+// as 100.000.
+func intRange(c ingest.Column) string {
+	if c.Min >= 1900 && c.Max <= 2100 {
+		return fmt.Sprintf("(năm) từ %d đến %d", c.Min, c.Max)
+	}
+	return fmt.Sprintf("từ %s đến %s", vnfmt.Int(c.Min), vnfmt.Int(c.Max))
 }
