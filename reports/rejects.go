@@ -22,6 +22,9 @@ type RejectsWorkbook struct {
 	Unit     string
 	Path     string
 	Problems int
+	// Marked is the unit's own workbook with its problems marked (marked.go),
+	// "" when its report cannot be marked, NotMarked saying why
+	Marked, NotMarked string
 }
 
 // RejectsDir is where a year's rejects workbooks go.
@@ -117,9 +120,18 @@ func WriteRejects(ctx context.Context, db *sql.DB, year int, outDir string, now 
 			return out, fmt.Errorf("rejects %s: %w", u.code, err)
 		}
 		written[name] = true
-		out = append(out, RejectsWorkbook{Unit: u.code, Path: path, Problems: int(u.lines)})
+		marked, why, err := writeMarked(ctx, db, u.code, year, dir)
+		if err != nil {
+			return out, fmt.Errorf("marked copy %s: %w", u.code, err)
+		}
+		if marked != "" {
+			written[filepath.Base(marked)] = true
+		}
+		out = append(out, RejectsWorkbook{Unit: u.code, Path: path, Problems: int(u.lines), Marked: marked, NotMarked: why})
 	}
 	stale, _ := filepath.Glob(filepath.Join(dir, "loi-du-lieu-*.xlsx"))
+	markedStale, _ := filepath.Glob(filepath.Join(dir, "danh-dau-*.xlsx"))
+	stale = append(stale, markedStale...)
 	for _, p := range stale {
 		if !written[filepath.Base(p)] {
 			if err := os.Remove(p); err != nil {

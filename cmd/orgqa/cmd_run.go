@@ -61,6 +61,9 @@ func printPublication(w io.Writer, p *night.Publication) {
 	}
 	for _, r := range p.Rejects {
 		fmt.Fprintf(w, "Rejects: %s (%d problems, to send back to unit %s)\n", r.Path, r.Problems, r.Unit)
+		if r.Marked != "" {
+			fmt.Fprintf(w, "Marked:  %s (the unit's own workbook, its problems marked)\n", r.Marked)
+		}
 	}
 	years := make([]int, 0, len(p.Units))
 	for y := range p.Units {

@@ -187,6 +187,11 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 	if res.Rejects, err = reports.WriteRejects(ctx, w.DB, year, root, e.now()); err != nil {
 		return res, err
 	}
+	for _, r := range res.Rejects {
+		if r.NotMarked != "" && !strings.HasPrefix(r.NotMarked, "a ") { // a CSV set, an .xls: nothing to say
+			e.Log.Warn("the unit's own workbook could not be marked: it gets the list only", "unit", r.Unit, "why", r.NotMarked)
+		}
+	}
 	if perUnit {
 		if res.Units, err = reports.WriteUnitWorkbooks(ctx, w.DB, year, root, e.now()); err != nil {
 			return res, err
@@ -217,6 +222,7 @@ type Delivered struct {
 	Path     string
 	Problems int
 	Unit     string
+	Marked   string // the unit's own workbook, its problems marked; "" if none
 }
 
 // Publish puts the staged outputs of the years built in place (at a safe
@@ -266,7 +272,12 @@ func (s *Session) Publish(perUnit bool, built []Built, backed map[int]bool) (*Pu
 		p.Workbooks = append(p.Workbooks, filepath.Join(p.Latest, WorkbookName(b.Year)))
 		for _, r := range b.Res.Rejects {
 			rel, _ := filepath.Rel(filepath.Join(s.staging, "excel"), r.Path)
-			p.Rejects = append(p.Rejects, Delivered{Path: filepath.Join(p.Latest, rel), Problems: r.Problems, Unit: r.Unit})
+			d := Delivered{Path: filepath.Join(p.Latest, rel), Problems: r.Problems, Unit: r.Unit}
+			if r.Marked != "" {
+				rel, _ := filepath.Rel(filepath.Join(s.staging, "excel"), r.Marked)
+				d.Marked = filepath.Join(p.Latest, rel)
+			}
+			p.Rejects = append(p.Rejects, d)
 		}
 		if len(b.Res.Units) > 0 {
 			p.Units[b.Year] = len(b.Res.Units)

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"orgqa/internal/gen"
+)
+
+// TestMarkedReturn: a unit's workbook with known problems (a member in a cell
+// DonVi lacks, more present than members, a formula-looking member code) comes
+// back as its own workbook: each offending cell filled red with a comment
+// giving the reason, a first sheet listing the problems with links, and every
+// other cell, formula and sheet of the unit's file as it was.
+func TestMarkedReturn(t *testing.T) {
+	dir := t.TempDir()
+	in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+	os.MkdirAll(in, 0o755)
+	cfg := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}
+	var bad string
+	for i := 0; i < cfg.Scale.Units; i++ {
+		rep := gen.Generate(cfg, i)
+		if i == 1 {
+			rep.Members[3].CellCode = "9999"
+			rep.Meetings[2].Present = rep.Meetings[2].Members + 5
+			rep.Letters[0].MemberCode = "=1+1"
+		}
+		p, err := rep.WriteXLSX(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			bad = p
+		}
+	}
+	// the unit's own additions: a sheet of notes with a formula, a formula beside the members
+	f, err := excelize.OpenFile(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.NewSheet("Ghi chú riêng")
+	f.SetCellStr("Ghi chú riêng", "A1", "Số đảng viên")
+	f.SetCellFormula("Ghi chú riêng", "B1", "COUNTA(DangVien!A:A)-1")
+	f.SetCellFormula("DangVien", "M2", "LEN(A2)")
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	code, stdout, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh)
+	if code != exitRejected {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	marked := filepath.Join(out, "excel", "latest", "tra-lai", "2025", "danh-dau-0101-2025.xlsx")
+	if !strings.Contains(stdout, marked) {
+		t.Fatalf("stdout does not name the marked copy %s:\n%s", marked, stdout)
+	}
+	db := openWarehouse(t, wh)
+	rejects := queryRows(t, db, `SELECT source_sheet, column_letter || source_row, reason FROM rejects ORDER BY ALL`)
+	if len(rejects) < 4 {
+		t.Fatalf("rejects %v", rejects)
+	}
+	orig, err := excelize.OpenFile(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orig.Close()
+	m, err := excelize.OpenFile(marked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if sheets := m.GetSheetList(); sheets[0] != "Lỗi cần sửa" || strings.Join(sheets[1:], ",") != strings.Join(orig.GetSheetList(), ",") {
+		t.Errorf("sheets %v: the list first, then the unit's own %v", sheets, orig.GetSheetList())
+	}
+	offending := map[string]bool{}
+	for _, r := range rejects {
+		parts := strings.SplitN(r, "\t", 3)
+		sheet, cell, reason := parts[0], parts[1], parts[2]
+		offending[sheet+"!"+cell] = true
+		id, _ := m.GetCellStyle(sheet, cell)
+		st, _ := m.GetStyle(id)
+		if st == nil || len(st.Fill.Color) == 0 || st.Fill.Color[0] != "FFC7CE" {
+			t.Errorf("%s!%s is not filled red: %+v", sheet, cell, st)
+		}
+		found := false
+		cs, _ := m.GetComments(sheet)
+		for _, c := range cs {
+			text := c.Text
+			for _, p := range c.Paragraph {
+				text += p.Text
+			}
+			if c.Cell == cell && strings.Contains(text, reason) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s!%s has no comment saying %q", sheet, cell, reason)
+		}
+		// the list links to it
+		list, _ := m.GetRows("Lỗi cần sửa")
+		linked := false
+		for i, row := range list {
+			if len(row) > 2 && row[1] == cell && row[2] == sheet {
+				ok, target, _ := m.GetCellHyperLink("Lỗi cần sửa", fmt.Sprintf("B%d", i+1))
+				linked = ok && strings.HasSuffix(target, "!"+cell)
+			}
+		}
+		if !linked {
+			t.Errorf("the list has no link to %s!%s", sheet, cell)
+		}
+	}
+	// everything else as the unit wrote it: values, formulas, the number formats of marked cells
+	for _, sheet := range orig.GetSheetList() {
+		a, _ := orig.GetRows(sheet, excelize.Options{RawCellValue: true})
+		b, _ := m.GetRows(sheet, excelize.Options{RawCellValue: true})
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("sheet %s's cells changed", sheet)
+		}
+		for r, row := range a {
+			for c := range row {
+				cell, _ := excelize.CoordinatesToCellName(c+1, r+1)
+				fa, _ := orig.GetCellFormula(sheet, cell)
+				fb, _ := m.GetCellFormula(sheet, cell)
+				if fa != fb {
+					t.Errorf("%s!%s: formula %q became %q", sheet, cell, fa, fb)
+				}
+				sa, _ := orig.GetCellStyle(sheet, cell)
+				sb, _ := m.GetCellStyle(sheet, cell)
+				if offending[sheet+"!"+cell] {
+					stA, _ := orig.GetStyle(sa)
+					stB, _ := m.GetStyle(sb)
+					if stA != nil && stB != nil && stA.NumFmt != stB.NumFmt {
+						t.Errorf("%s!%s lost its number format", sheet, cell)
+					}
+				} else if sa != sb {
+					t.Errorf("%s!%s's style changed (%d → %d) though it has no problem", sheet, cell, sa, sb)
+				}
+			}
+		}
+	}
+	if f, _ := m.GetCellFormula("Ghi chú riêng", "B1"); f != "COUNTA(DangVien!A:A)-1" {
+		t.Errorf("the unit's own sheet lost its formula: %q", f)
+	}
+	// the formula-looking value is text in the list, never a formula
+	list, _ := m.GetRows("Lỗi cần sửa")
+	for i, row := range list {
+		for c, v := range row {
+			if v == "=1+1" {
+				cell, _ := excelize.CoordinatesToCellName(c+1, i+1)
+				if f, _ := m.GetCellFormula("Lỗi cần sửa", cell); f != "" {
+					t.Errorf("%s holds a formula from the unit's file", cell)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,285 @@
+package reports
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"orgqa/ingest"
+)
+
+// A marked return is the unit's own workbook sent back with every problem
+// marked where the unit made it: each offending cell filled red with a
+// comment giving the reason (a problem of the whole row marks the row's key
+// cell), and a first sheet listing the problems with links to their cells.
+// Nothing else is changed: the unit's formats, formulas and other sheets
+// stay. Only an .xlsx report read from one file, unchanged since it was
+// loaded, is marked; a CSV set, an .xls or .ods file, a report joined from
+// parts and a file that could not be loaded get the list workbook only.
+
+// MarkedName is the marked copy's file name.
+func MarkedName(unit string, year int) string {
+	return fmt.Sprintf("danh-dau-%s-%d.xlsx", UnitFileKey(unit), year)
+}
+
+// markedListSheet is the first sheet of a marked copy.
+const markedListSheet = "Lỗi cần sửa"
+
+// markedFill is the red every offending cell is filled with.
+const markedFill = "FFC7CE"
+
+// problem is one rejected cell (or row) of the unit's file.
+type markProblem struct {
+	sheet, col, header, value, reason, key string
+	row                                    int
+}
+
+// writeMarked writes unit's marked copy for year into dir and returns its
+// path, or "" and why not when the unit's report cannot be marked (see
+// above). A workbook excelize cannot open or write (orgqa read it with its
+// own reader) is a why, not an error: the unit still gets its list, and the
+// rest of the province its outputs.
+func writeMarked(ctx context.Context, db *sql.DB, unit string, year int, dir string) (path, why string, err error) {
+	path, err = writeMarkedCopy(ctx, db, unit, year, dir)
+	var skip markSkip
+	if errors.As(err, &skip) {
+		return "", string(skip), nil
+	}
+	return path, "", err
+}
+
+// markSkip is why a report is not marked.
+type markSkip string
+
+func (m markSkip) Error() string { return string(m) }
+
+func writeMarkedCopy(ctx context.Context, db *sql.DB, unit string, year int, dir string) (string, error) {
+	var loadID int64
+	var path, sha, kind string
+	var files int
+	err := db.QueryRowContext(ctx, `SELECT load_id, source_path, sha256, source_kind, len(files) FROM load_manifest
+		WHERE outcome = 'loaded' AND reporting_unit = ? AND report_year = ? AND rows_rejected > 0
+		ORDER BY load_id DESC LIMIT 1`, unit, year).Scan(&loadID, &path, &sha, &kind, &files)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if kind != "xlsx" || files != 1 {
+		return "", markSkip(fmt.Sprintf("a %s report of %d file(s): only a one-file .xlsx is marked", kind, files))
+	}
+	if got, err := sha256File(path); err != nil || got != sha {
+		return "", markSkip("the file is gone or changed since it was loaded")
+	}
+	rows, err := db.QueryContext(ctx, `SELECT source_sheet, source_row, coalesce(column_letter, ''), coalesce(column_header, ''),
+			coalesce(value, ''), reason, coalesce(row_key, '')
+		FROM rejects WHERE load_id = ? AND source_file = ? ORDER BY source_sheet, source_row, column_letter NULLS FIRST, reason`, loadID, path)
+	if err != nil {
+		return "", err
+	}
+	var probs []markProblem
+	for rows.Next() {
+		var p markProblem
+		if err := rows.Scan(&p.sheet, &p.row, &p.col, &p.header, &p.value, &p.reason, &p.key); err != nil {
+			rows.Close()
+			return "", err
+		}
+		probs = append(probs, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(probs) == 0 {
+		return "", err
+	}
+	lim := ingest.DefaultLimits
+	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: lim.UnzipSize, UnzipXMLSizeLimit: lim.UnzipXMLSize})
+	if err != nil {
+		return "", markSkip("excelize cannot open it: " + err.Error())
+	}
+	defer f.Close()
+	if err := markCells(f, probs); err != nil {
+		return "", markSkip("marking its cells: " + err.Error())
+	}
+	if err := markedList(f, probs, filepath.Base(path)); err != nil {
+		return "", markSkip("writing the list: " + err.Error())
+	}
+	out := filepath.Join(dir, MarkedName(unit, year))
+	if err := saveAtomic(f, out); err != nil {
+		return "", markSkip("saving it: " + err.Error())
+	}
+	return out, nil
+}
+
+// markCells fills each offending cell red, keeping its own format, and puts
+// the reasons in its comment.
+func markCells(f *excelize.File, probs []markProblem) error {
+	redOf := map[int]int{} // the cell's own style → the same, filled red
+	reasons := map[[2]string][]string{}
+	var order [][2]string
+	for i := range probs {
+		p := &probs[i]
+		if p.col == "" {
+			p.col = keyColumn(f, p)
+		}
+		k := [2]string{p.sheet, fmt.Sprintf("%s%d", p.col, p.row)}
+		if reasons[k] == nil {
+			order = append(order, k)
+		}
+		text := p.reason
+		if p.header != "" {
+			text = p.header + ": " + p.reason
+		}
+		reasons[k] = append(reasons[k], text)
+	}
+	for _, k := range order {
+		sheet, cell := k[0], k[1]
+		own, err := f.GetCellStyle(sheet, cell)
+		if err != nil {
+			return fmt.Errorf("mark %s!%s: %w", sheet, cell, err)
+		}
+		red, ok := redOf[own]
+		if !ok {
+			st, err := f.GetStyle(own)
+			if err != nil || st == nil {
+				st = &excelize.Style{}
+			}
+			st.Fill = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{markedFill}}
+			if red, err = f.NewStyle(st); err != nil {
+				return err
+			}
+			redOf[own] = red
+		}
+		if err := f.SetCellStyle(sheet, cell, cell, red); err != nil {
+			return err
+		}
+		text := strings.Join(reasons[k], "\n")
+		if old := cellComment(f, sheet, cell); old != "" {
+			text = old + "\n—\n" + text
+			f.DeleteComment(sheet, cell)
+		}
+		if err := f.AddComment(sheet, excelize.Comment{Cell: cell, Author: "Ban Tổ chức", Text: text}); err != nil {
+			return fmt.Errorf("comment %s!%s: %w", sheet, cell, err)
+		}
+	}
+	return nil
+}
+
+// keyColumn is where a problem of a whole row is marked: the cell holding the
+// row's own code, else its first cell with something in it.
+func keyColumn(f *excelize.File, p *markProblem) string {
+	rows, err := f.GetRows(p.sheet, excelize.Options{RawCellValue: true})
+	if err != nil || p.row > len(rows) {
+		return "A"
+	}
+	cells := rows[p.row-1]
+	first := ""
+	for i, v := range cells {
+		name, _ := excelize.ColumnNumberToName(i + 1)
+		if p.key != "" && strings.TrimSpace(v) == p.key {
+			return name
+		}
+		if first == "" && strings.TrimSpace(v) != "" {
+			first = name
+		}
+	}
+	if first == "" {
+		return "A"
+	}
+	return first
+}
+
+// cellComment is the comment a cell already has, "" if none.
+func cellComment(f *excelize.File, sheet, cell string) string {
+	cs, err := f.GetComments(sheet)
+	if err != nil {
+		return ""
+	}
+	for _, c := range cs {
+		if c.Cell == cell {
+			if c.Text != "" {
+				return c.Text
+			}
+			var b strings.Builder
+			for _, r := range c.Paragraph {
+				b.WriteString(r.Text)
+			}
+			return b.String()
+		}
+	}
+	return ""
+}
+
+// markedList is the first sheet: every problem, with a link to its cell.
+func markedList(f *excelize.File, probs []markProblem, file string) error {
+	sh := markedListSheet
+	if _, err := f.NewSheet(sh); err != nil {
+		return err
+	}
+	first := f.GetSheetList()[0]
+	if first != sh {
+		if err := f.MoveSheet(sh, first); err != nil {
+			return err
+		}
+	}
+	bold, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 13, Color: "7F0000"}, Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
+	head, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Color: "FFFFFF"}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"7F0000"}},
+		Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
+	wrap, _ := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
+	link, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Color: "0563C1", Underline: "single"}, Alignment: &excelize.Alignment{Vertical: "top"}})
+	f.SetCellStr(sh, "A1", fmt.Sprintf("Tệp %s: %d lỗi cần sửa. Các ô có lỗi được tô đỏ, lý do ghi trong ghi chú của ô; bấm vào ô ở cột B để đến ô đó.", file, len(probs)))
+	f.MergeCell(sh, "A1", "G1")
+	f.SetCellStyle(sh, "A1", "G1", bold)
+	f.SetRowHeight(sh, 1, 36)
+	header := []any{"STT", "Ô", "Sheet", "Dòng", "Cột", "Giá trị", "Lý do"}
+	f.SetSheetRow(sh, "A3", &header)
+	f.SetCellStyle(sh, "A3", "G3", head)
+	for i, p := range probs {
+		r := 4 + i
+		cell := fmt.Sprintf("%s%d", p.col, p.row)
+		vals := []string{fmt.Sprint(i + 1), cell, p.sheet, fmt.Sprint(p.row), p.header, p.value, p.reason}
+		for c, v := range vals { // text from input stays text, never a formula
+			name, _ := excelize.CoordinatesToCellName(c+1, r)
+			if err := f.SetCellStr(sh, name, v); err != nil {
+				return err
+			}
+		}
+		b := fmt.Sprintf("B%d", r)
+		target := fmt.Sprintf("'%s'!%s", strings.ReplaceAll(p.sheet, "'", "''"), cell)
+		if err := f.SetCellHyperLink(sh, b, target, "Location"); err != nil {
+			return err
+		}
+		f.SetCellStyle(sh, fmt.Sprintf("A%d", r), fmt.Sprintf("G%d", r), wrap)
+		f.SetCellStyle(sh, b, b, link)
+		lines := max(1, (len([]rune(p.reason))+59)/60, (len([]rune(p.value))+29)/30)
+		f.SetRowHeight(sh, r, float64(15*lines+2))
+	}
+	for col, w := range map[string]float64{"A": 6, "B": 8, "C": 14, "D": 7, "E": 22, "F": 30, "G": 60} {
+		f.SetColWidth(sh, col, col, w)
+	}
+	f.SetPanes(sh, &excelize.Panes{Freeze: true, YSplit: 3, TopLeftCell: "A4", ActivePane: "bottomLeft"})
+	idx, _ := f.GetSheetIndex(sh)
+	f.SetActiveSheet(idx)
+	return printSetup(f, sh, "$3:$3")
+}
+
+func sha256File(path string) (string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer fh.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, fh); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
