@@ -266,6 +266,7 @@ func markedList(f *excelize.File, probs []markProblem, file string) error {
 		f.SetColWidth(sh, col, col, w)
 	}
 	f.SetPanes(sh, &excelize.Panes{Freeze: true, YSplit: 3, TopLeftCell: "A4", ActivePane: "bottomLeft"})
+	f.SetSheetDimension(sh, fmt.Sprintf("A1:G%d", 3+len(probs)))
 	idx, _ := f.GetSheetIndex(sh)
 	f.SetActiveSheet(idx)
 	return printSetup(f, sh, "$3:$3")
