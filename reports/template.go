@@ -89,18 +89,7 @@ func WriteTemplate(ctx context.Context, db *sql.DB, u TemplateUnit, year int, pa
 		if _, err := f.NewSheet(sh); err != nil {
 			return nil, err
 		}
-		header := make([]any, len(spec.Columns))
-		for i, c := range spec.Columns {
-			header[i] = c.Header
-		}
-		if err := f.SetSheetRow(sh, "A1", &header); err != nil {
-			return nil, err
-		}
 		last, _ := excelize.ColumnNumberToName(len(spec.Columns))
-		if err := f.SetCellStyle(sh, "A1", last+"1", st.header); err != nil {
-			return nil, err
-		}
-		f.SetRowHeight(sh, 1, 36)
 		rows := pre.rows[spec.Name]
 		filled[spec.Name] = len(rows)
 		end := len(rows) + 1 + templateRows
@@ -109,6 +98,11 @@ func WriteTemplate(ctx context.Context, db *sql.DB, u TemplateUnit, year int, pa
 			width := max(12, float64(len([]rune(c.Header)))*0.9+2)
 			if c.Kind == ingest.KindText && !strings.HasPrefix(c.Header, "Mã") {
 				width = max(width, 24)
+			}
+			if c.Kind == ingest.KindEnum { // the longest choice shows whole
+				for _, v := range c.Enum.Values {
+					width = max(width, float64(len([]rune(v.Label)))+3)
+				}
 			}
 			f.SetColWidth(sh, col, col, width)
 			switch c.Kind {
@@ -124,6 +118,18 @@ func WriteTemplate(ctx context.Context, db *sql.DB, u TemplateUnit, year int, pa
 				}
 			}
 		}
+		// the header after the columns' styles: a column style restyles the cells it finds
+		header := make([]any, len(spec.Columns))
+		for i, c := range spec.Columns {
+			header[i] = c.Header
+		}
+		if err := f.SetSheetRow(sh, "A1", &header); err != nil {
+			return nil, err
+		}
+		if err := f.SetCellStyle(sh, "A1", last+"1", st.header); err != nil {
+			return nil, err
+		}
+		f.SetRowHeight(sh, 1, 36)
 		for r, vals := range rows {
 			for i, v := range vals {
 				if v == nil {
@@ -151,6 +157,9 @@ func WriteTemplate(ctx context.Context, db *sql.DB, u TemplateUnit, year int, pa
 			return nil, err
 		}
 		f.SetSheetDimension(sh, fmt.Sprintf("A1:%s%d", last, len(rows)+1))
+		if err := printSetup(f, sh, "$1:$1"); err != nil {
+			return nil, err
+		}
 	}
 	// ThongTin names the unit and the year, whether or not last year's report is there
 	if filled["ThongTin"] == 0 {
