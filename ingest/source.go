@@ -257,6 +257,9 @@ func readHead(path string, n int) ([]byte, error) {
 }
 
 // fileSHA256 hashes a file by streaming it.
+// FileSHA256 is a file's content hash, as the manifest records it.
+func FileSHA256(path string) (string, error) { return fileSHA256(path) }
+
 func fileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -2,13 +2,9 @@ package reports
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -78,7 +74,7 @@ func writeMarkedCopy(ctx context.Context, db *sql.DB, unit string, year int, dir
 	if kind != "xlsx" || files != 1 {
 		return "", markSkip(fmt.Sprintf("a %s report of %d file(s): only a one-file .xlsx is marked", kind, files))
 	}
-	if got, err := sha256File(path); err != nil || got != sha {
+	if got, err := ingest.FileSHA256(path); err != nil || got != sha {
 		return "", markSkip("the file is gone or changed since it was loaded")
 	}
 	rows, err := db.QueryContext(ctx, `SELECT source_sheet, source_row, coalesce(column_letter, ''), coalesce(column_header, ''),
@@ -270,17 +266,4 @@ func markedList(f *excelize.File, probs []markProblem, file string) error {
 	idx, _ := f.GetSheetIndex(sh)
 	f.SetActiveSheet(idx)
 	return printSetup(f, sh, "$3:$3")
-}
-
-func sha256File(path string) (string, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer fh.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, fh); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

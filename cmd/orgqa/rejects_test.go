@@ -36,7 +36,7 @@ func TestRejectsGoBackToTheirUnit(t *testing.T) {
 	if code != exitRejected {
 		t.Fatalf("run: exit %d, want %d (rows rejected)\n%s", code, exitRejected, stderr)
 	}
-	books, _ := filepath.Glob(filepath.Join(out, "excel", "latest", "tra-lai", "2025", "*.xlsx"))
+	books, _ := filepath.Glob(filepath.Join(out, "excel", "latest", "tra-lai", "2025", "loi-du-lieu-*.xlsx"))
 	want := filepath.Join(out, "excel", "latest", "tra-lai", "2025", "loi-du-lieu-"+bad.UnitCode+"-2025.xlsx")
 	if len(books) != 1 || books[0] != want || !strings.Contains(stdout, want) {
 		t.Fatalf("rejects workbooks %v, want only %s\nstdout:\n%s", books, want, stdout)

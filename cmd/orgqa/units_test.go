@@ -112,7 +112,7 @@ func TestWhoSentWhat(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "excel", "latest", "tra-lai", "2025")); err != nil {
 		t.Fatal(err)
 	}
-	books, _ := filepath.Glob(filepath.Join(out, "excel", "latest", "tra-lai", "2025", "*0200*.xlsx"))
+	books, _ := filepath.Glob(filepath.Join(out, "excel", "latest", "tra-lai", "2025", "loi-du-lieu-*0200*.xlsx"))
 	if len(books) != 1 {
 		t.Fatalf("unit 0200's return workbooks: %v", books)
 	}
