@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"time"
 
@@ -119,9 +120,12 @@ type Loader struct {
 	// the units of the reports accepted before are the known ones (units.go)
 	Units []KnownUnit
 
-	claims *claimIndex // organizations and cells claimed, per year (claims.go)
-	units  *unitIndex
-	inbox  map[string]Source // the reports found in the inbox, by path (supersede.go)
+	// stats: the inbox files' size, time and hash when last hashed (nil under
+	// Force); fresh: this ingest's, recorded at its end
+	stats, fresh map[string]fileStat
+	claims       *claimIndex // organizations and cells claimed, per year (claims.go)
+	units        *unitIndex
+	inbox        map[string]Source // the reports found in the inbox, by path (supersede.go)
 	// partsDone: the parts of split reports are being loaded (parts.go)
 	partsDone bool
 }
@@ -153,6 +157,15 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 		return nil, err
 	}
 	defer conn.Close()
+	if l.stats, err = loadFileStats(ctx, conn, l.Force); err != nil {
+		return nil, err
+	}
+	l.fresh = map[string]fileStat{}
+	defer func() {
+		if err := l.saveFileStats(context.WithoutCancel(ctx), conn); err != nil {
+			l.Log.Warn("could not record the inbox files' sizes and times: the next night hashes them again", "error", err)
+		}
+	}()
 	if err := l.unread(ctx, conn, problems, d.ignored); err != nil {
 		return nil, err
 	}
@@ -194,6 +207,65 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 		return sum, err
 	}
 	return sum, nil
+}
+
+// loadFileStats reads the files' last sizes, times and hashes; none under force.
+func loadFileStats(ctx context.Context, conn *sql.Conn, force bool) (map[string]fileStat, error) {
+	out := map[string]fileStat{}
+	if force {
+		return out, nil
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT path, size, mod_ns, sha256 FROM file_stats`)
+	if err != nil {
+		return nil, fmt.Errorf("file stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p string
+		var st fileStat
+		if err := rows.Scan(&p, &st.size, &st.modNs, &st.sha); err != nil {
+			return nil, err
+		}
+		out[p] = st
+	}
+	return out, rows.Err()
+}
+
+// saveFileStats records the files hashed this ingest whose size, time or hash
+// changed, in one transaction.
+func (l *Loader) saveFileStats(ctx context.Context, conn *sql.Conn) error {
+	var changed []string
+	for f, st := range l.fresh {
+		if old, ok := l.stats[f]; !ok || old != st {
+			changed = append(changed, f)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	sort.Strings(changed)
+	return inTxConn(ctx, conn, func() error {
+		for _, f := range changed {
+			st := l.fresh[f]
+			if _, err := conn.ExecContext(ctx, `INSERT OR REPLACE INTO file_stats VALUES (?, ?, ?, ?)`, f, st.size, st.modNs, st.sha); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// inTxConn runs fn in a transaction on conn.
+func inTxConn(ctx context.Context, conn *sql.Conn, fn func() error) error {
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		conn.ExecContext(ctx, "ROLLBACK")
+		return err
+	}
+	_, err := conn.ExecContext(ctx, "COMMIT")
+	return err
 }
 
 // Ignored is the manifest outcome of a file in the inbox of no format orgqa
@@ -279,7 +351,10 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 	if p != nil {
 		hashes, err = p.hashes, p.hashErr
 	} else {
-		hashes, err = hashSource(src)
+		hashes, err = hashSourceWith(src, l.stats)
+	}
+	for f, st := range hashes.stats {
+		l.fresh[f] = st
 	}
 	if err != nil {
 		return one(l.fail(ctx, conn, res, started, &FileError{Path: src.Path, Msg: "cannot read", Reason: "Không đọc được tệp", Err: err}))

@@ -49,7 +49,7 @@ func (l *Loader) prefetch(ctx context.Context, conn *sql.Conn, sources []Source,
 		defer close(out)
 		for _, src := range sources {
 			p := &prefetched{src: src}
-			p.hashes, p.hashErr = hashSource(src)
+			p.hashes, p.hashErr = hashSourceWith(src, l.stats)
 			if p.hashErr == nil && !known[p.hashes.report] {
 				p.openErr = guarded(src.Path, func() error {
 					rr, err := openReport(src, p.hashes.files, lim)

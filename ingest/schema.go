@@ -105,6 +105,15 @@ const notesDDL = `CREATE TABLE IF NOT EXISTS load_notes (
 	note VARCHAR NOT NULL
 )`
 
+// fileStatsDDL: each inbox file's size, modification time and hash when it
+// was last hashed (see fileStat).
+const fileStatsDDL = `CREATE TABLE IF NOT EXISTS file_stats (
+	path VARCHAR PRIMARY KEY,
+	size BIGINT NOT NULL,
+	mod_ns BIGINT NOT NULL,
+	sha256 VARCHAR NOT NULL
+)`
+
 // capRejects cuts the rejected values stored before ingest capped them (a
 // 200 MB cell kept whole made every later export of rejects run out of
 // memory) as capValue would have. A value capValue cut is at most the limit
@@ -125,7 +134,7 @@ var capRejects = func() []string {
 
 // EnsureSchema creates the loaded tables, rejects and the load manifest if absent.
 func EnsureSchema(ctx context.Context, db *sql.DB) error {
-	stmts := []string{rejectsDDL, manifestDDL, conversionsDDL, notesDDL}
+	stmts := []string{rejectsDDL, manifestDDL, conversionsDDL, notesDDL, fileStatsDDL}
 	for _, s := range Contract {
 		stmts = append(stmts, tableDDL(s))
 	}

@@ -451,18 +451,39 @@ func openCSVSet(src Source, shas map[string]string, lim Limits) (*reportReader, 
 type sourceHashes struct {
 	report string
 	files  map[string]string
+	stats  map[string]fileStat // each file's size, time and hash, for the next night
+}
+
+// fileStat is what a file was when it was last hashed. A file whose size and
+// modification time (to the nanosecond) are the same is taken to hold the
+// same bytes, so a night with nothing new does not read the inbox again
+// (--force hashes everything).
+type fileStat struct {
+	size, modNs int64
+	sha         string
 }
 
 // hashSource hashes every file of a report once, streaming.
-func hashSource(src Source) (sourceHashes, error) {
-	h := sourceHashes{files: map[string]string{}}
+func hashSource(src Source) (sourceHashes, error) { return hashSourceWith(src, nil) }
+
+// hashSourceWith is hashSource taking a file's hash from known when its size
+// and modification time are as known says.
+func hashSourceWith(src Source, known map[string]fileStat) (sourceHashes, error) {
+	h := sourceHashes{files: map[string]string{}, stats: map[string]fileStat{}}
 	var lines []string
 	for _, f := range src.Files {
-		sha, err := fileSHA256(f)
+		fi, err := os.Stat(f)
 		if err != nil {
 			return h, err
 		}
-		h.files[f] = sha
+		st := fileStat{size: fi.Size(), modNs: fi.ModTime().UnixNano()}
+		if k, ok := known[f]; ok && k.size == st.size && k.modNs == st.modNs {
+			st.sha = k.sha
+		} else if st.sha, err = fileSHA256(f); err != nil {
+			return h, err
+		}
+		h.files[f], h.stats[f] = st.sha, st
+		sha := st.sha
 		lines = append(lines, filepath.Base(f)+" "+sha)
 	}
 	if src.Kind != "csv" && len(src.Parts) == 0 { // one file: its own hash

@@ -269,3 +269,50 @@ func holdLock(t *testing.T, wh string) func() {
 	t.Cleanup(func() { l.Release() })
 	return func() { l.Release() }
 }
+
+// TestUnchangedFilesAreNotReadAgain: a file whose size and modification time
+// are those of its last load is taken as unchanged and not hashed again — so
+// an edit that keeps both (rare: a tool restoring the time) is not seen until
+// --force, which hashes every file; an ordinary edit changes the time and is
+// loaded.
+func TestUnchangedFilesAreNotReadAgain(t *testing.T) {
+	dir := t.TempDir()
+	in, wh := filepath.Join(dir, "in"), filepath.Join(dir, "w.duckdb")
+	reps := writeReports(t, in, "csv", gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 47})
+	if code, _, stderr := runCLI(t, "ingest", "--input", in, "--warehouse", wh); code != exitOK {
+		t.Fatalf("ingest: exit %d\n%s", code, stderr)
+	}
+	// one letter's number changed, same length, the file's time put back
+	path := filepath.Join(in, reps[0].UnitCode+"_2025_GioiThieu.csv")
+	fi, _ := os.Stat(path)
+	b, _ := os.ReadFile(path)
+	i := strings.Index(string(b), "/GGT-ĐU")
+	if i < 1 {
+		t.Fatal("no letter number to change")
+	}
+	digit := b[i-1]
+	b[i-1] = '0' + (digit-'0'+1)%10
+	os.WriteFile(path, b, 0o644)
+	os.Chtimes(path, fi.ModTime(), fi.ModTime())
+	outcomes := func(args ...string) string {
+		t.Helper()
+		code, _, stderr := runCLI(t, append([]string{"ingest", "--input", in, "--warehouse", wh}, args...)...)
+		if code != exitOK {
+			t.Fatalf("ingest %v: exit %d\n%s", args, code, stderr)
+		}
+		return strings.Join(rowsText(t, openWarehouse(t, wh), "", `SELECT outcome FROM load_manifest WHERE reporting_unit = ? ORDER BY load_id`, reps[0].UnitCode), " ")
+	}
+	if got := outcomes(); got != "loaded" {
+		t.Errorf("same size and time: %q, want the report left as it was (not read again)", got)
+	}
+	if got := outcomes("--force"); got != "replaced loaded" {
+		t.Errorf("--force: %q, want the edited report loaded", got)
+	}
+	// an ordinary edit (another number) moves the time: loaded without --force
+	b[i-1] = '0' + (digit-'0'+2)%10
+	os.WriteFile(path, b, 0o644)
+	os.Chtimes(path, fi.ModTime().Add(time.Minute), fi.ModTime().Add(time.Minute))
+	if got := outcomes(); got != "replaced replaced loaded" {
+		t.Errorf("an ordinary edit: %q", got)
+	}
+}
