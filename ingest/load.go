@@ -123,6 +123,10 @@ type Loader struct {
 	// stats: the inbox files' size, time and hash when last hashed (nil under
 	// Force); fresh: this ingest's, recorded at its end
 	stats, fresh map[string]fileStat
+	// known: the manifest's contents when the ingest began (seenSQL);
+	// touched: the contents skipped, whose last_seen_at is set at the end
+	known   map[string]seenContent
+	touched []string
 	claims       *claimIndex // organizations and cells claimed, per year (claims.go)
 	units        *unitIndex
 	inbox        map[string]Source // the reports found in the inbox, by path (supersede.go)
@@ -161,7 +165,17 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 		return nil, err
 	}
 	l.fresh = map[string]fileStat{}
+	rows, err := conn.QueryContext(ctx, seenSQL+` GROUP BY ALL`)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	if l.known, err = scanSeen(rows); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
 	defer func() {
+		if err := l.touch(context.WithoutCancel(ctx), conn); err != nil {
+			l.Log.Warn("could not record when the reports already loaded were last seen", "error", err)
+		}
 		if err := l.saveFileStats(context.WithoutCancel(ctx), conn); err != nil {
 			l.Log.Warn("could not record the inbox files' sizes and times: the next night hashes them again", "error", err)
 		}
@@ -207,6 +221,48 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 		return sum, err
 	}
 	return sum, nil
+}
+
+// seenSQL is, per content, whether it was loaded, or replaced by a later
+// report (not by one the operator withdrew since: as on a night without that
+// one, the earlier report loads again), or withdrawn (it stays out, even
+// under --force); with its unit and year.
+const seenSQL = `SELECT m.sha256, count(*) FILTER (WHERE m.outcome <> 'withdrawn'), count(*) FILTER (WHERE m.outcome = 'withdrawn'),
+		coalesce(any_value(m.reporting_unit), ''), coalesce(any_value(m.report_year), 0)
+	FROM load_manifest m LEFT JOIN load_manifest b ON b.load_id = m.replaced_by
+	WHERE (m.outcome IN ('loaded', 'withdrawn') OR m.outcome IN ('replaced', 'superseded') AND b.outcome IS DISTINCT FROM 'withdrawn')`
+
+// seenContent is what the manifest says of a content.
+type seenContent struct {
+	seen, withdrawn int
+	unit            string
+	year            int
+}
+
+func scanSeen(rows *sql.Rows) (map[string]seenContent, error) {
+	defer rows.Close()
+	out := map[string]seenContent{}
+	for rows.Next() {
+		var sha string
+		var k seenContent
+		if err := rows.Scan(&sha, &k.seen, &k.withdrawn, &k.unit, &k.year); err != nil {
+			return nil, err
+		}
+		out[sha] = k
+	}
+	return out, rows.Err()
+}
+
+// touch records that the skipped contents were in the inbox tonight, in one statement.
+func (l *Loader) touch(ctx context.Context, conn *sql.Conn) error {
+	if len(l.touched) == 0 {
+		return nil
+	}
+	_, err := conn.ExecContext(ctx, `UPDATE load_manifest SET last_seen_at = ?
+		WHERE outcome IN ('loaded', 'replaced', 'superseded', 'withdrawn') AND list_contains(?::VARCHAR[], sha256)`,
+		l.now(), duckdbList(l.touched))
+	l.touched = nil
+	return err
 }
 
 // loadFileStats reads the files' last sizes, times and hashes; none under force.
@@ -363,24 +419,23 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 	// seen: this content was loaded, or replaced by a later report (not by
 	// one the operator withdrew since: as on a night without that one, the
 	// earlier report loads again); withdrawn stays out, even under --force
-	var seen, withdrawn int
-	var unit sql.NullString
-	var year sql.NullInt64
-	if err := conn.QueryRowContext(ctx,
-		`SELECT count(*) FILTER (WHERE m.outcome <> 'withdrawn'), count(*) FILTER (WHERE m.outcome = 'withdrawn'),
-			any_value(m.reporting_unit), any_value(m.report_year)
-		FROM load_manifest m LEFT JOIN load_manifest b ON b.load_id = m.replaced_by
-		WHERE m.sha256 = ? AND (m.outcome IN ('loaded', 'withdrawn') OR m.outcome IN ('replaced', 'superseded') AND b.outcome IS DISTINCT FROM 'withdrawn')`,
-		res.SHA256).Scan(&seen, &withdrawn, &unit, &year); err != nil {
-		return one(res, fmt.Errorf("manifest: %w", err))
-	}
-	if withdrawn > 0 || seen > 0 && !l.Force {
-		if _, err := conn.ExecContext(ctx, `UPDATE load_manifest SET last_seen_at = ? WHERE sha256 = ? AND outcome IN ('loaded', 'replaced', 'superseded', 'withdrawn')`,
-			l.now(), res.SHA256); err != nil {
+	// what the manifest knew when the ingest began; content loaded since is asked for
+	k, known := l.known[res.SHA256]
+	if !known {
+		rows, err := conn.QueryContext(ctx, seenSQL+` AND m.sha256 = ? GROUP BY ALL`, res.SHA256)
+		if err != nil {
 			return one(res, fmt.Errorf("manifest: %w", err))
 		}
-		res.Outcome, res.Unit, res.Year = Skipped, unit.String, int(year.Int64)
-		if withdrawn > 0 {
+		got, err := scanSeen(rows)
+		if err != nil {
+			return one(res, fmt.Errorf("manifest: %w", err))
+		}
+		k = got[res.SHA256]
+	}
+	if k.withdrawn > 0 || k.seen > 0 && !l.Force {
+		l.touched = append(l.touched, res.SHA256) // last_seen_at, for all at the end
+		res.Outcome, res.Unit, res.Year = Skipped, k.unit, k.year
+		if k.withdrawn > 0 {
 			res.Outcome = Withdrawn
 			l.Log.Info("withdrawn by the operator: not loaded (orgqa files restore puts it back)", "source", src.Path)
 		} else {
