@@ -127,9 +127,9 @@ type Loader struct {
 	// touched: the contents skipped, whose last_seen_at is set at the end
 	known   map[string]seenContent
 	touched []string
-	claims       *claimIndex // organizations and cells claimed, per year (claims.go)
-	units        *unitIndex
-	inbox        map[string]Source // the reports found in the inbox, by path (supersede.go)
+	claims  *claimIndex // organizations and cells claimed, per year (claims.go)
+	units   *unitIndex
+	inbox   map[string]Source // the reports found in the inbox, by path (supersede.go)
 	// partsDone: the parts of split reports are being loaded (parts.go)
 	partsDone bool
 }
