@@ -100,9 +100,9 @@ func (p *splitPlan) add(spec *SheetSpec, hm *HeaderMap, row int, cells []string)
 			raw = cells[pos]
 		}
 		switch c := &spec.Columns[i]; c.Kind {
-		case KindEnum: // Đối tượng, as the contract spells it
-			if v, reason := parseCellIn(c, raw, false); reason == "" && v != nil {
-				pr.codes[name] = fmt.Sprint(v)
+		case KindEnum: // Đối tượng, as its code: to_chuc or dang_vien
+			if code, ok := c.Enum.Lookup(raw); ok {
+				pr.codes[name] = code
 			}
 		default:
 			pr.codes[name] = cleanText(raw)
@@ -272,7 +272,7 @@ func (p *splitPlan) assign(ui *unitIndex) (bad []unplaced, empty []string) {
 	target := func(r planRow) (string, string) {
 		kind, code := r.codes["target_type"], r.codes["target_code"]
 		first, second := orgs, members
-		if kind == "Đảng viên" {
+		if kind == "dang_vien" {
 			first, second = members, orgs
 		}
 		u := lookup(first, code)

@@ -27,6 +27,7 @@ func TestSplitPlanAssign(t *testing.T) {
 				row(4, "unit_code", "0200", "parent_code", ""),
 				row(5, "unit_code", "0200001", "parent_code", "0200"),
 				row(6, "unit_code", "020000101", "parent_code", "0200001"),
+				row(7, "unit_code", "B1", "parent_code", "0100001"), // a cell of 0100 whose code is a member's of 0200
 			},
 			SheetByName("DangVien"): {
 				row(2, "member_code", "A1", "cell_code", "010000101"),
@@ -35,12 +36,21 @@ func TestSplitPlanAssign(t *testing.T) {
 			SheetByName("GioiThieu"): {row(2, "member_code", "B1"), row(3, "member_code", "A1")},
 			SheetByName("SinhHoat"):  {row(2, "cell_code", "020000101")},
 			SheetByName("KiemTra"): {
-				row(2, "target_type", "Tổ chức", "target_code", "0100001", "subject_code", "0100"),
-				row(3, "target_type", "Đảng viên", "target_code", "KHONG-CO", "subject_code", "0200"), // by its subject
+				row(2, "target_type", "to_chuc", "target_code", "0100001", "subject_code", "0100"),
+				row(3, "target_type", "dang_vien", "target_code", "KHONG-CO", "subject_code", "0200"), // by its subject
 			},
-			SheetByName("XepLoai"): {row(2, "target_type", "Tổ chức", "target_code", "0200"), row(3, "target_type", "Đảng viên", "target_code", "A1")},
+			SheetByName("XepLoai"): {row(2, "target_type", "to_chuc", "target_code", "0200"), row(3, "target_type", "dang_vien", "target_code", "A1"),
+				row(4, "target_type", "dang_vien", "target_code", "B1"), row(5, "target_type", "to_chuc", "target_code", "B1")}, // by Đối tượng
 		}}
 	}
+	// a row's codes as add reads them from the cells: Đối tượng however it is typed, as its code
+	kl := SheetByName("KyLuat")
+	read := &splitPlan{rows: map[*SheetSpec][]planRow{}}
+	read.add(kl, &HeaderMap{Spec: kl, Index: []int{0, 1, 2, 3, 4}}, 7, []string{"KL-1", "dang vien", " A1 ", "Khiển trách", "01/02/2025"})
+	if got := read.rows[kl][0]; got.row != 7 || got.codes["target_type"] != "dang_vien" || got.codes["target_code"] != "A1" {
+		t.Errorf("KyLuat row read as %+v", got)
+	}
+
 	p := base()
 	bad, empty := p.assign(ui)
 	if len(bad) > 0 || len(empty) > 0 {
@@ -55,9 +65,9 @@ func TestSplitPlanAssign(t *testing.T) {
 	}
 	want := map[string]string{
 		"ThongTin:2": "0100", "ThongTin:3": "0200",
-		"DonVi:2": "0100", "DonVi:3": "0100", "DonVi:4": "0200", "DonVi:5": "0200", "DonVi:6": "0200",
+		"DonVi:2": "0100", "DonVi:3": "0100", "DonVi:4": "0200", "DonVi:5": "0200", "DonVi:6": "0200", "DonVi:7": "0100",
 		"DangVien:2": "0100", "DangVien:3": "0200", "GioiThieu:2": "0200", "GioiThieu:3": "0100",
-		"SinhHoat:2": "0200", "KiemTra:2": "0100", "KiemTra:3": "0200", "XepLoai:2": "0200", "XepLoai:3": "0100",
+		"SinhHoat:2": "0200", "KiemTra:2": "0100", "KiemTra:3": "0200", "XepLoai:2": "0200", "XepLoai:3": "0100", "XepLoai:4": "0200", "XepLoai:5": "0100",
 	}
 	if !reflect.DeepEqual(owners, want) {
 		t.Errorf("owners\n%v\nwant\n%v", owners, want)
