@@ -311,13 +311,15 @@ func (l *Loader) saveFileStats(ctx context.Context, conn *sql.Conn) error {
 	})
 }
 
-// inTxConn runs fn in a transaction on conn.
+// inTxConn runs fn in a transaction on conn: committed, or rolled back on error.
 func inTxConn(ctx context.Context, conn *sql.Conn, fn func() error) error {
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
 	}
 	if err := fn(); err != nil {
-		conn.ExecContext(ctx, "ROLLBACK")
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+			return errors.Join(err, rerr)
+		}
 		return err
 	}
 	_, err := conn.ExecContext(ctx, "COMMIT")

@@ -28,7 +28,8 @@ type KnownUnit struct {
 	ValidFrom, ValidTo  *time.Time // nil: open
 }
 
-func (u KnownUnit) validIn(year int) bool {
+// ValidIn says whether the unit reports in year (validity by year, not by day).
+func (u KnownUnit) ValidIn(year int) bool {
 	return (u.ValidFrom == nil || u.ValidFrom.Year() <= year) && (u.ValidTo == nil || u.ValidTo.Year() >= year)
 }
 
@@ -91,7 +92,7 @@ func (ui *unitIndex) resolve(declared string, year int) (resolution, error) {
 	isKnown := false
 	if ui.list != nil {
 		for _, u := range ui.list {
-			if !u.validIn(year) {
+			if !u.ValidIn(year) {
 				continue
 			}
 			if u.Code == declared {

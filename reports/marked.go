@@ -121,10 +121,16 @@ func markCells(f *excelize.File, probs []markProblem) error {
 	redOf := map[int]int{} // the cell's own style → the same, filled red
 	reasons := map[[2]string][]string{}
 	var order [][2]string
+	sheets := map[string][][]string{} // a sheet read once, for all its whole-row problems
 	for i := range probs {
 		p := &probs[i]
 		if p.col == "" {
-			p.col = keyColumn(f, p)
+			rows, ok := sheets[p.sheet]
+			if !ok {
+				rows, _ = f.GetRows(p.sheet, excelize.Options{RawCellValue: true})
+				sheets[p.sheet] = rows
+			}
+			p.col = keyColumn(rows, p)
 		}
 		k := [2]string{p.sheet, fmt.Sprintf("%s%d", p.col, p.row)}
 		if reasons[k] == nil {
@@ -171,9 +177,8 @@ func markCells(f *excelize.File, probs []markProblem) error {
 
 // keyColumn is where a problem of a whole row is marked: the cell holding the
 // row's own code, else its first cell with something in it.
-func keyColumn(f *excelize.File, p *markProblem) string {
-	rows, err := f.GetRows(p.sheet, excelize.Options{RawCellValue: true})
-	if err != nil || p.row > len(rows) {
+func keyColumn(rows [][]string, p *markProblem) string {
+	if p.row > len(rows) {
 		return "A"
 	}
 	cells := rows[p.row-1]

@@ -23,7 +23,8 @@ func TestMarkedKeyCell(t *testing.T) {
 		{markProblem{sheet: "Sheet1", row: 3, key: "không có"}, "B"},
 		{markProblem{sheet: "Sheet1", row: 9}, "A"},
 	} {
-		if got := keyColumn(f, &tc.p); got != tc.want {
+		rows, _ := f.GetRows("Sheet1", excelize.Options{RawCellValue: true})
+		if got := keyColumn(rows, &tc.p); got != tc.want {
 			t.Errorf("row %d key %q: marked in column %s, want %s", tc.p.row, tc.p.key, got, tc.want)
 		}
 	}

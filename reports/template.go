@@ -335,13 +335,10 @@ func cellOf(c ingest.Column, v any) any {
 	}
 	switch c.Kind {
 	case ingest.KindEnum:
-		code := fmt.Sprint(v)
-		for _, e := range c.Enum.Values {
-			if e.Code == code {
-				return e.Label
-			}
+		if l := c.Enum.Label(fmt.Sprint(v)); l != "" {
+			return l
 		}
-		return code
+		return fmt.Sprint(v)
 	case ingest.KindBool:
 		if b, ok := v.(bool); ok && b {
 			return "Có"
@@ -427,11 +424,7 @@ func writeGuide(f *excelize.File, st *styles, u TemplateUnit, year, from int, fi
 func accepted(c ingest.Column) string {
 	switch c.Kind {
 	case ingest.KindEnum:
-		var labels []string
-		for _, v := range c.Enum.Values {
-			labels = append(labels, v.Label)
-		}
-		return "Chọn một trong: " + strings.Join(labels, "; ")
+		return "Chọn một trong: " + c.Enum.Labels()
 	case ingest.KindBool:
 		return "Có hoặc Không"
 	case ingest.KindDate:

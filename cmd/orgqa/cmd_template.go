@@ -85,7 +85,7 @@ func templateUnits(ctx context.Context, e *env, db *sql.DB, o *templateOptions) 
 	names := map[string]string{}
 	var codes []string
 	for _, u := range cfg.Units {
-		if (u.ValidFrom == nil || u.ValidFrom.Year() <= o.year) && (u.ValidTo == nil || u.ValidTo.Year() >= o.year) {
+		if u.ValidIn(o.year) {
 			names[u.Code] = u.Name
 			codes = append(codes, u.Code)
 		}
