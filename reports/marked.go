@@ -1,11 +1,16 @@
 package reports
 
 import (
+	"archive/zip"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -97,7 +102,16 @@ func writeMarkedCopy(ctx context.Context, db *sql.DB, unit string, year int, dir
 		return "", err
 	}
 	lim := ingest.DefaultLimits
-	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: lim.UnzipSize, UnzipXMLSizeLimit: lim.UnzipXMLSize})
+	// a character XML forbids (a vertical tab pasted into a name: the very
+	// problem being marked) would stop excelize: shown as [U+000B] instead
+	src, err := visibleControls(path, dir, lim.UnzipSize)
+	if err != nil {
+		return "", markSkip("reading it: " + err.Error())
+	}
+	if src != path {
+		defer os.Remove(src)
+	}
+	f, err := excelize.OpenFile(src, excelize.Options{UnzipSizeLimit: lim.UnzipSize, UnzipXMLSizeLimit: lim.UnzipXMLSize})
 	if err != nil {
 		return "", markSkip("excelize cannot open it: " + err.Error())
 	}
@@ -271,4 +285,76 @@ func markedList(f *excelize.File, probs []markProblem, file string) error {
 	idx, _ := f.GetSheetIndex(sh)
 	f.SetActiveSheet(idx)
 	return printSetup(f, sh, "$3:$3")
+}
+
+// xmlControl is a character XML 1.0 forbids, raw or as a character reference.
+var xmlControl = regexp.MustCompile(`[\x00-\x08\x0B\x0C\x0E-\x1F]|&#(?:x0*[0-8BbCcEeFf]|x0*1[0-9A-Fa-f]|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]));`)
+
+// visibleControls returns path itself when no XML part of the workbook holds
+// a character XML forbids; else a copy in tmpDir whose such characters read
+// [U+000B], within limit bytes inflated.
+func visibleControls(path, tmpDir string, limit int64) (string, error) {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return "", err
+	}
+	defer zr.Close()
+	parts := make([][]byte, len(zr.File))
+	var total int64
+	found := false
+	for i, zf := range zr.File {
+		rc, err := zf.Open()
+		if err != nil {
+			return "", err
+		}
+		b, err := io.ReadAll(io.LimitReader(rc, limit-total+1))
+		rc.Close()
+		if err != nil {
+			return "", err
+		}
+		if total += int64(len(b)); total > limit {
+			return "", fmt.Errorf("inflates beyond %d bytes", limit)
+		}
+		if strings.HasSuffix(zf.Name, ".xml") && xmlControl.Match(b) {
+			found = true
+			b = xmlControl.ReplaceAllFunc(b, func(m []byte) []byte {
+				r := rune(m[0])
+				if m[0] == '&' { // &#11; or &#x0B;
+					n, base := strings.ToLower(string(m[2:len(m)-1])), 10
+					if strings.HasPrefix(n, "x") {
+						n, base = n[1:], 16
+					}
+					v, _ := strconv.ParseInt(n, base, 32)
+					r = rune(v)
+				}
+				return []byte(fmt.Sprintf("[U+%04X]", r))
+			})
+		}
+		parts[i] = b
+	}
+	if !found {
+		return path, nil
+	}
+	tmp, err := os.CreateTemp(tmpDir, ".danh-dau-*.xlsx")
+	if err != nil {
+		return "", err
+	}
+	zw := zip.NewWriter(tmp)
+	for i, zf := range zr.File {
+		w, err := zw.Create(zf.Name)
+		if err == nil {
+			_, err = w.Write(parts[i])
+		}
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return "", err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return tmp.Name(), tmp.Close()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"orgqa/internal/gen"
+	"orgqa/internal/xlsxpatch"
 )
 
 // TestMarkedReturn: a unit's workbook with known problems (a member in a cell
@@ -154,6 +156,135 @@ func TestMarkedReturn(t *testing.T) {
 				cell, _ := excelize.CoordinatesToCellName(c+1, i+1)
 				if f, _ := m.GetCellFormula("Lỗi cần sửa", cell); f != "" {
 					t.Errorf("%s holds a formula from the unit's file", cell)
+				}
+			}
+		}
+	}
+}
+
+// TestMarkedReturnOfALibreOfficeFile: the unit's workbook as LibreOffice saved
+// it (testdata/libreoffice; its strings in a shared string table), with a
+// vertical tab pasted into one member's name. Rows read are what the file
+// holds (its DangVien rows, counted here from the sheet) and each is accepted
+// or rejected; the marked copy fills that name's cell with a comment, shows
+// the character XML forbids as [U+000B] (excelize could not write the file
+// with it), and leaves every other cell of LibreOffice's file as it was.
+func TestMarkedReturnOfALibreOfficeFile(t *testing.T) {
+	dir := t.TempDir()
+	in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+	os.MkdirAll(in, 0o755)
+	path := filepath.Join(in, "bao-cao-0100-2025.xlsx")
+	copyFile(t, filepath.Join("..", "..", "testdata", "libreoffice", "libreoffice-0100-2025.xlsx"), path)
+	orig, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := orig.GetRows("DangVien")
+	orig.Close()
+	// the header row (under LibreOffice's title rows), then the members: the name of the twelfth one
+	head, codeCol, nameCol, members := -1, -1, -1, 0
+	for i, r := range rows {
+		if head < 0 {
+			for j, c := range r {
+				switch c {
+				case "Mã đảng viên":
+					head, codeCol = i, j
+				case "Họ và tên":
+					nameCol = j
+				}
+			}
+			continue
+		}
+		if len(r) > nameCol && r[codeCol] != "" && r[nameCol] != "" {
+			members++
+		}
+	}
+	if head < 0 || members < 20 {
+		t.Fatalf("DangVien: header row %d, %d members", head, members)
+	}
+	name := rows[head+12][nameCol]
+	patched := false
+	if err := xlsxpatch.Rewrite(path, "xl/sharedStrings.xml", func(b []byte) []byte {
+		if strings.Count(string(b), ">"+name+"<") != 1 {
+			return b
+		}
+		patched = true
+		return []byte(strings.Replace(string(b), ">"+name+"<", ">"+strings.Replace(name, " ", "\x0b", 1)+"<", 1))
+	}); err != nil || !patched {
+		t.Fatalf("%q is not once in LibreOffice's shared strings (%v)", name, err)
+	}
+	code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh)
+	if code != exitRejected {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "could not be marked") {
+		t.Fatalf("no marked copy:\n%s", stderr)
+	}
+	db := openWarehouse(t, wh)
+	var read, accepted, rejected int
+	db.QueryRow(`SELECT rows_read, rows_accepted, rows_rejected FROM load_manifest`).Scan(&read, &accepted, &rejected)
+	var dvAccepted, dvRejected int
+	db.QueryRow(`SELECT (SELECT count(*) FROM members), (SELECT count(DISTINCT source_row) FROM rejects WHERE sheet = 'DangVien')`).Scan(&dvAccepted, &dvRejected)
+	if read != accepted+rejected || dvAccepted+dvRejected != members || dvRejected != 1 {
+		t.Fatalf("read %d = %d + %d; DangVien %d accepted + %d rejected, the sheet holds %d members, one bad", read, accepted, rejected, dvAccepted, dvRejected, members)
+	}
+	marked := filepath.Join(out, "excel", "latest", "tra-lai", "2025", "danh-dau-0100-2025.xlsx")
+	m, err := excelize.OpenFile(marked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	// the reference: LibreOffice's file before the tab was pasted (excelize
+	// cannot read the pasted one: that is the problem being marked)
+	o, err := excelize.OpenFile(filepath.Join("..", "..", "testdata", "libreoffice", "libreoffice-0100-2025.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	shown := strings.Replace(name, " ", "[U+000B]", 1)
+	offending := map[string]bool{}
+	for _, r := range queryRows(t, db, `SELECT source_sheet, column_letter || source_row, reason FROM rejects`) {
+		p := strings.SplitN(r, "\t", 3)
+		offending[p[0]+"!"+p[1]] = true
+		found := false
+		cs, _ := m.GetComments(p[0])
+		for _, c := range cs {
+			text := c.Text
+			for _, run := range c.Paragraph {
+				text += run.Text
+			}
+			found = found || c.Cell == p[1] && strings.Contains(text, p[2])
+		}
+		if !found {
+			t.Errorf("%s!%s has no comment saying %q", p[0], p[1], p[2])
+		}
+		// the fill, as openpyxl reads it (excelize's GetStyle loses the colour of a
+		// style it added to LibreOffice's styles; the file itself is right)
+		if py := openpyxlPython(); py != "" {
+			got, err := exec.Command(py, "-c", `import sys, openpyxl
+c = openpyxl.load_workbook(sys.argv[1])[sys.argv[2]][sys.argv[3]]
+print(c.fill.patternType, c.fill.fgColor.rgb)`, marked, p[0], p[1]).CombinedOutput()
+			if err != nil || strings.TrimSpace(string(got)) != "solid FFFFC7CE" {
+				t.Errorf("%s!%s as openpyxl reads it: %s %v", p[0], p[1], got, err)
+			}
+		}
+	}
+	if len(offending) == 0 {
+		t.Fatal("no offending cell")
+	}
+	for _, sheet := range o.GetSheetList() {
+		a, _ := o.GetRows(sheet, excelize.Options{RawCellValue: true})
+		b, _ := m.GetRows(sheet, excelize.Options{RawCellValue: true})
+		if strings.ReplaceAll(fmt.Sprint(a), name, shown) != fmt.Sprint(b) {
+			t.Errorf("sheet %s's cells changed", sheet)
+		}
+		for r, row := range a {
+			for c := range row {
+				cell, _ := excelize.CoordinatesToCellName(c+1, r+1)
+				sa, _ := o.GetCellStyle(sheet, cell)
+				sb, _ := m.GetCellStyle(sheet, cell)
+				if !offending[sheet+"!"+cell] && sa != sb {
+					t.Errorf("%s!%s's style changed though it has no problem", sheet, cell)
 				}
 			}
 		}
