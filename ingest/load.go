@@ -258,12 +258,13 @@ func (l *Loader) touch(ctx context.Context, conn *sql.Conn) error {
 	if len(l.touched) == 0 {
 		return nil
 	}
-	_, err := conn.ExecContext(ctx, `UPDATE load_manifest SET last_seen_at = ?
-		WHERE outcome IN ('loaded', 'replaced', 'superseded', 'withdrawn') AND list_contains(?::VARCHAR[], sha256)`,
-		l.now(), duckdbList(l.touched))
+	_, err := conn.ExecContext(ctx, touchSQL, l.now(), duckdbList(l.touched))
 	l.touched = nil
 	return err
 }
+
+const touchSQL = `UPDATE load_manifest SET last_seen_at = ?
+	WHERE outcome IN ('loaded', 'replaced', 'superseded', 'withdrawn') AND list_contains(` + listParam + `, sha256)`
 
 // loadFileStats reads the files' last sizes, times and hashes; none under force.
 func loadFileStats(ctx context.Context, conn *sql.Conn, force bool) (map[string]fileStat, error) {
@@ -365,7 +366,7 @@ func (l *Loader) unread(ctx context.Context, conn *sql.Conn, problems []error, i
 			return err
 		}
 		if _, err := conn.ExecContext(ctx, `INSERT INTO load_manifest
-			SELECT coalesce(max(load_id), 0) + 1, ?, 'other', ?, ?::VARCHAR[], NULL, NULL, 0, 0, 0, ?, ?, 'ignored', ?, NULL, ?, NULL, NULL, NULL, NULL, NULL FROM load_manifest`,
+			SELECT coalesce(max(load_id), 0) + 1, ?, 'other', ?, `+listParam+`, NULL, NULL, 0, 0, 0, ?, ?, 'ignored', ?, NULL, ?, NULL, NULL, NULL, NULL, NULL FROM load_manifest`,
 			path, sha, duckdbList([]string{path}), l.now(), l.now(), msg, l.now()); err != nil {
 			return fmt.Errorf("manifest: %w", err)
 		}
@@ -434,15 +435,8 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 		}
 		k = got[res.SHA256]
 	}
-	if k.withdrawn > 0 || k.seen > 0 && !l.Force {
+	if l.skip(&res, k) {
 		l.touched = append(l.touched, res.SHA256) // last_seen_at, for all at the end
-		res.Outcome, res.Unit, res.Year = Skipped, k.unit, k.year
-		if k.withdrawn > 0 {
-			res.Outcome = Withdrawn
-			l.Log.Info("withdrawn by the operator: not loaded (orgqa files restore puts it back)", "source", src.Path)
-		} else {
-			l.Log.Debug("already loaded", "source", src.Path, "sha256", res.SHA256)
-		}
 		return one(res, nil)
 	}
 	var rr *reportReader
@@ -487,6 +481,22 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 		return l.loadSeveral(ctx, conn, rr, res, started, several)
 	}
 	return []FileResult{res}, err
+}
+
+// skip says whether a report whose content the manifest knows as k is not
+// loaded again, and sets its outcome then.
+func (l *Loader) skip(res *FileResult, k seenContent) bool {
+	if k.withdrawn == 0 && (k.seen == 0 || l.Force) {
+		return false
+	}
+	res.Outcome, res.Unit, res.Year = Skipped, k.unit, k.year
+	if k.withdrawn > 0 {
+		res.Outcome = Withdrawn
+		l.Log.Info("withdrawn by the operator: not loaded (orgqa files restore puts it back)", "source", res.Source.Path)
+	} else {
+		l.Log.Debug("already loaded", "source", res.Source.Path, "sha256", res.SHA256)
+	}
+	return true
 }
 
 // loadReport loads an opened report in one transaction: every row, or
@@ -592,7 +602,7 @@ func (l *Loader) record(ctx context.Context, conn *sql.Conn, res FileResult, sta
 		by = replacedBy
 	}
 	_, err := conn.ExecContext(ctx, `INSERT INTO load_manifest
-		SELECT coalesce(max(load_id), 0) + 1, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ? FROM load_manifest`,
+		SELECT coalesce(max(load_id), 0) + 1, ?, ?, ?, `+listParam+`, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ? FROM load_manifest`,
 		res.Source.Path, res.Source.Kind, res.SHA256, duckdbList(res.Source.Files), nullStr(res.Unit), nullInt(res.Year),
 		res.Read, started, l.now(), string(outcome), msg, by, l.now(), nullStr(res.Declared), nullStr(res.UnitStatus))
 	return err
@@ -606,14 +616,22 @@ func (l *Loader) latestYear(ctx context.Context, conn *sql.Conn) int {
 	return int(y.Int64)
 }
 
-// duckdbList renders file paths as a DuckDB list literal for a ?::VARCHAR[] cast.
+// duckdbList passes a list of strings as one parameter, to be read by
+// listParam in the statement: each element hex-encoded, so any text (a comma, a
+// quote, a newline in a file name) comes back exactly. (go-duckdb binds no
+// lists, and DuckDB 1.1's cast of '['a', 'b']' to VARCHAR[] keeps the quotes
+// in the elements: a list passed that way never matched, and stored quoted
+// paths.) The list must not be empty.
 func duckdbList(xs []string) string {
 	q := make([]string, len(xs))
 	for i, x := range xs {
-		q[i] = "'" + strings.ReplaceAll(x, "'", "''") + "'"
+		q[i] = hex.EncodeToString([]byte(x))
 	}
-	return "[" + strings.Join(q, ", ") + "]"
+	return strings.Join(q, ",")
 }
+
+// listParam is a parameter passed by duckdbList, as a VARCHAR[].
+const listParam = `list_transform(string_split(?, ','), x -> decode(unhex(x)))`
 
 func nullStr(s string) any {
 	if s == "" {
@@ -1197,7 +1215,7 @@ func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, st
 	if len(res.Notes) > 0 {
 		msg = strings.Join(res.Notes, "; ")
 	}
-	_, err = conn.ExecContext(ctx, `INSERT INTO load_manifest VALUES (?, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, NULL, ?, NULL, NULL, NULL, ?, ?)`,
+	_, err = conn.ExecContext(ctx, `INSERT INTO load_manifest VALUES (?, ?, ?, ?, `+listParam+`, ?, ?, ?, ?, ?, ?, ?, 'loaded', ?, NULL, ?, NULL, NULL, NULL, ?, ?)`,
 		res.LoadID, res.Source.Path, res.Source.Kind, res.SHA256, duckdbList(res.Source.Files), res.Unit, res.Year,
 		res.Read, res.Accepted, res.Rejected, started, l.now(), msg, l.now(), nullStr(res.Declared), nullStr(res.UnitStatus))
 	return err

@@ -114,6 +114,9 @@ const fileStatsDDL = `CREATE TABLE IF NOT EXISTS file_stats (
 	sha256 VARCHAR NOT NULL
 )`
 
+// longReject is the condition of a rejected value stored before ingest capped them.
+var longReject = fmt.Sprintf("length(value) > %d", maxRejectValue+utf8.RuneCountInString(capMark(1_000_000_000)))
+
 // capRejects cuts the rejected values stored before ingest capped them (a
 // 200 MB cell kept whole made every later export of rejects run out of
 // memory) as capValue would have. A value capValue cut is at most the limit
@@ -121,7 +124,7 @@ const fileStatsDDL = `CREATE TABLE IF NOT EXISTS file_stats (
 // updated: an UPDATE keeps the old 200 MB value for its undo, beyond the
 // memory limit.
 var capRejects = func() []string {
-	long := fmt.Sprintf("length(value) > %d", maxRejectValue+utf8.RuneCountInString(capMark(1_000_000_000)))
+	long := longReject
 	return []string{
 		fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE capped_rejects AS
 			SELECT * REPLACE (left(value, %d) || '%s' || replace(format('{:,}', length(value)), ',', '.') || '%s' AS value)
@@ -132,20 +135,60 @@ var capRejects = func() []string {
 	}
 }()
 
+// addedColumns are the columns added since the first warehouses were made.
+var addedColumns = []struct{ table, column, typ string }{
+	{"load_manifest", "last_seen_at", "TIMESTAMP"},
+	{"load_manifest", "outcome_before", "VARCHAR"},
+	{"load_manifest", "withdrawn_reason", "VARCHAR"},
+	{"load_manifest", "withdrawn_at", "TIMESTAMP"},
+	{"load_manifest", "declared_unit", "VARCHAR"},
+	{"load_manifest", "unit_status", "VARCHAR"},
+	{"rejects", "row_key", "VARCHAR"},
+}
+
+// quotedFiles are the manifest rows an orgqa before 2026-12-05 wrote: every
+// file name kept with the quotes of the list literal it was passed as (see
+// duckdbList). A name that itself began and ended with a quote would be taken
+// for one; a report's name ends in its extension.
+const quotedFiles = `len(files) > 0 AND list_bool_and(list_transform(files, x -> length(x) >= 2 AND x[1] = '''' AND x[-1] = ''''))`
+
+// SchemaCurrent says, reading only, whether EnsureSchema would leave db as it
+// is: every table and added column there, no file name quoted, no reject
+// longer than the cap.
+// (An error reading is a no.)
+func SchemaCurrent(ctx context.Context, db *sql.DB) bool {
+	tables := []string{"rejects", "load_manifest", "legacy_conversions", "load_notes", "file_stats"}
+	for _, s := range Contract {
+		tables = append(tables, s.Table)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(DISTINCT table_name) FROM duckdb_tables()
+		WHERE schema_name = 'main' AND list_contains(`+listParam+`, table_name)`, duckdbList(tables)).Scan(&n); err != nil || n != len(tables) {
+		return false
+	}
+	for _, c := range addedColumns {
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns()
+			WHERE schema_name = 'main' AND table_name = ? AND column_name = ?`, c.table, c.column).Scan(&n); err != nil || n != 1 {
+			return false
+		}
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM load_manifest WHERE `+quotedFiles).Scan(&n); err != nil || n > 0 {
+		return false
+	}
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM rejects WHERE `+longReject).Scan(&n)
+	return err == nil && n == 0
+}
+
 // EnsureSchema creates the loaded tables, rejects and the load manifest if absent.
 func EnsureSchema(ctx context.Context, db *sql.DB) error {
 	stmts := []string{rejectsDDL, manifestDDL, conversionsDDL, notesDDL, fileStatsDDL}
 	for _, s := range Contract {
 		stmts = append(stmts, tableDDL(s))
 	}
-	// columns added since the first warehouses were made
-	stmts = append(stmts, `ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS last_seen_at TIMESTAMP`,
-		`ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS outcome_before VARCHAR`,
-		`ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS withdrawn_reason VARCHAR`,
-		`ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS withdrawn_at TIMESTAMP`,
-		`ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS declared_unit VARCHAR`,
-		`ALTER TABLE load_manifest ADD COLUMN IF NOT EXISTS unit_status VARCHAR`,
-		`ALTER TABLE rejects ADD COLUMN IF NOT EXISTS row_key VARCHAR`)
+	for _, c := range addedColumns {
+		stmts = append(stmts, fmt.Sprintf(`ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s`, c.table, c.column, c.typ))
+	}
+	stmts = append(stmts, `UPDATE load_manifest SET files = list_transform(files, x -> replace(x[2:-2], '''''', '''')) WHERE `+quotedFiles)
 	stmts = append(stmts, capRejects...)
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"orgqa/ingest"
 	"orgqa/internal/config"
+	"orgqa/internal/faults"
 	"orgqa/internal/night"
 	"orgqa/internal/warehouse"
 	orgsql "orgqa/sql"
@@ -206,6 +207,7 @@ func (e *env) withReadOnly(ctx context.Context, fn func(*warehouse.Warehouse) er
 		return err
 	}
 	defer w.Close(ctx, false)
+	faults.Point("readonly.open") // a reader holding the file, for the tests
 	return fn(w)
 }
 

@@ -193,14 +193,26 @@ func (n nightly) second(t *testing.T, fault string) (code int, stderr, out, wh s
 // (but the run history), every Parquet file's rows, every workbook under
 // excel/latest as a canonical dump.
 func state(t *testing.T, out, wh string) string {
+	return stateOf(t, out, wh, nil)
+}
+
+// stateOf is state with some tables read by other queries (by table name; ""
+// leaves the table out).
+func stateOf(t *testing.T, out, wh string, queries map[string]string) string {
 	t.Helper()
 	var b strings.Builder
-	db := openWarehouse(t, wh)
+	db, done := openBriefly(t, wh)
+	defer done()
 	tables := queryRows(t, db, `SELECT table_name FROM duckdb_tables() WHERE table_name <> 'runs' ORDER BY 1`)
 	for _, tbl := range tables {
 		q := fmt.Sprintf(`SELECT * FROM %q ORDER BY ALL`, tbl)
 		if tbl == "transform_runs" {
 			q = `SELECT * EXCLUDE (run_at) FROM transform_runs ORDER BY ALL` // the wall clock of the transform
+		}
+		if other, ok := queries[tbl]; ok {
+			if q = other; q == "" {
+				continue
+			}
 		}
 		fmt.Fprintf(&b, "== table %s\n%s", tbl, strings.Join(queryRows(t, db, q), "\n"))
 	}
@@ -287,7 +299,9 @@ func firstDiff(a, b string) string {
 // outcomes are the runs recorded, oldest first, as "command:outcome".
 func outcomes(t *testing.T, wh string) string {
 	t.Helper()
-	return strings.Join(queryRows(t, openWarehouse(t, wh), `SELECT command || ':' || outcome FROM runs ORDER BY run_id`), " ")
+	db, done := openBriefly(t, wh)
+	defer done()
+	return strings.Join(queryRows(t, db, `SELECT command || ':' || outcome FROM runs ORDER BY run_id`), " ")
 }
 
 // TestKilledRunThenRerun kills a real orgqa run (SIGKILL) mid-ingest,

@@ -28,6 +28,17 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 }
 
 // openWarehouse opens a warehouse file read-only for checking, and closes it with the test.
+// openBriefly opens the warehouse read-only until done is called: a process
+// holding it keeps another process's night from writing it in place.
+func openBriefly(t *testing.T, path string) (db *sql.DB, done func()) {
+	t.Helper()
+	w, err := warehouse.Open(context.Background(), path, warehouse.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.DB, func() { w.Close(context.Background(), false) }
+}
+
 func openWarehouse(t *testing.T, path string) *sql.DB {
 	t.Helper()
 	w, err := warehouse.Open(context.Background(), path, warehouse.Options{ReadOnly: true})

@@ -112,8 +112,13 @@ func NextID(ctx context.Context, db *sql.DB) (int64, error) {
 	return id, nil
 }
 
+// Execer is a *sql.DB or a *sql.Tx.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
 // Save stores r, replacing an earlier row of the same id.
-func Save(ctx context.Context, db *sql.DB, r *Run) error {
+func Save(ctx context.Context, db Execer, r *Run) error {
 	js := func(v any) (any, error) {
 		if v == nil {
 			return nil, nil

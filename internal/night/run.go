@@ -36,53 +36,37 @@ type RunResult struct {
 // accepted report backs, a LockedError when another run holds the lock.
 func (e *Env) Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 	res := &RunResult{}
-	err := e.Session(ctx, "run", o.Output, func(s *Session) error {
+	var probe func(s *Session) (bool, error)
+	if !o.Force {
+		// most nights: decided from the live warehouse, read-only, not copied
+		probe = func(s *Session) (bool, error) {
+			sum, unchanged, err := s.unchanged(o.Input)
+			if err != nil || !unchanged {
+				return false, err
+			}
+			p, err := s.plan(o, sum)
+			if err != nil || len(p.years) > 0 {
+				return false, err
+			}
+			p.noChange(s, res)
+			return true, RejectedErr(sum)
+		}
+	}
+	err := e.session(ctx, "run", o.Output, probe, func(s *Session) error {
+		*res = RunResult{}
 		sum, err := s.Ingest(o.Input, o.Force)
 		if err != nil {
 			return err
 		}
-		years, err := LoadedYears(s.Work, s.W.DB)
+		p, err := s.plan(o, sum)
 		if err != nil {
 			return err
 		}
-		if len(years) == 0 {
-			return errors.New("no loadable report found in " + o.Input + " nor in the warehouse")
-		}
-		targets := years
-		if o.Year != 0 {
-			if err := RequireYear(years, o.Year); err != nil {
-				return err
-			}
-			targets = []int{o.Year}
-		}
-		backed := map[int]bool{}
-		for _, y := range years {
-			backed[y] = true
-		}
-		m, _ := delivery.ReadMarker(o.Output)
-		var plan []int
-		fps := map[int]string{}
-		for _, y := range targets {
-			if fps[y], err = s.Fingerprint(y); err != nil {
-				return err
-			}
-			if o.Force || !delivery.Current(o.Output, m, fps[y], y, o.PerUnit) {
-				plan = append(plan, y)
-			}
-		}
-		latest := targets[len(targets)-1]
-		if len(plan) == 0 && o.Year == 0 && m != nil && len(unbacked(m, backed)) > 0 {
-			plan = []int{latest} // a new latest/ without the years no report backs any more
-		}
-		if len(plan) == 0 {
-			why := fmt.Sprintf("no new or changed input since run %d: its outputs are current", m.RunID)
-			s.Skip("transform", why)
-			s.Skip("report", why)
-			s.Run.Year = latest
-			s.Run.Outcome, s.Run.Fingerprint, s.Run.Published = history.NoChange, fps[latest], m.Folder
-			res.NoChange, res.SinceRun = true, m.RunID
+		if len(p.years) == 0 {
+			p.noChange(s, res)
 			return RejectedErr(sum)
 		}
+		plan, fps, backed := p.years, p.fps, p.backed
 		if o.Year == 0 {
 			if err := s.dropYears(backed); err != nil {
 				return err
@@ -119,6 +103,61 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 		return RejectedErr(sum)
 	})
 	return res, err
+}
+
+// nightPlan is what a night decided after its ingest: the years to rebuild.
+type nightPlan struct {
+	years  []int          // to rebuild and publish, oldest first; none: nothing new
+	fps    map[int]string // every target year's fingerprint
+	backed map[int]bool   // the years with an accepted report
+	latest int
+	marker *delivery.Marker
+}
+
+// plan decides, after the ingest, which years the night rebuilds (reading the
+// warehouse only).
+func (s *Session) plan(o RunOptions, sum *ingest.Summary) (*nightPlan, error) {
+	years, err := LoadedYears(s.Work, s.W.DB)
+	if err != nil {
+		return nil, err
+	}
+	if len(years) == 0 {
+		return nil, errors.New("no loadable report found in " + o.Input + " nor in the warehouse")
+	}
+	targets := years
+	if o.Year != 0 {
+		if err := RequireYear(years, o.Year); err != nil {
+			return nil, err
+		}
+		targets = []int{o.Year}
+	}
+	p := &nightPlan{fps: map[int]string{}, backed: map[int]bool{}, latest: targets[len(targets)-1]}
+	for _, y := range years {
+		p.backed[y] = true
+	}
+	p.marker, _ = delivery.ReadMarker(o.Output)
+	for _, y := range targets {
+		if p.fps[y], err = s.Fingerprint(y); err != nil {
+			return nil, err
+		}
+		if o.Force || !delivery.Current(o.Output, p.marker, p.fps[y], y, o.PerUnit) {
+			p.years = append(p.years, y)
+		}
+	}
+	if len(p.years) == 0 && o.Year == 0 && p.marker != nil && len(unbacked(p.marker, p.backed)) > 0 {
+		p.years = []int{p.latest} // a new latest/ without the years no report backs any more
+	}
+	return p, nil
+}
+
+// noChange records a night whose published outputs are current.
+func (p *nightPlan) noChange(s *Session, res *RunResult) {
+	why := fmt.Sprintf("no new or changed input since run %d: its outputs are current", p.marker.RunID)
+	s.Skip("transform", why)
+	s.Skip("report", why)
+	s.Run.Year = p.latest
+	s.Run.Outcome, s.Run.Fingerprint, s.Run.Published = history.NoChange, p.fps[p.latest], p.marker.Folder
+	res.NoChange, res.SinceRun = true, p.marker.RunID
 }
 
 // Report writes and publishes one year's outputs (year 0: the latest loaded).

@@ -76,11 +76,20 @@ type Session struct {
 	staging string
 	folder  string
 	marker  *delivery.Marker // set once the outputs are published
+	// inPlace: W is the live warehouse, written in place for a night decided
+	// read-only (quiet); seen: that night's reports, all skipped
+	inPlace bool
+	seen    *ingest.Summary
 }
 
 // Session runs fn as command on a working copy of the warehouse; output is
 // where it publishes ("" for a command that publishes nothing).
 func (e *Env) Session(ctx context.Context, command, output string, fn func(s *Session) error) error {
+	return e.session(ctx, command, output, nil, fn)
+}
+
+// session is Session; with probe, the night is first tried read-only (quiet).
+func (e *Env) session(ctx context.Context, command, output string, probe func(s *Session) (bool, error), fn func(s *Session) error) error {
 	cfg := e.Config
 	if cfg == nil {
 		var err error
@@ -101,9 +110,17 @@ func (e *Env) Session(ctx context.Context, command, output string, fn func(s *Se
 	}
 	defer lock.Release()
 	faults.Point("locked")
-	s := &Session{e: e, ctx: ctx, Work: context.WithoutCancel(ctx), lock: lock, cfg: cfg, output: output,
-		Run: &history.Run{Command: command, Started: started, Outcome: history.Running, Config: cfg.Summary(),
-			PID: os.Getpid(), Host: host, Version: version()}}
+	newRun := func() *history.Run {
+		return &history.Run{Command: command, Started: started, Outcome: history.Running, Config: cfg.Summary(),
+			PID: os.Getpid(), Host: host, Version: version()}
+	}
+	s := &Session{e: e, ctx: ctx, Work: context.WithoutCancel(ctx), lock: lock, cfg: cfg, output: output, Run: newRun()}
+	if probe != nil && stale == nil { // after a run that did not finish, the usual way records it
+		if done, err := s.quiet(probe); done {
+			return err
+		}
+		s.Run, s.seen = newRun(), nil
+	}
 	if s.W, err = warehouse.Begin(s.Work, e.WarehousePath, warehouse.Options{MemoryLimit: e.MemoryLimit}); err != nil {
 		return err
 	}
@@ -114,6 +131,69 @@ func (e *Env) Session(ctx context.Context, command, output string, fn func(s *Se
 	e.Log.Info("run started", "run", s.Run.ID, "command", command, "warehouse", e.WarehousePath, "pid", s.Run.PID)
 	err = fn(s)
 	return s.finish(err)
+}
+
+// quiet decides a night from the live warehouse opened read-only, without
+// the working copy Session makes (at national scale a 1,5 GB copy, most of a
+// night with nothing new). probe runs on that read-only session: when it says
+// the night has nothing to write but its own record (every report in the
+// inbox loaded before, unchanged; the outputs current), the run is recorded
+// in the live file in place — its row in runs and the reports' last_seen_at,
+// two statements and a checkpoint of those tables — and done is true, with
+// the run's error. Otherwise nothing was written and the caller runs the
+// session as usual; so also when the live file is busy (a reader holds it,
+// and DuckDB lets no writer in beside a reader), after a run that did not
+// finish, or on a warehouse an older orgqa wrote.
+//
+// Written in place, the live file is as safe as DuckDB makes any file: a
+// process killed in the middle leaves the write-ahead log, which the next run
+// folds in (see warehouse.Begin) or DuckDB replays.
+func (s *Session) quiet(probe func(s *Session) (bool, error)) (done bool, err error) {
+	e := s.e
+	if _, err := os.Stat(e.WarehousePath); err != nil {
+		return false, nil
+	}
+	if _, err := os.Stat(e.WarehousePath + ".wal"); err == nil {
+		return false, nil
+	}
+	ro, err := warehouse.Open(s.Work, e.WarehousePath, warehouse.Options{ReadOnly: true, MemoryLimit: e.MemoryLimit})
+	if err != nil {
+		return false, nil
+	}
+	s.W = ro
+	id, err := history.NextID(s.Work, ro.DB)
+	if err != nil {
+		ro.Close(s.Work, false)
+		return false, nil
+	}
+	s.Run.ID = id
+	ok, runErr := probe(s)
+	ro.Close(s.Work, false)
+	s.W = nil
+	if !ok {
+		if runErr != nil {
+			e.Log.Debug("not decided read-only", "error", runErr)
+		}
+		return false, nil
+	}
+	w, err := warehouse.Open(s.Work, e.WarehousePath, warehouse.Options{MemoryLimit: e.MemoryLimit})
+	if err != nil {
+		e.Log.Info("the warehouse is open elsewhere (a reader): the night is recorded the usual way", "error", err)
+		return false, nil
+	}
+	if err := s.lock.Update(func(h *runlock.Holder) { h.RunID = id }); err != nil {
+		w.Close(s.Work, false)
+		return false, nil
+	}
+	s.W, s.inPlace = w, true
+	if s.output != "" {
+		if err := delivery.Clean(s.output); err != nil {
+			return true, s.finish(fmt.Errorf("output %s: %w", s.output, err))
+		}
+		s.folder = delivery.FolderName(s.Run.Started, id)
+	}
+	e.Log.Info("run started", "run", id, "command", s.Run.Command, "warehouse", e.WarehousePath, "pid", s.Run.PID, "decided_read_only", true)
+	return true, s.finish(runErr)
 }
 
 // open brings the warehouse's tables up to this orgqa (a warehouse an older
@@ -189,10 +269,7 @@ func (s *Session) Step(name string, fn func() (map[string]any, error)) error {
 	figures, err := fn()
 	st.Seconds = time.Since(st.Started).Seconds()
 	st.Figures = figures
-	args := []any{"step", name, "seconds", round2(st.Seconds)}
-	for _, k := range sortedKeys(figures) {
-		args = append(args, k, figures[k])
-	}
+	args := stepArgs(st)
 	switch {
 	case err != nil && errors.Is(err, context.Canceled):
 		st.Outcome, st.Error = "cancelled", err.Error()
@@ -205,6 +282,15 @@ func (s *Session) Step(name string, fn func() (map[string]any, error)) error {
 	}
 	s.Run.Steps = append(s.Run.Steps, st)
 	return err
+}
+
+// stepArgs are a step's log attributes: its name, time and figures.
+func stepArgs(st history.Step) []any {
+	args := []any{"step", st.Name, "seconds", round2(st.Seconds)}
+	for _, k := range sortedKeys(st.Figures) {
+		args = append(args, k, st.Figures[k])
+	}
+	return args
 }
 
 // Skip records a step not run, and why.
@@ -238,15 +324,20 @@ func (s *Session) finish(runErr error) error {
 	s.lock.Update(func(h *runlock.Holder) { h.Step = "commit" })
 	fin := time.Now()
 	r.Finished = &fin
-	err := history.Save(ctx, s.W.DB, r)
-	faults.Point("commit")
-	if err == nil {
-		err = faults.Fail("commit")
-	}
-	if err == nil {
-		err = s.W.Commit(ctx)
+	var err error
+	if s.inPlace {
+		err = s.recordInPlace(ctx)
 	} else {
-		s.W.Discard()
+		err = history.Save(ctx, s.W.DB, r)
+		faults.Point("commit")
+		if err == nil {
+			err = faults.Fail("commit")
+		}
+		if err == nil {
+			err = s.W.Commit(ctx)
+		} else {
+			s.W.Discard()
+		}
 	}
 	if err != nil {
 		r.Outcome, r.Error = history.Failed, fmt.Sprintf("%v (the warehouse keeps its state before this run)", err)
@@ -283,6 +374,32 @@ func (s *Session) finish(runErr error) error {
 		return fmt.Errorf("%s; the warehouse keeps what finished", r.Error)
 	}
 	return runErr
+}
+
+// recordInPlace writes a night decided read-only into the live warehouse: the
+// reports' last_seen_at and the run, in one transaction, then a checkpoint.
+func (s *Session) recordInPlace(ctx context.Context) error {
+	db := s.W.DB
+	tx, err := db.BeginTx(ctx, nil)
+	if err == nil {
+		if err = ingest.Touch(ctx, tx, s.seen, s.e.now().UTC()); err == nil {
+			err = history.Save(ctx, tx, s.Run)
+		}
+		faults.Point("commit")
+		if err == nil {
+			err = faults.Fail("commit")
+		}
+		if err == nil {
+			err = tx.Commit()
+		} else {
+			tx.Rollback()
+		}
+	}
+	if err != nil {
+		s.W.Close(ctx, false)
+		return err
+	}
+	return s.W.Close(ctx, true)
 }
 
 // Fingerprint names the warehouse state the outputs of year are made from:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"orgqa/ingest"
 	"orgqa/internal/delivery"
@@ -28,20 +29,47 @@ func (s *Session) Ingest(input string, force bool) (*ingest.Summary, error) {
 		if sum == nil {
 			return nil, err
 		}
-		f := &s.Run.Files
-		// a file the operator withdrew, or one superseded, is unchanged input, not a failure
-		f.Seen, f.Loaded, f.Skipped, f.Failed = len(sum.Files)+len(sum.Problems), sum.Count(ingest.Loaded),
-			sum.Count(ingest.Skipped)+sum.Count(ingest.Withdrawn)+sum.Count(ingest.Superseded), sum.Count(ingest.Failed)+len(sum.Problems)
-		for _, r := range sum.Files {
-			s.Run.Rows.Read += r.Read
-			s.Run.Rows.Accepted += r.Accepted
-			s.Run.Rows.Rejected += r.Rejected
-		}
-		return map[string]any{"input": input, "files": f.Seen, "loaded": f.Loaded, "skipped": f.Skipped, "failed": f.Failed,
-			"rows_read": s.Run.Rows.Read, "rows_accepted": s.Run.Rows.Accepted, "rows_rejected": s.Run.Rows.Rejected,
-			"withdrawn": sum.Count(ingest.Withdrawn), "superseded": sum.Count(ingest.Superseded)}, err
+		return s.ingested(input, sum), err
 	})
 	return sum, err
+}
+
+// unchanged is the ingest step of a night decided read-only (see quiet): true
+// when the inbox holds nothing new, and then the step is recorded as the
+// ingest that loads nothing would be.
+func (s *Session) unchanged(input string) (*ingest.Summary, bool, error) {
+	var units []ingest.KnownUnit
+	if s.e.Config != nil {
+		units = s.e.Config.Units
+	}
+	l := &ingest.Loader{DB: s.W.DB, Log: s.e.Log, Now: s.e.now, Units: units}
+	started := time.Now()
+	sum, ok, err := l.Unchanged(s.Work, input)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	st := history.Step{Name: "ingest", Started: started.UTC(), Outcome: "done", Seconds: time.Since(started).Seconds(), Figures: s.ingested(input, sum)}
+	s.Run.Steps = append(s.Run.Steps, st)
+	s.e.Log.Info("step done", stepArgs(st)...)
+	s.seen = sum
+	return sum, true, nil
+}
+
+// ingested sets the run's file and row counts from an ingest's summary, and
+// returns the step's figures.
+func (s *Session) ingested(input string, sum *ingest.Summary) map[string]any {
+	f := &s.Run.Files
+	// a file the operator withdrew, or one superseded, is unchanged input, not a failure
+	f.Seen, f.Loaded, f.Skipped, f.Failed = len(sum.Files)+len(sum.Problems), sum.Count(ingest.Loaded),
+		sum.Count(ingest.Skipped)+sum.Count(ingest.Withdrawn)+sum.Count(ingest.Superseded), sum.Count(ingest.Failed)+len(sum.Problems)
+	for _, r := range sum.Files {
+		s.Run.Rows.Read += r.Read
+		s.Run.Rows.Accepted += r.Accepted
+		s.Run.Rows.Rejected += r.Rejected
+	}
+	return map[string]any{"input": input, "files": f.Seen, "loaded": f.Loaded, "skipped": f.Skipped, "failed": f.Failed,
+		"rows_read": s.Run.Rows.Read, "rows_accepted": s.Run.Rows.Accepted, "rows_rejected": s.Run.Rows.Rejected,
+		"withdrawn": sum.Count(ingest.Withdrawn), "superseded": sum.Count(ingest.Superseded)}
 }
 
 // Load loads input into the open warehouse w (the ingest step's work, also

@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/marcboeker/go-duckdb"
 )
@@ -33,8 +35,34 @@ type Options struct {
 	CheckpointThreshold string
 }
 
-// Open opens (creating if needed) the warehouse file at path.
+// readOnlyWait is how long a read-only Open waits for a writer to let go of
+// the file: a night with nothing new writes its record into the live file in
+// place (night.Session.quiet), for well under a second.
+var readOnlyWait = 15 * time.Second
+
+// Open opens (creating if needed) the warehouse file at path. Read-only, it
+// waits up to readOnlyWait while another process writes the file.
 func Open(ctx context.Context, path string, opt Options) (*Warehouse, error) {
+	deadline := time.Now().Add(readOnlyWait)
+	for {
+		w, err := open(ctx, path, opt)
+		if err == nil || !opt.ReadOnly || !Busy(err) || time.Now().After(deadline) {
+			return w, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Busy says whether err is DuckDB refusing a file another process holds.
+func Busy(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "Could not set lock on file")
+}
+
+func open(ctx context.Context, path string, opt Options) (*Warehouse, error) {
 	if !opt.ReadOnly {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("warehouse %s: %w", path, err)
