@@ -24,6 +24,7 @@ import (
 
 	"orgqa/internal/faults"
 	"orgqa/internal/vnfmt"
+	"orgqa/internal/warehouse"
 )
 
 // Outcome is what happened to one report.
@@ -616,22 +617,10 @@ func (l *Loader) latestYear(ctx context.Context, conn *sql.Conn) int {
 	return int(y.Int64)
 }
 
-// duckdbList passes a list of strings as one parameter, to be read by
-// listParam in the statement: each element hex-encoded, so any text (a comma, a
-// quote, a newline in a file name) comes back exactly. (go-duckdb binds no
-// lists, and DuckDB 1.1's cast of '['a', 'b']' to VARCHAR[] keeps the quotes
-// in the elements: a list passed that way never matched, and stored quoted
-// paths.) The list must not be empty.
-func duckdbList(xs []string) string {
-	q := make([]string, len(xs))
-	for i, x := range xs {
-		q[i] = hex.EncodeToString([]byte(x))
-	}
-	return strings.Join(q, ",")
-}
+// duckdbList passes a list of strings as one parameter (see warehouse.ListArg).
+func duckdbList(xs []string) string { return warehouse.ListArg(xs) }
 
-// listParam is a parameter passed by duckdbList, as a VARCHAR[].
-const listParam = `list_transform(string_split(?, ','), x -> decode(unhex(x)))`
+const listParam = warehouse.ListParam
 
 func nullStr(s string) any {
 	if s == "" {

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/text/language"
 
 	"orgqa/internal/vnfmt"
+	"orgqa/internal/warehouse"
 	"orgqa/transform"
 )
 
@@ -176,23 +177,24 @@ type unitRow struct {
 
 // queryRows pivots mart_metrics: one row per unit of the level, one value per
 // metric column. The SQL is built from the column table above, never from input.
-func queryRows(ctx context.Context, db *sql.DB, year int, level string, cols []column) ([]unitRow, error) {
-	var sel []string
+// where, when set, is a further condition (" AND ..."), its parameters args.
+func queryRows(ctx context.Context, db *sql.DB, year int, level string, cols []column, where string, args ...any) ([]unitRow, error) {
+	sel := []string{""}
 	for _, c := range cols {
 		if c.metric != "" {
 			sel = append(sel, fmt.Sprintf("max(%s) FILTER (WHERE metric = '%s')", c.part, c.metric))
 		}
 	}
-	q := fmt.Sprintf(`SELECT unit_code, any_value(unit_name), coalesce(any_value(parent_code), ''), %s
-		FROM mart_metrics WHERE year = ? AND level = ? GROUP BY unit_code`, strings.Join(sel, ", "))
-	rows, err := db.QueryContext(ctx, q, year, level)
+	q := fmt.Sprintf(`SELECT unit_code, any_value(unit_name), coalesce(any_value(parent_code), '')%s
+		FROM mart_metrics WHERE year = ? AND level = ?%s GROUP BY unit_code`, strings.Join(sel, ", "), where)
+	rows, err := db.QueryContext(ctx, q, append([]any{year, level}, args...)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []unitRow
 	for rows.Next() {
-		r := unitRow{vals: make([]sql.NullFloat64, len(sel))}
+		r := unitRow{vals: make([]sql.NullFloat64, len(sel)-1)}
 		var name sql.NullString
 		dest := []any{&r.code, &name, &r.parent}
 		for i := range r.vals {
@@ -218,7 +220,7 @@ type ExcelReport struct {
 // then renamed): a cover, one sheet per theme with a chart, the grassroots
 // organizations, those needing attention, data quality and the methodology.
 func WriteExcel(ctx context.Context, db *sql.DB, year int, path string, now time.Time) (*ExcelReport, error) {
-	province, err := queryRows(ctx, db, year, "province", []column{{metric: "M1", part: "value"}})
+	province, err := queryRows(ctx, db, year, "province", []column{{metric: "M1", part: "value"}}, "")
 	if err != nil {
 		return nil, fmt.Errorf("excel: %w", err)
 	}
@@ -294,16 +296,15 @@ func WriteExcel(ctx context.Context, db *sql.DB, year int, path string, now time
 
 // writeOrgs is the sheet with one row per grassroots organization, sorted by
 // reporting unit and name; unit, when set, keeps that reporting unit's only.
+// The rows stream from the warehouse to the sheet: only the organizations'
+// names are held, to sort them the Vietnamese way (a nation's 67.000
+// organizations held as cells took about 400 MB).
 func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, subtitle string, col *collate.Collator, unit string) error {
 	cols, err := orgColumns()
 	if err != nil {
 		return err
 	}
-	orgs, err := queryRows(ctx, db, year, "org", cols)
-	if err != nil {
-		return err
-	}
-	units, err := queryRows(ctx, db, year, "reporting_unit", []column{{metric: "M1", part: "value"}})
+	units, err := queryRows(ctx, db, year, "reporting_unit", []column{{metric: "M1", part: "value"}}, "")
 	if err != nil {
 		return err
 	}
@@ -311,13 +312,16 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 	for _, u := range units {
 		unitName[u.code] = u.name
 	}
-	kept := orgs[:0]
-	for _, o := range orgs {
-		if unit == "" || o.parent == unit {
-			kept = append(kept, o)
-		}
+	// the order, from the names alone
+	only := ""
+	args := []any{year}
+	if unit != "" {
+		only, args = " AND parent_code = ?", append(args, unit)
 	}
-	orgs = kept
+	orgs, err := queryRows(ctx, db, year, "org", nil, only, args[1:]...)
+	if err != nil {
+		return err
+	}
 	sort.Slice(orgs, func(i, j int) bool {
 		a, b := orgs[i], orgs[j]
 		if c := cmpNamed(col, unitName[a.parent], a.parent, unitName[b.parent], b.parent); c != 0 {
@@ -325,39 +329,77 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 		}
 		return cmpNamed(col, a.name, a.code, b.name, b.code) < 0
 	})
-	const sh = "Tổ chức cơ sở đảng"
-	values := &sheetWriter{cols: cols}
-	// each graded share coloured by its M18 grade: a share of too few cases,
-	// not graded, stays white
-	grades := map[[2]string]int{}
-	gr, err := db.QueryContext(ctx, `SELECT unit_code, substr(metric, 5), value::INTEGER FROM mart_metrics
-		WHERE year = ? AND level = 'org' AND metric LIKE 'M18\_M%' ESCAPE '\' AND value IS NOT NULL`, year)
-	if err != nil {
-		return err
+	order := make([]string, len(orgs))
+	for i, o := range orgs {
+		order[i] = o.code
 	}
-	for gr.Next() {
-		var org, metric string
-		var g int
-		if err := gr.Scan(&org, &metric, &g); err != nil {
-			gr.Close()
+	orgs = nil
+	// the values, in that order: each graded share with its M18 grade, so it
+	// is coloured by it (a share of too few cases, not graded, stays white)
+	var sel []string
+	graded := make([]int, len(cols)) // the grade's position among the selected values, +1
+	for _, c := range cols {
+		if c.metric != "" {
+			sel = append(sel, fmt.Sprintf("max(m.%s) FILTER (WHERE m.metric = '%s')", c.part, c.metric))
+		}
+	}
+	nv := len(sel)
+	for k, c := range cols {
+		if c.metric != "" && c.part == "value" && c.format == fmtPct {
+			sel = append(sel, fmt.Sprintf("max(m.value) FILTER (WHERE m.metric = 'M18_%s')::INTEGER", c.metric))
+			graded[k] = len(sel) - nv
+		}
+	}
+	q := fmt.Sprintf(`WITH o AS (SELECT unnest(l) AS code, generate_subscripts(l, 1) AS rank FROM (SELECT %s AS l))
+		SELECT m.unit_code, any_value(m.unit_name), coalesce(any_value(m.parent_code), ''), %s
+		FROM mart_metrics m JOIN o ON o.code = m.unit_code
+		WHERE m.year = ? AND m.level = 'org'%s GROUP BY m.unit_code, o.rank ORDER BY o.rank`, warehouse.ListParam, strings.Join(sel, ", "), strings.ReplaceAll(only, "parent_code", "m.parent_code"))
+	var rows *sql.Rows
+	if len(order) > 0 {
+		if rows, err = db.QueryContext(ctx, q, append([]any{warehouse.ListArg(order)}, args...)...); err != nil {
 			return err
 		}
-		grades[[2]string{org, metric}] = g
+		defer rows.Close()
 	}
-	gr.Close()
-	rows := make([][]any, 0, len(orgs))
-	for i, o := range orgs {
-		row := values.values([]any{i + 1, unitName[o.parent], o.code, o.name}, o.vals)
-		for k, c := range cols {
-			if g := grades[[2]string{o.code, c.metric}]; g > 0 && c.part == "value" && c.format == fmtPct && row[k] != nil {
-				row[k] = excelize.Cell{StyleID: st.graded[g], Value: row[k]}
+	values := &sheetWriter{cols: cols}
+	vals := make([]sql.NullFloat64, nv)
+	grades := make([]sql.NullInt64, len(sel)-nv)
+	var code, parent string
+	var name sql.NullString
+	dest := []any{&code, &name, &parent}
+	for i := range vals {
+		dest = append(dest, &vals[i])
+	}
+	for i := range grades {
+		dest = append(dest, &grades[i])
+	}
+	done := 0
+	next := func() ([]any, error) {
+		if !rows.Next() {
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("organizations: %d rows, %d expected", done, len(order))
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		if code != order[done] {
+			return nil, fmt.Errorf("organizations: row %d is %s, %s expected", done+1, code, order[done])
+		}
+		done++
+		row := values.values([]any{done, unitName[parent], code, name.String}, vals)
+		for k := range cols {
+			if g := graded[k]; g > 0 && grades[g-1].Valid && grades[g-1].Int64 > 0 && row[k] != nil {
+				row[k] = excelize.Cell{StyleID: st.graded[grades[g-1].Int64], Value: row[k]}
 			}
 		}
-		rows = append(rows, row)
+		return row, nil
 	}
 	// a sheet holds at most maxSheetRows rows: more organizations continue on
 	// "Tổ chức cơ sở đảng (2)" and so on, never cut off
-	for part, start := 1, 0; start < len(rows) || part == 1; part, start = part+1, start+maxDataRows() {
+	const sh = "Tổ chức cơ sở đảng"
+	for part, start := 1, 0; start < len(order) || part == 1; part, start = part+1, start+maxDataRows() {
 		name, title := sh, fmt.Sprintf("TỔ CHỨC CƠ SỞ ĐẢNG NĂM %d", year)
 		if part > 1 {
 			name, title = fmt.Sprintf("%s (%d)", sh, part), fmt.Sprintf("%s (TIẾP THEO, PHẦN %d)", title, part)
@@ -365,9 +407,8 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 		if _, err := f.NewSheet(name); err != nil {
 			return err
 		}
-		end := min(len(rows), start+maxDataRows())
 		w := &sheetWriter{f: f, sheet: name, st: st, cols: cols, graded: true}
-		if err := w.write(title, subtitle, rows[start:end], nil); err != nil {
+		if err := w.writeFrom(title, subtitle, min(len(order), start+maxDataRows())-start, next, nil); err != nil {
 			return err
 		}
 	}

@@ -135,55 +135,88 @@ func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *style
 		}
 		return cmpNamed(col, a.name, a.code, b.name, b.code) < 0
 	})
+	// streamed: a nation's list runs to tens of thousands of rows
 	const sh = "Cần chú ý"
 	if _, err := f.NewSheet(sh); err != nil {
 		return err
 	}
-	if err := sheetTitle(f, sh, st, fmt.Sprintf("TỔ CHỨC CƠ SỞ ĐẢNG CẦN CHÚ Ý NĂM %d", year), "G"); err != nil {
+	end := 5 + len(lines) // the row after the last
+	if err := f.SetSheetDimension(sh, fmt.Sprintf("A1:G%d", max(end-1, 4))); err != nil {
 		return err
 	}
-	f.SetCellStr(sh, "A2", fmt.Sprintf("%s tổ chức cần chú ý, xếp theo mức độ: %s bị quy định giới hạn mức xếp loại, %s có dấu hiệu cần xem xét (mức đỏ), %s cần theo dõi (mức vàng). Cấp ủy quyết định xếp loại; đây là căn cứ để xem xét.",
-		vnfmt.Int(int64(len(lines))), vnfmt.Int(int64(count[1]+count[2]+count[3])), vnfmt.Int(int64(count[4])), vnfmt.Int(int64(count[5]))))
-	f.MergeCell(sh, "A2", "G2")
-	f.SetCellStyle(sh, "A2", "G2", st.subtitle)
-	f.SetRowHeight(sh, 2, 30)
-	data := make([][]any, len(lines))
-	for i, l := range lines {
-		data[i] = []any{i + 1, attentionLevels[l.severity], l.unitName, l.name + " (" + l.code + ")", l.red, l.max, l.reasons}
+	if err := ratingColours(f, sh, []column{{}, {}, {}, {}, {}, {format: fmtRating}}, 5, end-1); err != nil {
+		return err
 	}
-	end, err := table(f, sh, st, 4, []string{"STT", "Mức độ", "Đơn vị báo cáo", "Tổ chức cơ sở đảng", "Chỉ tiêu mức đỏ", "Xếp loại tối đa", "Lý do"},
-		data, []cellFormat{fmtYesNo, fmtText, fmtText, fmtText, fmtText, fmtRating, fmtText})
+	if end > 5 {
+		if err := f.AutoFilter(sh, fmt.Sprintf("A4:G%d", end-1), nil); err != nil {
+			return err
+		}
+	}
+	if err := printSetup(f, sh, "$4:$4"); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(sh)
 	if err != nil {
 		return err
 	}
 	widths := []float64{5, 17, 20, 30, 20, 9, 62}
 	for i, w := range widths {
-		c, _ := excelize.ColumnNumberToName(i + 1)
-		f.SetColWidth(sh, c, c, w)
+		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+			return err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 4, TopLeftCell: "A5", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	styled := func(style int, vals ...any) []any {
+		out := make([]any, len(widths))
+		for i := range out {
+			var v any
+			if i < len(vals) {
+				v = vals[i]
+			}
+			out[i] = excelize.Cell{StyleID: style, Value: v}
+		}
+		return out
+	}
+	if err := sw.SetRow("A1", styled(st.title, fmt.Sprintf("TỔ CHỨC CƠ SỞ ĐẢNG CẦN CHÚ Ý NĂM %d", year)), excelize.RowOpts{Height: 24}); err != nil {
+		return err
+	}
+	if err := sw.SetRow("A2", styled(st.subtitle, fmt.Sprintf("%s tổ chức cần chú ý, xếp theo mức độ: %s bị quy định giới hạn mức xếp loại, %s có dấu hiệu cần xem xét (mức đỏ), %s cần theo dõi (mức vàng). Cấp ủy quyết định xếp loại; đây là căn cứ để xem xét.",
+		vnfmt.Int(int64(len(lines))), vnfmt.Int(int64(count[1]+count[2]+count[3])), vnfmt.Int(int64(count[4])), vnfmt.Int(int64(count[5])))), excelize.RowOpts{Height: 30}); err != nil {
+		return err
+	}
+	if err := sw.SetRow("A4", styled(st.header, "STT", "Mức độ", "Đơn vị báo cáo", "Tổ chức cơ sở đảng", "Chỉ tiêu mức đỏ", "Xếp loại tối đa", "Lý do"), excelize.RowOpts{Height: 32}); err != nil {
+		return err
 	}
 	// the texts wrap, and each row is as tall as its longest
+	styles := []int{st.byFormat[fmtYesNo], st.noteText, st.noteText, st.noteText, st.noteText, st.byFormat[fmtRating], st.noteText}
+	row := make([]any, len(widths))
 	for i, l := range lines {
-		r := 5 + i
-		for _, c := range []string{"B", "C", "D", "E", "G"} {
-			f.SetCellStyle(sh, fmt.Sprintf("%s%d", c, r), fmt.Sprintf("%s%d", c, r), st.noteText)
-		}
+		texts := []string{"", attentionLevels[l.severity], l.unitName, l.name + " (" + l.code + ")", l.red, l.max, l.reasons}
 		n := 1
-		for k, text := range []string{"", attentionLevels[l.severity], l.unitName, l.name + " (" + l.code + ")", l.red, "", l.reasons} {
-			if per := int(widths[k] * 1.1); per > 0 && text != "" {
+		for k, text := range texts {
+			if per := int(widths[k] * 1.1); k != 5 && text != "" {
 				n = max(n, (utf8.RuneCountInString(text)+per-1)/per)
 			}
 		}
-		f.SetRowHeight(sh, r, float64(15*n+3))
+		for k, text := range texts {
+			var v any = text
+			if k == 0 {
+				v = i + 1
+			}
+			row[k] = excelize.Cell{StyleID: styles[k], Value: v}
+		}
+		if err := sw.SetRow(fmt.Sprintf("A%d", 5+i), row, excelize.RowOpts{Height: float64(15*n + 3)}); err != nil {
+			return err
+		}
 	}
-	if err := ratingColours(f, sh, []column{{}, {}, {}, {}, {}, {format: fmtRating}}, 5, end-1); err != nil {
-		return err
+	for _, m := range [][2]string{{"A1", "G1"}, {"A2", "G2"}} {
+		if err := sw.MergeCell(m[0], m[1]); err != nil {
+			return err
+		}
 	}
-	f.SetSheetDimension(sh, fmt.Sprintf("A1:G%d", max(end-1, 4)))
-	f.SetPanes(sh, &excelize.Panes{Freeze: true, YSplit: 4, TopLeftCell: "A5", ActivePane: "bottomLeft"})
-	if end > 5 {
-		f.AutoFilter(sh, fmt.Sprintf("A4:G%d", end-1), nil)
-	}
-	return printSetup(f, sh, "$4:$4")
+	return sw.Flush()
 }
 
 // writeDataQuality is what came in: per reporting unit the files and rows

@@ -213,17 +213,28 @@ func (w *sheetWriter) panes() *excelize.Panes {
 // (dimension, conditional formats, filter, page setup, a chart) is set on the
 // empty sheet before it is made.
 func (w *sheetWriter) write(title, subtitle string, rows [][]any, total []any) error {
+	k := 0
+	return w.writeFrom(title, subtitle, len(rows), func() ([]any, error) {
+		k++
+		return rows[k-1], nil
+	}, total)
+}
+
+// writeFrom is write with the rows taken one by one from next (called n
+// times), so that a sheet of any length streams from the warehouse to the
+// file without being held.
+func (w *sheetWriter) writeFrom(title, subtitle string, n int, next func() ([]any, error), total []any) error {
 	f, sh, st := w.f, w.sheet, w.st
 	last, _ := excelize.ColumnNumberToName(len(w.cols))
 	cell := func(col, row int) string {
 		name, _ := excelize.CoordinatesToCellName(col, row)
 		return name
 	}
-	lastRow := firstData + len(rows) - 1
+	lastRow := firstData + n - 1
 	if total != nil {
 		lastRow++
 	}
-	if err := w.sheetSettings(len(rows), lastRow); err != nil {
+	if err := w.sheetSettings(n, lastRow); err != nil {
 		return err
 	}
 	if w.beforeRows != nil {
@@ -306,7 +317,11 @@ func (w *sheetWriter) write(title, subtitle string, rows [][]any, total []any) e
 		}
 		return sw.SetRow(cell(1, r), out)
 	}
-	for k, vals := range rows {
+	for k := 0; k < n; k++ {
+		vals, err := next()
+		if err != nil {
+			return err
+		}
 		if err := put(firstData+k, vals, func(cf cellFormat) int { return st.byFormat[cf] }); err != nil {
 			return err
 		}

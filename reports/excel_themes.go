@@ -62,11 +62,11 @@ func writeTheme(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, y
 	if err != nil {
 		return err
 	}
-	units, err := queryRows(ctx, db, year, "reporting_unit", cols)
+	units, err := queryRows(ctx, db, year, "reporting_unit", cols, "")
 	if err != nil {
 		return err
 	}
-	province, err := queryRows(ctx, db, year, "province", cols)
+	province, err := queryRows(ctx, db, year, "province", cols, "")
 	if err != nil {
 		return err
 	}

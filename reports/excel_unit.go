@@ -23,7 +23,7 @@ func UnitWorkbooksDir(outDir string, year int) string {
 // send down: its headline figures, its grassroots organizations, those needing
 // attention, and the methodology.
 func WriteUnitWorkbooks(ctx context.Context, db *sql.DB, year int, outDir string, now time.Time) ([]string, error) {
-	units, err := queryRows(ctx, db, year, "reporting_unit", []column{{metric: "M1", part: "value"}})
+	units, err := queryRows(ctx, db, year, "reporting_unit", []column{{metric: "M1", part: "value"}}, "")
 	if err != nil {
 		return nil, err
 	}

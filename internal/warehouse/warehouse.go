@@ -5,6 +5,7 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -244,3 +245,19 @@ func syncFile(path string) error {
 	}
 	return nil
 }
+
+// ListArg passes a list of strings as one statement parameter, read as a
+// VARCHAR[] by ListParam in the statement's text: each element hex-encoded,
+// so any text (a comma, a quote, a newline in a file name) comes back
+// exactly. go-duckdb binds no lists, and DuckDB 1.1's cast of '['a', 'b']' to
+// VARCHAR[] keeps the quotes in the elements. The list must not be empty.
+func ListArg(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = hex.EncodeToString([]byte(x))
+	}
+	return strings.Join(q, ",")
+}
+
+// ListParam is the parameter of a ListArg, as a VARCHAR[].
+const ListParam = `list_transform(string_split(?, ','), x -> decode(unhex(x)))`
