@@ -202,7 +202,7 @@ func (e *env) withReadOnly(ctx context.Context, fn func(*warehouse.Warehouse) er
 	if err := e.warehouseExists(); err != nil {
 		return err
 	}
-	w, err := warehouse.Open(ctx, e.warehousePath, warehouse.Options{ReadOnly: true})
+	w, err := warehouse.Open(ctx, e.warehousePath, warehouse.Options{ReadOnly: true, MemoryLimit: e.memoryLimit})
 	if err != nil {
 		return err
 	}

@@ -348,3 +348,25 @@ func TestQueryPrintsValues(t *testing.T) {
 		t.Errorf("query printed %q, want %q", out, want)
 	}
 }
+
+// TestReadOnlyCommandsKeepTheMemoryLimit: a query an analyst runs is held to
+// --memory-limit as a run is (it was DuckDB's default, 80% of the machine: an
+// ORDER BY over a national mart took 5,4 GB).
+func TestReadOnlyCommandsKeepTheMemoryLimit(t *testing.T) {
+	dir := t.TempDir()
+	wh := filepath.Join(dir, "w.duckdb")
+	writeReports(t, filepath.Join(dir, "in"), "xlsx", gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 5})
+	if code, _, stderr := runCLI(t, "ingest", "--input", filepath.Join(dir, "in"), "--warehouse", wh); code != exitOK {
+		t.Fatalf("ingest: exit %d\n%s", code, stderr)
+	}
+	for flag, want := range map[string]string{"": "488.2 MiB", "300MB": "286.1 MiB"} {
+		args := []string{"query", "--warehouse", wh, "SELECT current_setting('memory_limit')"}
+		if flag != "" {
+			args = append(args, "--memory-limit", flag)
+		}
+		code, out, stderr := runCLI(t, args...)
+		if code != exitOK || strings.TrimSpace(strings.TrimPrefix(out, "current_setting('memory_limit')\n")) != want {
+			t.Errorf("--memory-limit %q: exit %d, %q, want %s\n%s", flag, code, out, want, stderr)
+		}
+	}
+}

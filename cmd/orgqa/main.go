@@ -3,8 +3,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 )
 
 // goMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT says otherwise:
@@ -17,5 +20,37 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(goMemoryLimit)
 	}
-	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+	stop := profile()
+	code := Main(os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// profile writes Go's CPU profile to $ORGQA_CPUPROFILE and, at the end, its
+// heap profile (the peak's allocations: every sample since start) to
+// $ORGQA_MEMPROFILE, for `go tool pprof`; unset, nothing.
+func profile() (stop func()) {
+	var f *os.File
+	if p := os.Getenv("ORGQA_CPUPROFILE"); p != "" {
+		var err error
+		if f, err = os.Create(p); err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "orgqa: ORGQA_CPUPROFILE:", err)
+		}
+	}
+	return func() {
+		if f != nil {
+			pprof.StopCPUProfile()
+			f.Close()
+		}
+		if p := os.Getenv("ORGQA_MEMPROFILE"); p != "" {
+			runtime.GC()
+			if m, err := os.Create(p); err == nil {
+				pprof.Lookup("allocs").WriteTo(m, 0)
+				m.Close()
+			}
+		}
+	}
 }
