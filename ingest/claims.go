@@ -34,6 +34,11 @@ type conflict struct {
 // (which cost 7% of a province's ingest).
 type claimIndex struct {
 	byYear map[int]map[string]map[string]string // year → code → unit → file
+	// byUnit is the same from the other side, year → unit → its codes, so a
+	// load replaces its unit's claims without a walk over every code of the
+	// year (at national scale, 3.960 walks over 300.000 codes were a quarter
+	// of ingest)
+	byUnit map[int]map[string][]string
 }
 
 // loadClaims reads the index from the loaded units.
@@ -47,7 +52,7 @@ func loadClaims(ctx context.Context, db *sql.DB) (*claimIndex, error) {
 		return nil, fmt.Errorf("claims: %w", err)
 	}
 	defer rows.Close()
-	ci := &claimIndex{byYear: map[int]map[string]map[string]string{}}
+	ci := &claimIndex{byYear: map[int]map[string]map[string]string{}, byUnit: map[int]map[string][]string{}}
 	for rows.Next() {
 		var year int
 		var code, unit, file string
@@ -68,6 +73,12 @@ func (ci *claimIndex) add(year int, code, unit, file string) {
 	if codes[code] == nil {
 		codes[code] = map[string]string{}
 	}
+	if _, had := codes[code][unit]; !had {
+		if ci.byUnit[year] == nil {
+			ci.byUnit[year] = map[string][]string{}
+		}
+		ci.byUnit[year][unit] = append(ci.byUnit[year][unit], code)
+	}
 	codes[code][unit] = file
 }
 
@@ -87,9 +98,10 @@ func (ci *claimIndex) other(year int, code, unit string) (claim, bool) {
 // replace records a committed load: unit's claims for year are now codes
 // (the load replaced every earlier one of the unit and year).
 func (ci *claimIndex) replace(year int, unit, file string, codes []string) {
-	for _, units := range ci.byYear[year] {
-		delete(units, unit)
+	for _, code := range ci.byUnit[year][unit] {
+		delete(ci.byYear[year][code], unit)
 	}
+	delete(ci.byUnit[year], unit)
 	for _, c := range codes {
 		ci.add(year, c, unit, file)
 	}
