@@ -332,13 +332,20 @@ func TestMain(m *testing.M) {
 // afterTests clean up what tests share (crash_test.go's nightly data).
 var afterTests []func()
 
-func TestQueryPrintsValues(t *testing.T) {
+// smallWarehouse is a warehouse with a small generated province ingested.
+func smallWarehouse(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	wh := filepath.Join(dir, "w.duckdb")
 	writeReports(t, filepath.Join(dir, "in"), "xlsx", gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 5})
 	if code, _, stderr := runCLI(t, "ingest", "--input", filepath.Join(dir, "in"), "--warehouse", wh); code != exitOK {
 		t.Fatalf("ingest: exit %d\n%s", code, stderr)
 	}
+	return wh
+}
+
+func TestQueryPrintsValues(t *testing.T) {
+	wh := smallWarehouse(t)
 	code, out, stderr := runCLI(t, "query", "--warehouse", wh,
 		"SELECT 0.28::DECIMAL(8,2) AS d, (-1.5)::DECIMAL(4,1) AS n, DATE '2025-03-05' AS day, NULL AS x, count(*) > 0 AS any_units FROM units")
 	if code != exitOK {
@@ -353,12 +360,7 @@ func TestQueryPrintsValues(t *testing.T) {
 // --memory-limit as a run is (it was DuckDB's default, 80% of the machine: an
 // ORDER BY over a national mart took 5,4 GB).
 func TestReadOnlyCommandsKeepTheMemoryLimit(t *testing.T) {
-	dir := t.TempDir()
-	wh := filepath.Join(dir, "w.duckdb")
-	writeReports(t, filepath.Join(dir, "in"), "xlsx", gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 5})
-	if code, _, stderr := runCLI(t, "ingest", "--input", filepath.Join(dir, "in"), "--warehouse", wh); code != exitOK {
-		t.Fatalf("ingest: exit %d\n%s", code, stderr)
-	}
+	wh := smallWarehouse(t)
 	for flag, want := range map[string]string{"": "488.2 MiB", "300MB": "286.1 MiB"} {
 		args := []string{"query", "--warehouse", wh, "SELECT current_setting('memory_limit')"}
 		if flag != "" {
