@@ -97,6 +97,16 @@ func TestNightWithNothingNewIsDecidedReadOnly(t *testing.T) {
 		t.Errorf("a night with nothing new changed the warehouse or the outputs: %s", firstDiff(before, got))
 	}
 
+	// the same for orgqa ingest alone
+	fi = statOf(t, wh)
+	code, _, stderr = runCLI(t, "ingest", "--input", in, "--warehouse", wh)
+	if code != exitOK || !strings.Contains(stderr, "decided_read_only=true") || !sameFile(t, fi, wh) {
+		t.Fatalf("an ingest with nothing new was not decided read-only: exit %d\n%s", code, stderr)
+	}
+	if got := outcomes(t, wh); !strings.HasSuffix(got, "run:no_change ingest:succeeded") {
+		t.Errorf("history %q, want it to end with the night and the ingest", got)
+	}
+
 	// 2. a reader holds the live file: DuckDB lets no writer in beside it, so
 	// the night goes the usual way (a working copy), and records the same run
 	release := filepath.Join(t.TempDir(), "release")

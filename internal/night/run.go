@@ -214,7 +214,17 @@ func (e *Env) Transform(ctx context.Context, year int) error {
 
 // Ingest loads the new or changed reports of input.
 func (e *Env) Ingest(ctx context.Context, input string, force bool) error {
-	return e.Session(ctx, "ingest", "", func(s *Session) error {
+	var probe func(s *Session) (bool, error)
+	if !force { // an inbox with nothing new: decided read-only, as a night is (see quiet)
+		probe = func(s *Session) (bool, error) {
+			sum, unchanged, err := s.unchanged(input)
+			if err != nil || !unchanged {
+				return false, err
+			}
+			return true, RejectedErr(sum)
+		}
+	}
+	return e.session(ctx, "ingest", "", probe, func(s *Session) error {
 		sum, err := s.Ingest(input, force)
 		if err != nil {
 			return err
