@@ -33,7 +33,10 @@ type conflict struct {
 // ingest and kept current as reports commit, instead of a query per report
 // (which cost 7% of a province's ingest).
 type claimIndex struct {
-	byYear map[int]map[string]map[string]string // year → code → unit → file
+	// year → code → the units listing it, with their files: almost always
+	// one (a slice, not a map per code: at national scale, 300.000 maps
+	// were most of ingest's Go heap)
+	byYear map[int]map[string][]claim
 	// byUnit is the same from the other side, year → unit → its codes, so a
 	// load replaces its unit's claims without a walk over every code of the
 	// year (at national scale, 3.960 walks over 300.000 codes were a quarter
@@ -52,7 +55,7 @@ func loadClaims(ctx context.Context, db *sql.DB) (*claimIndex, error) {
 		return nil, fmt.Errorf("claims: %w", err)
 	}
 	defer rows.Close()
-	ci := &claimIndex{byYear: map[int]map[string]map[string]string{}, byUnit: map[int]map[string][]string{}}
+	ci := &claimIndex{byYear: map[int]map[string][]claim{}, byUnit: map[int]map[string][]string{}}
 	for rows.Next() {
 		var year int
 		var code, unit, file string
@@ -67,19 +70,20 @@ func loadClaims(ctx context.Context, db *sql.DB) (*claimIndex, error) {
 func (ci *claimIndex) add(year int, code, unit, file string) {
 	codes := ci.byYear[year]
 	if codes == nil {
-		codes = map[string]map[string]string{}
+		codes = map[string][]claim{}
 		ci.byYear[year] = codes
 	}
-	if codes[code] == nil {
-		codes[code] = map[string]string{}
-	}
-	if _, had := codes[code][unit]; !had {
-		if ci.byUnit[year] == nil {
-			ci.byUnit[year] = map[string][]string{}
+	for k, c := range codes[code] {
+		if c.unit == unit {
+			codes[code][k].file = file
+			return
 		}
-		ci.byUnit[year][unit] = append(ci.byUnit[year][unit], code)
 	}
-	codes[code][unit] = file
+	codes[code] = append(codes[code], claim{unit: unit, file: file})
+	if ci.byUnit[year] == nil {
+		ci.byUnit[year] = map[string][]string{}
+	}
+	ci.byUnit[year][unit] = append(ci.byUnit[year][unit], code)
 }
 
 // other is another unit's claim on code in year than unit's (the first by
@@ -87,9 +91,9 @@ func (ci *claimIndex) add(year int, code, unit, file string) {
 func (ci *claimIndex) other(year int, code, unit string) (claim, bool) {
 	var best claim
 	found := false
-	for u, f := range ci.byYear[year][code] {
-		if u != unit && (!found || u < best.unit) {
-			best, found = claim{unit: u, file: f}, true
+	for _, c := range ci.byYear[year][code] {
+		if c.unit != unit && (!found || c.unit < best.unit) {
+			best, found = c, true
 		}
 	}
 	return best, found
@@ -98,8 +102,21 @@ func (ci *claimIndex) other(year int, code, unit string) (claim, bool) {
 // replace records a committed load: unit's claims for year are now codes
 // (the load replaced every earlier one of the unit and year).
 func (ci *claimIndex) replace(year int, unit, file string, codes []string) {
+	byCode := ci.byYear[year]
 	for _, code := range ci.byUnit[year][unit] {
-		delete(ci.byYear[year][code], unit)
+		cs := byCode[code]
+		for k, c := range cs {
+			if c.unit == unit {
+				cs[k] = cs[len(cs)-1]
+				cs = cs[:len(cs)-1]
+				break
+			}
+		}
+		if len(cs) == 0 {
+			delete(byCode, code)
+		} else {
+			byCode[code] = cs
+		}
 	}
 	delete(ci.byUnit[year], unit)
 	for _, c := range codes {
