@@ -349,12 +349,10 @@ func (l *Loader) unread(ctx context.Context, conn *sql.Conn, problems []error, i
 	}
 	for _, path := range ignored {
 		sha := unreadHash(path)
-		var n int
-		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM load_manifest WHERE outcome = 'ignored' AND source_path = ? AND sha256 = ?`,
-			path, sha).Scan(&n); err != nil {
-			return fmt.Errorf("manifest: %w", err)
-		}
-		if n > 0 {
+		if recorded, err := ignoredBefore(ctx, conn, path, sha); err != nil || recorded {
+			if err != nil {
+				return err
+			}
 			continue
 		}
 		l.Log.Info("not a report: ignored", "file", path)
@@ -373,6 +371,19 @@ func (l *Loader) unread(ctx context.Context, conn *sql.Conn, problems []error, i
 		}
 	}
 	return nil
+}
+
+// ignoredBefore says whether the manifest already lists path, with this
+// content, as ignored (not a report).
+func ignoredBefore(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, path, sha string) (bool, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM load_manifest WHERE outcome = 'ignored' AND source_path = ? AND sha256 = ?`,
+		path, sha).Scan(&n); err != nil {
+		return false, fmt.Errorf("manifest: %w", err)
+	}
+	return n > 0, nil
 }
 
 // unreadHash is a file's content hash, or for what cannot be hashed (a

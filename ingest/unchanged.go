@@ -34,13 +34,8 @@ func (l *Loader) Unchanged(ctx context.Context, dir string) (*Summary, bool, err
 		return nil, false, nil // each is recorded as failed again (unread)
 	}
 	for _, path := range d.ignored {
-		var n int
-		if err := l.DB.QueryRowContext(ctx, `SELECT count(*) FROM load_manifest WHERE outcome = 'ignored' AND source_path = ? AND sha256 = ?`,
-			path, unreadHash(path)).Scan(&n); err != nil {
-			return nil, false, fmt.Errorf("manifest: %w", err)
-		}
-		if n == 0 {
-			return nil, false, nil
+		if recorded, err := ignoredBefore(ctx, l.DB, path, unreadHash(path)); err != nil || !recorded {
+			return nil, false, err // a new one is recorded by LoadDir (unread)
 		}
 	}
 	conn, err := l.DB.Conn(ctx)

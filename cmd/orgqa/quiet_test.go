@@ -54,6 +54,11 @@ func TestNightWithNothingNewIsDecidedReadOnly(t *testing.T) {
 	if err := copyTree(n.in1, in); err != nil {
 		t.Fatal(err)
 	}
+	// a file of no report format, recorded as ignored on the first night, does
+	// not keep the later ones from being decided read-only
+	if err := os.WriteFile(filepath.Join(in, "cong-van.docx"), []byte("PK not a report"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("ORGQA_NOW", "2026-12-03T01:30:00+07:00")
 	args := []string{"run", "--input", in, "--output", out, "--warehouse", wh}
 	// the first night here hashes the copied files again (their times are new)
