@@ -588,7 +588,7 @@ func (r *fastRows) checkWhole() (last int, err error, ok bool) {
 // checkSheetXML reads a worksheet with encoding/xml, as strictly as excelize's
 // decoder, and returns the number of its last row inside <sheetData> (rows
 // without a number counted as excelize counts them). A sheet that is not
-// well-formed, declares a DOCTYPE, nests rows or has a row outside
+// well-formed, declares a DOCTYPE, nests rows, numbers a row below zero or has a row outside
 // <sheetData> is a *FileError naming the last good row.
 func checkSheetXML(rd io.Reader, charset func(string, io.Reader) (io.Reader, error)) (int, error) {
 	d := xml.NewDecoder(rd)
@@ -625,7 +625,14 @@ func checkSheetXML(rd io.Reader, charset func(string, io.Reader) (io.Reader, err
 				n := row + 1
 				for _, a := range t.Attr {
 					if a.Name.Local == "r" {
-						if v, err := strconv.Atoi(a.Value); err == nil && v > 0 {
+						v, err := strconv.Atoi(a.Value)
+						if err == nil && v < 0 {
+							// excelize merges such a row into the row before
+							// it, or numbers it by its place: rows would be lost
+							return 0, fail(fmt.Sprintf("a row numbered %d", v),
+								fmt.Sprintf("có dòng mang số thứ tự âm (%d) mà chương trình bảng tính không bao giờ ghi", v))
+						}
+						if err == nil && v > 0 {
 							n = v
 						}
 					}

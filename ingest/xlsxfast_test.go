@@ -270,6 +270,8 @@ func TestFastReaderCases(t *testing.T) {
 		{"the sheet cut off", "", "", false, true},
 		{"a DOCTYPE", "", "", false, true},
 		{"a row after the sheet's data", "", "", false, true},
+		{"a negative row number after a row", `<row r="1"><c r="A1"><v>1</v></c></row><row r="-1"><c r="A2"><v>2</v></c></row>`, "", false, true},
+		{"a negative row number first", `<row r="-1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>`, "", false, true},
 		{"a row inside a row", `<row r="1"><c r="A1"><v>1</v></c><row r="2"><c r="A2"><v>2</v></c></row></row><row r="3"><c r="A3"><v>3</v></c></row>`, "", false, true},
 		{"a comment, then a control character further down", "<row r=\"1\"><!-- x --><c r=\"A1\"><v>1</v></c></row><row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>a\x0bb</t></is></c></row>", "", false, true},
 		{"shared strings in Strict OOXML", `<row r="1"><c r="A1" t="s"><v>0</v></c></row>`, `<sst xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main"><si><t>x</t></si></sst>`, true, false},

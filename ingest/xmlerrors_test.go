@@ -91,6 +91,9 @@ func TestXMLErrorsNeverLoseRows(t *testing.T) {
 		{"a row nested in a row", "xl/worksheets/sheet1.xml", func(b []byte) []byte {
 			return bytes.Replace(b, []byte(`</row><row r="51"`), []byte(`<row r="51"`), 1)
 		}, want{false, "có dòng lồng bên trong một dòng khác", ""}},
+		{"a negative row number", "xl/worksheets/sheet1.xml", func(b []byte) []byte {
+			return bytes.Replace(b, []byte(`<row r="51"`), []byte(`<row r="-51"`), 1)
+		}, want{false, "Sheet bị lỗi sau dòng 50: có dòng mang số thứ tự âm (-51)", ""}},
 		{"a comment, then a vertical tab further down", "xl/worksheets/sheet1.xml", func(b []byte) []byte {
 			b = bytes.Replace(b, []byte(`<row r="3"`), []byte(`<!-- ghi chú --><row r="3"`), 1)
 			return inlineCell("A50", "Trần\x0b")(b)
