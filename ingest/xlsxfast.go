@@ -623,19 +623,14 @@ func checkSheetXML(rd io.Reader, charset func(string, io.Reader) (io.Reader, err
 				}
 				inRow = true
 				n := row + 1
-				for _, a := range t.Attr {
-					if a.Name.Local == "r" {
-						v, err := strconv.Atoi(a.Value)
-						if err == nil && v < 0 {
-							// excelize merges such a row into the row before
-							// it, or numbers it by its place: rows would be lost
-							return 0, fail(fmt.Sprintf("a row numbered %d", v),
-								fmt.Sprintf("có dòng mang số thứ tự âm (%d) mà chương trình bảng tính không bao giờ ghi", v))
-						}
-						if err == nil && v > 0 {
-							n = v
-						}
-					}
+				switch v := rowAttr(t.Attr); {
+				case v < 0:
+					// excelize merges such a row into the row before it, or
+					// numbers it by its place: rows would be lost
+					return 0, fail(fmt.Sprintf("a row numbered %d", v),
+						fmt.Sprintf("có dòng mang số thứ tự âm (%d) mà chương trình bảng tính không bao giờ ghi", v))
+				case v > 0:
+					n = v
 				}
 				row = n
 				last = max(last, n)
@@ -649,6 +644,22 @@ func checkSheetXML(rd io.Reader, charset func(string, io.Reader) (io.Reader, err
 			}
 		}
 	}
+}
+
+// rowAttr is a row's r attribute read as excelize reads it (attrValToInt):
+// the last one, or the first that is not a number — then 0, or ±max for a
+// number out of range.
+func rowAttr(attrs []xml.Attr) int {
+	v := 0
+	for _, a := range attrs {
+		if a.Name.Local == "r" {
+			var err error
+			if v, err = strconv.Atoi(a.Value); err != nil {
+				return v
+			}
+		}
+	}
+	return v
 }
 
 func firstWord(b []byte) string {
