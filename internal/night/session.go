@@ -268,6 +268,10 @@ func (s *Session) Step(name string, fn func() (map[string]any, error)) error {
 	st := history.Step{Name: name, Started: time.Now().UTC(), Outcome: "done"}
 	figures, err := fn()
 	st.Seconds = time.Since(st.Started).Seconds()
+	// each step leaves its Go values behind (ingest's parsed rows, the
+	// report's workbook) and the next is mostly DuckDB's memory: return the
+	// heap's free pages between steps rather than hold both at the peak
+	debug.FreeOSMemory()
 	st.Figures = figures
 	args := stepArgs(st)
 	switch {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -209,6 +210,9 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 		return res, err
 	}
 	faults.Point("report.excel")
+	// the workbook's Go values are garbage now, and DuckDB's sorts come next:
+	// hand the heap's free pages back rather than hold both at once
+	debug.FreeOSMemory()
 	if res.Parquet, err = reports.WriteParquet(ctx, w.DB, year, root); err != nil {
 		return res, err
 	}
