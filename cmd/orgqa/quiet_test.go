@@ -123,8 +123,8 @@ func TestNightWithNothingNewIsDecidedReadOnly(t *testing.T) {
 	if c := reader.wait(t); c != exitOK {
 		t.Errorf("the reader: exit %d\n%s", c, reader.stderr.String())
 	}
-	if code != exitOK || strings.Contains(stderr, "decided_read_only") {
-		t.Fatalf("a night beside a reader: exit %d\n%s", code, stderr)
+	if code != exitOK || strings.Contains(stderr, "decided_read_only") || !strings.Contains(stderr, "open elsewhere (a reader)") {
+		t.Fatalf("a night beside a reader: exit %d, want it said the reader holds the file\n%s", code, stderr)
 	}
 	if sameFile(t, fi, wh) {
 		t.Error("beside a reader, the live file was written in place")

@@ -178,7 +178,11 @@ func (s *Session) quiet(probe func(s *Session) (bool, error)) (done bool, err er
 	}
 	w, err := warehouse.Open(s.Work, e.WarehousePath, warehouse.Options{MemoryLimit: e.MemoryLimit})
 	if err != nil {
-		e.Log.Info("the warehouse is open elsewhere (a reader): the night is recorded the usual way", "error", err)
+		if warehouse.Busy(err) {
+			e.Log.Info("the warehouse is open elsewhere (a reader): the night is recorded the usual way")
+		} else {
+			e.Log.Warn("the warehouse could not be opened to record the night in place: the night is recorded the usual way", "error", err)
+		}
 		return false, nil
 	}
 	if err := s.lock.Update(func(h *runlock.Holder) { h.RunID = id }); err != nil {
