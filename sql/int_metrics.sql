@@ -4,7 +4,11 @@
 -- per level, unit and metric, for every unit of the level and every metric of
 -- the level, zero counts included. value is the ratio (rounded once, here, to
 -- the 0,1% the report shows), the count, the rate per 1.000 or the median.
-CREATE OR REPLACE TABLE int_metrics AS
+-- Built a level at a time, each level its own statement, from one table macro:
+-- as one statement DuckDB held the four levels' sums and joins at once, out of
+-- memory in the national transform at a limit of 384 MB and 32 s at 512 MB; a
+-- level at a time builds at 384 MB, in 20 s. The rows are the same.
+CREATE OR REPLACE TEMP MACRO int_metrics_of(lvl) AS TABLE
 WITH
 facts AS (
     -- M7 has one fact for cells and one above them
@@ -79,4 +83,11 @@ CROSS JOIN params p
 JOIN catalog c ON c.level_class = CASE WHEN u.level = 'cell' THEN 'cell' ELSE 'rollup' END
 LEFT JOIN sums s ON s.level = u.level AND s.unit_code = u.unit_code AND s.metric = c.metric
 -- equality only: a condition on c here made DuckDB plan a nested loop (4 s at province scale)
-LEFT JOIN medians md ON md.level = u.level AND md.unit_code = u.unit_code AND md.metric = c.metric;
+LEFT JOIN medians md ON md.level = u.level AND md.unit_code = u.unit_code AND md.metric = c.metric
+WHERE u.level = lvl;
+
+CREATE OR REPLACE TABLE int_metrics AS SELECT * FROM int_metrics_of('cell');
+INSERT INTO int_metrics SELECT * FROM int_metrics_of('org');
+INSERT INTO int_metrics SELECT * FROM int_metrics_of('reporting_unit');
+INSERT INTO int_metrics SELECT * FROM int_metrics_of('province');
+DROP MACRO TABLE int_metrics_of;
