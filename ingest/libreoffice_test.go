@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,5 +142,43 @@ func TestLibreOfficeWorkbookWithABadCharacter(t *testing.T) {
 	w.DB.QueryRow(`SELECT count(*) FROM rejects WHERE sheet <> 'DangVien' AND reason NOT LIKE '%đã bị từ chối%'`).Scan(&echoes)
 	if echoes != 0 {
 		t.Errorf("%d other rejects that are not echoes of the bad row", echoes)
+	}
+}
+
+// TestLibreOfficeWorkbookWithANegativeRowNumber: LibreOffice's workbook with one
+// DangVien row renumbered below zero. excelize would merge that row into the one
+// before it and load the report a member short; the report is refused instead,
+// with a reason naming the row, and none of its rows reach the warehouse.
+func TestLibreOfficeWorkbookWithANegativeRowNumber(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "libreoffice", "libreoffice-0100-2025.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "report.xlsx")
+	os.WriteFile(path, b, 0o644)
+	patchZip(t, path, "xl/worksheets/sheet3.xml", func(b []byte) []byte { // DangVien (rId4)
+		if bytes.Count(b, []byte(`<row r="12" `)) != 1 {
+			t.Fatal(`LibreOffice's DangVien has no <row r="12" …> once`)
+		}
+		return bytes.Replace(b, []byte(`<row r="12" `), []byte(`<row r="-12" `), 1)
+	})
+	w := openTestWarehouse(t)
+	sum, err := quietLoader(w).LoadDir(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := sum.Files[0]
+	if f.Outcome != Failed {
+		t.Fatalf("%s: read %d, accepted %d, rejected %d; want the report refused", f.Outcome, f.Read, f.Accepted, f.Rejected)
+	}
+	var fe *FileError
+	if !errors.As(f.Err, &fe) || !strings.Contains(fe.Reason, "Sheet bị lỗi sau dòng 11: có dòng mang số thứ tự âm (-12)") {
+		t.Errorf("reason %v: want it to name the row after row 11 numbered -12", f.Err)
+	}
+	var members int
+	w.DB.QueryRow(`SELECT count(*) FROM members`).Scan(&members)
+	if members != 0 {
+		t.Errorf("%d members of the refused report in the warehouse", members)
 	}
 }
