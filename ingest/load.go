@@ -349,10 +349,11 @@ func (l *Loader) unread(ctx context.Context, conn *sql.Conn, problems []error, i
 	}
 	for _, path := range ignored {
 		sha := unreadHash(path)
-		if recorded, err := ignoredBefore(ctx, conn, path, sha); err != nil || recorded {
-			if err != nil {
-				return err
-			}
+		recorded, err := ignoredBefore(ctx, conn, path, sha)
+		if err != nil {
+			return err
+		}
+		if recorded {
 			continue
 		}
 		l.Log.Info("not a report: ignored", "file", path)
