@@ -104,13 +104,7 @@ func TestLibreOfficeWorkbookWithABadCharacter(t *testing.T) {
 			break
 		}
 	}
-	dir := t.TempDir()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "libreoffice", "libreoffice-0100-2025.xlsx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "report.xlsx")
-	os.WriteFile(path, b, 0o644)
+	dir, path := libreOfficeReport(t)
 	name := rep.Members[victim].Name
 	patchZip(t, path, "xl/sharedStrings.xml", func(b []byte) []byte {
 		if bytes.Count(b, []byte(">"+name+"<")) != 1 {
@@ -150,13 +144,7 @@ func TestLibreOfficeWorkbookWithABadCharacter(t *testing.T) {
 // before it and load the report a member short; the report is refused instead,
 // with a reason naming the row, and none of its rows reach the warehouse.
 func TestLibreOfficeWorkbookWithANegativeRowNumber(t *testing.T) {
-	dir := t.TempDir()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "libreoffice", "libreoffice-0100-2025.xlsx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "report.xlsx")
-	os.WriteFile(path, b, 0o644)
+	dir, path := libreOfficeReport(t)
 	patchZip(t, path, "xl/worksheets/sheet3.xml", func(b []byte) []byte { // DangVien (rId4)
 		if bytes.Count(b, []byte(`<row r="12" `)) != 1 {
 			t.Fatal(`LibreOffice's DangVien has no <row r="12" …> once`)
@@ -181,4 +169,20 @@ func TestLibreOfficeWorkbookWithANegativeRowNumber(t *testing.T) {
 	if members != 0 {
 		t.Errorf("%d members of the refused report in the warehouse", members)
 	}
+}
+
+// libreOfficeReport copies LibreOffice's workbook of unit 0100 into a new
+// folder, to be patched there: the folder and the copy.
+func libreOfficeReport(t *testing.T) (dir, path string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "libreoffice", "libreoffice-0100-2025.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	path = filepath.Join(dir, "report.xlsx")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, path
 }
