@@ -46,7 +46,8 @@ type claimIndex struct {
 
 // loadClaims reads the index from the loaded units.
 func loadClaims(ctx context.Context, db *sql.DB) (*claimIndex, error) {
-	rows, err := db.QueryContext(ctx, `SELECT report_year, unit_code, reporting_unit, min(source_file) FROM units
+	rows, err := db.QueryContext(ctx, `SELECT report_year, unit_code, reporting_unit, min(s.source_file) FROM units
+		JOIN load_sources s ON s.load_id = units.load_id AND s.table_name = 'units'
 		WHERE unit_level IN ('co_so', 'chi_bo')
 		  AND (valid_from IS NULL OR valid_from <= make_date(report_year, 12, 31))
 		  AND (valid_to IS NULL OR valid_to >= make_date(report_year, 1, 1))

@@ -47,7 +47,8 @@ func loadOne(t *testing.T, src string) (FileResult, string) {
 }
 
 // contractRows is every row of the contract tables as text, lead columns
-// (provenance, when asked) then the contract's, in order.
+// (provenance, when asked: source_sheet from load_sources) then the
+// contract's, in order.
 func contractRows(t *testing.T, db *sql.DB, lead ...string) []string {
 	t.Helper()
 	var all []string
@@ -57,7 +58,7 @@ func contractRows(t *testing.T, db *sql.DB, lead ...string) []string {
 			cols = append(cols, c.Name)
 		}
 		rows, err := db.Query("SELECT " + strings.Join(cols, " || '|' || ") + " AS line FROM (SELECT " +
-			strings.Join(castAll(cols), ", ") + " FROM " + s.Table + ") ORDER BY " + strings.Join(append(lead, "line"), ", "))
+			strings.Join(castAll(cols), ", ") + " FROM " + s.Table + " JOIN load_sources USING (load_id) WHERE table_name = '" + s.Table + "') ORDER BY " + strings.Join(append(lead, "line"), ", "))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -529,6 +529,9 @@ func (l *Loader) loadReport(ctx context.Context, conn *sql.Conn, rr *reportReade
 	if loadErr == nil {
 		loadErr = l.finish(ctx, conn, &res, started)
 	}
+	if loadErr == nil {
+		loadErr = recordSources(ctx, conn, res.LoadID, rr)
+	}
 	if loadErr != nil {
 		if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
 			return res, fmt.Errorf("rollback after %v: %w", loadErr, err)
@@ -545,8 +548,13 @@ func (l *Loader) loadReport(ctx context.Context, conn *sql.Conn, rr *reportReade
 			l.Log.Warn("another report of the unit and year, prepared later, is in the inbox: this one is superseded",
 				"source", src.Path, "unit", res.Unit, "year", res.Year, "winner", se.winner.path)
 			// listed once, as a failure is
-			if _, err := conn.ExecContext(ctx, `DELETE FROM load_manifest WHERE sha256 = ? AND outcome = 'superseded' AND reporting_unit IS NOT DISTINCT FROM ?`, res.SHA256, res.Unit); err != nil {
-				return res, err
+			// (one that loaded before a rival superseded it leaves its sources
+			// too: its load id may be given again)
+			for _, t := range []string{"load_sources", "load_manifest"} {
+				if _, err := conn.ExecContext(ctx, `DELETE FROM `+t+` WHERE load_id IN (SELECT load_id FROM load_manifest
+					WHERE sha256 = ? AND outcome = 'superseded' AND reporting_unit IS NOT DISTINCT FROM ?)`, res.SHA256, res.Unit); err != nil {
+					return res, err
+				}
 			}
 			return res, l.record(ctx, conn, res, started, Superseded, se.msg, se.winner.loadID)
 		}
@@ -563,6 +571,27 @@ func (l *Loader) loadReport(ctx context.Context, conn *sql.Conn, rr *reportReade
 	l.Log.Info("loaded", "source", src.Path, "unit", res.Unit, "year", res.Year, "rows", res.Read,
 		"accepted", res.Accepted, "rejected", res.Rejected, "replaced_loads", len(res.Replaced))
 	return res, nil
+}
+
+// recordSources keeps where each sheet of a loaded report was read (the
+// file, its hash, the sheet's name): one row per sheet in load_sources, in
+// one statement.
+func recordSources(ctx context.Context, conn *sql.Conn, loadID int64, rr *reportReader) error {
+	var values []string
+	var args []any
+	for _, spec := range Contract {
+		ss := rr.sheets[spec]
+		if ss == nil {
+			continue
+		}
+		values = append(values, "(?, ?, ?, ?, ?, ?)")
+		args = append(args, loadID, spec.Table, spec.Name, ss.sheet, ss.file, ss.sha)
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	_, err := conn.ExecContext(ctx, `INSERT INTO load_sources VALUES `+strings.Join(values, ", "), args...)
+	return err
 }
 
 // fail records a report that could not be loaded. An earlier failure of the same
@@ -918,7 +947,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 					return err
 				}
 			}
-			row[0], row[1], row[2], row[3], row[4], row[5], row[6] = res.LoadID, res.Unit, int32(res.Year), ss.file, ss.sha, ss.sheet, int32(rowNum)
+			row[0], row[1], row[2], row[3] = res.LoadID, res.Unit, int32(res.Year), int32(rowNum)
 			for i, v := range vals {
 				row[provenanceColumns+i] = v
 			}

@@ -218,7 +218,7 @@ func TestLoadRejectsBadRowsAndKeepsGoodOnes(t *testing.T) {
 		t.Errorf("serial 29253 read as %q, %v; want 02/02/1980", serialBirth, err)
 	}
 	var prov string
-	if err := w.DB.QueryRow(`SELECT source_file || '!' || source_sheet || '!' || source_row FROM letters`).Scan(&prov); err != nil ||
+	if err := w.DB.QueryRow(`SELECT s.source_file || '!' || s.source_sheet || '!' || l.source_row FROM letters l JOIN load_sources s ON s.load_id = l.load_id AND s.table_name = 'letters'`).Scan(&prov); err != nil ||
 		!strings.HasSuffix(prov, "bao cao.xlsx!GioiThieu!2") {
 		t.Errorf("letter provenance %q, %v", prov, err)
 	}

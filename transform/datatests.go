@@ -228,8 +228,9 @@ func sources(ctx context.Context, conn *sql.Conn, query string) ([]string, error
 		if table == "file_info" {
 			key = "reporting_unit"
 		}
-		parts = append(parts, fmt.Sprintf(`SELECT reporting_unit, source_file FROM %s
-			WHERE report_year = (SELECT year FROM params) AND %s IN (SELECT %s FROM (%s))`, table, key, c, query))
+		parts = append(parts, fmt.Sprintf(`SELECT t.reporting_unit, s.source_file FROM %s t
+			JOIN load_sources s ON s.load_id = t.load_id AND s.table_name = '%s'
+			WHERE t.report_year = (SELECT year FROM params) AND t.%s IN (SELECT %s FROM (%s))`, table, table, key, c, query))
 	}
 	if len(parts) == 0 {
 		return nil, nil

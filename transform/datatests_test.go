@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"orgqa/ingest"
 	"orgqa/internal/warehouse"
 	orgsql "orgqa/sql"
 )
@@ -86,5 +88,41 @@ func TestDataTestsGateTheRun(t *testing.T) {
 	}
 	if err := w.DB.QueryRow(`SELECT count(*) FROM mart_x WHERE k = 3`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("the failed run's rows are in the mart (%d, %v)", n, err)
+	}
+}
+
+// A failing test whose rows name an organization says which reports list it,
+// with their files: the operator knows whose report to look at. The report is
+// loaded by ingest from a LibreOffice-written workbook, so its file is found
+// through load_sources as analysts would find it.
+func TestFailingTestNamesTheReports(t *testing.T) {
+	ctx := context.Background()
+	in := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("..", "testdata", "libreoffice", "libreoffice-0100-2025.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(in, "bao-cao-0100.xlsx"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(ctx, false)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if sum, err := (&ingest.Loader{DB: w.DB, Log: log}).LoadDir(ctx, in); err != nil || len(sum.Files) != 1 || sum.Files[0].Outcome != ingest.Loaded {
+		t.Fatalf("ingest: %+v, %v", sum, err)
+	}
+	var org string
+	if err := w.DB.QueryRow(`SELECT min(unit_code) FROM units WHERE unit_level = 'co_so'`).Scan(&org); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := Defaults(2025)
+	models, _ := Load(files("mart_x.sql", "-- model: mart_x\n-- depends: params\nCREATE OR REPLACE TABLE mart_x AS SELECT '"+org+"' AS org_code FROM range(2);"), []string{"params"})
+	strict, _ := LoadTests(files("tests/tests.txt", "error unique mart_x(org_code) | Khoá trùng"))
+	err = Run(ctx, w.DB, models, strict, p, log)
+	if want := "the rows come from the reports of unit 0100 (" + filepath.Join(in, "bao-cao-0100.xlsx") + ")"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Run: %v\nwant it to say %q", err, want)
 	}
 }

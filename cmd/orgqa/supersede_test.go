@@ -74,6 +74,12 @@ func TestLaterPreparedReportWins(t *testing.T) {
 	if code, stdout, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh); code != exitOK || !strings.Contains(stdout, "Nothing changed") {
 		t.Errorf("night 3: exit %d\n%s%s", code, stdout, stderr)
 	}
+	// forced: the original, which loaded on night 1, loses again and is
+	// listed once; the sources it loaded with leave with its entry
+	if code, _, stderr := runCLI(t, "run", "--force", "--input", in, "--output", out, "--warehouse", wh); code != exitRejected {
+		t.Fatalf("night 4 (forced): exit %d\n%s", code, stderr)
+	}
+	sourcesOnce(t, wh)
 
 	// both on one night: the correction is read first (older file date) and
 	// the original, read after it, loses
@@ -90,12 +96,27 @@ func TestLaterPreparedReportWins(t *testing.T) {
 		t.Fatalf("forced night: exit %d\n%s", code, stderr)
 	}
 	db := openWarehouse(t, wh)
-	if got := rowsText(t, db, "", `SELECT member_code FROM members WHERE reporting_unit = '0100' ORDER BY 1`); strings.Join(got, " ") != "A-001" {
-		t.Errorf("after --force: 0100's members %v", got)
+	if got := rowsText(t, db, "", `SELECT member_code || ' ' || regexp_replace(s.source_file, '.*/', '') FROM members m
+		JOIN load_sources s ON s.load_id = m.load_id AND s.table_name = 'members' WHERE m.reporting_unit = '0100' ORDER BY 1`); strings.Join(got, " ") != "A-001 0100-sua-lai.xlsx" {
+		t.Errorf("after --force: 0100's members and their file %v", got)
 	}
+	sourcesOnce(t, wh)
 	// the reloads replaced their own earlier loads: still two reports, one superseded
 	got := rowsText(t, db, "", `SELECT outcome || count(*) FROM load_manifest WHERE reporting_unit = '0100' GROUP BY outcome ORDER BY 1`)
 	if strings.Join(got, "; ") != "loaded1; replaced1; superseded1" {
 		t.Errorf("after --force: 0100's manifest %v", got)
+	}
+}
+
+// sourcesOnce checks that load_sources lists each sheet of a load once, and
+// only loads the manifest still lists: a load id given again must never find
+// another load's sources.
+func sourcesOnce(t *testing.T, wh string) {
+	t.Helper()
+	db, done := openBriefly(t, wh)
+	defer done()
+	if got := rowsText(t, db, "", `SELECT count(*) FROM (SELECT load_id, table_name FROM load_sources GROUP BY ALL HAVING count(*) > 1)
+		UNION ALL SELECT count(*) FROM load_sources WHERE load_id NOT IN (SELECT load_id FROM load_manifest)`); strings.Join(got, " ") != "0 0" {
+		t.Errorf("load_sources: %s sheets listed twice for a load, %s rows for no load", got[0], got[1])
 	}
 }

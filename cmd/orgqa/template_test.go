@@ -244,7 +244,7 @@ func TestTemplateFilledByOpenpyxl(t *testing.T) {
 	if _, err := db.Exec(fmt.Sprintf(`ATTACH '%s' AS b (READ_ONLY)`, whB)); err != nil {
 		t.Fatal(err)
 	}
-	prov := `EXCLUDE (load_id, reporting_unit, report_year, source_file, source_sha256, source_sheet, source_row)`
+	prov := `EXCLUDE (load_id, reporting_unit, report_year, source_row)`
 	inB := `(target_type = 'to_chuc' AND target_code IN (SELECT unit_code FROM b.units) OR target_type = 'dang_vien' AND target_code IN (SELECT member_code FROM b.members))`
 	for table, where := range map[string]string{
 		"letters":     `member_code IN (SELECT member_code FROM b.members)`,
