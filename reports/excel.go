@@ -287,7 +287,6 @@ func WriteExcel(ctx context.Context, db *sql.DB, year int, path string, now time
 	}); err != nil {
 		return nil, err
 	}
-	f.SetActiveSheet(0)
 	if err := saveAtomic(f, path); err != nil {
 		return nil, err
 	}

@@ -101,6 +101,5 @@ func writeUnitWorkbook(ctx context.Context, db *sql.DB, year int, u unitRow, pat
 	if err := f.SetDocProps(&excelize.DocProperties{Title: title + " — " + u.name, Creator: "Ban Tổ chức Tỉnh ủy", Created: now.UTC().Format(time.RFC3339)}); err != nil {
 		return err
 	}
-	f.SetActiveSheet(0)
 	return saveAtomic(f, path)
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"archive/zip"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,6 +57,7 @@ func TestWorkbookContents(t *testing.T) {
 	if got := strings.Join(f.GetSheetList(), "|"); got != "Tổng quan|Quy định 213|Sinh hoạt chi bộ|Kiểm tra, kỷ luật|Xếp loại|Tổ chức cơ sở đảng|Cần chú ý|Chất lượng dữ liệu|Phương pháp" {
 		t.Errorf("sheets %q", got)
 	}
+	opensOnFirstSheet(t, path)
 	title, _ := f.GetCellValue("Tổng quan", "A3")
 	if title != "BÁO CÁO CHẤT LƯỢNG TỔ CHỨC CƠ SỞ ĐẢNG NĂM 2025" {
 		t.Errorf("title %q", title)
@@ -288,7 +291,9 @@ func TestPerUnitWorkbooks(t *testing.T) {
 	}
 	db := openWarehouse(t, wh)
 	for _, unit := range []string{"0100", "0101", "0102"} {
-		f, err := excelize.OpenFile(filepath.Join(out, "excel", "latest", "don-vi", "2025", "tccs-"+unit+"-2025.xlsx"))
+		path := filepath.Join(out, "excel", "latest", "don-vi", "2025", "tccs-"+unit+"-2025.xlsx")
+		opensOnFirstSheet(t, path)
+		f, err := excelize.OpenFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -308,5 +313,52 @@ func TestPerUnitWorkbooks(t *testing.T) {
 		if len(got) != want || want == 0 {
 			t.Errorf("unit %s's workbook lists %d organizations, the mart %d", unit, len(got), want)
 		}
+	}
+}
+
+// opensOnFirstSheet checks, in the file's own XML, that the workbook opens on
+// its first sheet and that only that sheet's tab is selected (Excel groups
+// every selected tab, and an edit then lands on all of them). The workbook is
+// written without excelize's SetActiveSheet, which parses every streamed
+// sheet back into memory to clear a flag none of them has set.
+func opensOnFirstSheet(t *testing.T, path string) {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	read := func(name string) string {
+		for _, f := range zr.File {
+			if f.Name == name {
+				rc, err := f.Open()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rc.Close()
+				b, err := io.ReadAll(rc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return string(b)
+			}
+		}
+		return ""
+	}
+	if m := regexp.MustCompile(`activeTab="(\d+)"`).FindStringSubmatch(read("xl/workbook.xml")); m != nil && m[1] != "0" {
+		t.Errorf("%s opens on sheet %s, not the first", filepath.Base(path), m[1])
+	}
+	// the first sheet in the workbook's order, through its relationship
+	first := regexp.MustCompile(`<sheet [^>]*r:id="([^"]+)"`).FindStringSubmatch(read("xl/workbook.xml"))
+	target := regexp.MustCompile(`Id="` + first[1] + `"[^>]*Target="/?(?:xl/)?([^"]+)"|Target="/?(?:xl/)?([^"]+)"[^>]*Id="` + first[1] + `"`).FindStringSubmatch(read("xl/_rels/workbook.xml.rels"))
+	firstPath := "xl/" + target[1] + target[2]
+	var selected []string
+	for _, f := range zr.File {
+		if strings.HasPrefix(f.Name, "xl/worksheets/sheet") && regexp.MustCompile(`<sheetView [^>]*tabSelected="(1|true)"`).MatchString(read(f.Name)) {
+			selected = append(selected, f.Name)
+		}
+	}
+	if len(selected) != 1 || selected[0] != firstPath {
+		t.Errorf("%s: selected tabs %v, want only the first sheet's (%s)", filepath.Base(path), selected, firstPath)
 	}
 }
