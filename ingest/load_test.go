@@ -258,6 +258,34 @@ func TestLoadIsIdempotentAndReplacesCorrectedExports(t *testing.T) {
 	}
 }
 
+// Two copies of one report in the inbox on the same night (a clerk's file
+// saved twice under two names): the first loads, the second is the same
+// content, skipped. The manifest is asked about a content it did not know
+// at the start only once this ingest has begun loading it.
+func TestTheSameContentTwiceOnOneNight(t *testing.T) {
+	dir := t.TempDir()
+	messyBook().write(t, filepath.Join(dir, "a.xlsx"))
+	src, err := os.ReadFile(filepath.Join(dir, "a.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b - Copy.xlsx"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := openTestWarehouse(t)
+	sum, err := quietLoader(w).LoadDir(context.Background(), dir)
+	if err != nil || sum.Count(Loaded) != 1 || sum.Count(Skipped) != 1 {
+		t.Fatalf("%+v, %v; want one loaded, its copy skipped", sum, err)
+	}
+	var members, entries int
+	if err := w.DB.QueryRow(`SELECT (SELECT count(*) FROM members), (SELECT count(*) FROM load_manifest)`).Scan(&members, &entries); err != nil {
+		t.Fatal(err)
+	}
+	if members != 2 || entries != 1 {
+		t.Errorf("%d members (want 2), %d manifest entries (want 1)", members, entries)
+	}
+}
+
 func TestBrokenFilesFailAloneWithAReason(t *testing.T) {
 	dir := t.TempDir()
 	messyBook().write(t, filepath.Join(dir, "good.xlsx"))
