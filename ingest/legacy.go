@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -163,7 +164,34 @@ func tones(w string) int {
 	return n
 }
 
+// syllableMemo remembers isSyllable's answer per word: names and places
+// repeat, and each answer costs two Unicode normalizations (0,33 s of a
+// province ingest's loader, every Latin-1-only text cell being scored). Bounded,
+// so a file of random words cannot grow it.
+var syllableMemo = struct {
+	sync.Mutex
+	m map[string]bool
+}{m: map[string]bool{}}
+
+const syllableMemoMax = 1 << 14
+
 func isSyllable(w string) bool {
+	syllableMemo.Lock()
+	v, ok := syllableMemo.m[w]
+	syllableMemo.Unlock()
+	if ok {
+		return v
+	}
+	v = syllable(w)
+	syllableMemo.Lock()
+	if len(syllableMemo.m) < syllableMemoMax {
+		syllableMemo.m[strings.Clone(w)] = v
+	}
+	syllableMemo.Unlock()
+	return v
+}
+
+func syllable(w string) bool {
 	if tones(w) > 1 {
 		return false
 	}
