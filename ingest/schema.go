@@ -36,7 +36,32 @@ const sourcesDDL = `CREATE TABLE IF NOT EXISTS load_sources (
 // load's values once in load_sources.
 var rowSourceColumns = []string{"source_file", "source_sha256", "source_sheet"}
 
-func movedSources(table string, s *SheetSpec) []string {
+// rowSourceTables are the loaded and withdrawn_ tables whose rows still carry
+// rowSourceColumns (a warehouse an older orgqa wrote).
+func rowSourceTables(ctx context.Context, db *sql.DB) ([]string, error) {
+	var loaded []string
+	for _, s := range Contract {
+		loaded = append(loaded, s.Table, "withdrawn_"+s.Table)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT table_name FROM duckdb_columns()
+		WHERE schema_name = 'main' AND list_contains(`+listParam+`, table_name) AND column_name = 'source_file' ORDER BY 1`, duckdbList(loaded))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func movedSources(table string) []string {
+	s := tableSheet(strings.TrimPrefix(table, "withdrawn_"))
 	stmts := []string{fmt.Sprintf(`INSERT INTO load_sources
 		SELECT DISTINCT load_id, '%s', '%s', source_sheet, source_file, source_sha256 FROM %s t
 		WHERE NOT EXISTS (SELECT 1 FROM load_sources x WHERE x.load_id = t.load_id AND x.table_name = '%s')`,
@@ -186,18 +211,15 @@ const quotedFiles = `len(files) > 0 AND list_bool_and(list_transform(files, x ->
 // (An error reading is a no.)
 func SchemaCurrent(ctx context.Context, db *sql.DB) bool {
 	tables := []string{"rejects", "load_manifest", "legacy_conversions", "load_notes", "file_stats", "load_sources"}
-	var loaded []string
 	for _, s := range Contract {
 		tables = append(tables, s.Table)
-		loaded = append(loaded, s.Table, "withdrawn_"+s.Table)
 	}
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(DISTINCT table_name) FROM duckdb_tables()
 		WHERE schema_name = 'main' AND list_contains(`+listParam+`, table_name)`, duckdbList(tables)).Scan(&n); err != nil || n != len(tables) {
 		return false
 	}
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns()
-		WHERE schema_name = 'main' AND list_contains(`+listParam+`, table_name) AND column_name = 'source_file'`, duckdbList(loaded)).Scan(&n); err != nil || n > 0 {
+	if old, err := rowSourceTables(ctx, db); err != nil || len(old) > 0 {
 		return false
 	}
 	for _, c := range addedColumns {
@@ -220,17 +242,12 @@ func EnsureSchema(ctx context.Context, db *sql.DB) error {
 	for _, s := range Contract {
 		stmts = append(stmts, tableDDL(s))
 	}
-	for _, s := range Contract {
-		for _, t := range []string{s.Table, "withdrawn_" + s.Table} {
-			var old bool
-			if err := db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_columns()
-				WHERE schema_name = 'main' AND table_name = ? AND column_name = 'source_file'`, t).Scan(&old); err != nil {
-				return fmt.Errorf("create schema: %w", err)
-			}
-			if old {
-				stmts = append(stmts, movedSources(t, s)...)
-			}
-		}
+	old, err := rowSourceTables(ctx, db)
+	if err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	for _, t := range old {
+		stmts = append(stmts, movedSources(t)...)
 	}
 	for _, c := range addedColumns {
 		stmts = append(stmts, fmt.Sprintf(`ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s`, c.table, c.column, c.typ))
