@@ -20,6 +20,9 @@ type DataTest struct {
 	Title    string // what a failure means, in Vietnamese
 	SQL      string
 	Source   string // file (and line) it was declared in
+	// a unique test's table and columns: it is checked in parts (uniqueParts)
+	table string
+	cols  []string
 }
 
 // TestResult is a data test that found failing rows.
@@ -117,6 +120,7 @@ func parseGeneric(line string) (DataTest, error) {
 	switch kind {
 	case "unique":
 		t.SQL = fmt.Sprintf("SELECT %[1]s, count(*) AS copies FROM %[2]s GROUP BY %[1]s HAVING count(*) > 1", strings.Join(cols, ", "), table)
+		t.table, t.cols = table, cols
 	case "not_null":
 		var cond []string
 		for _, c := range cols {
@@ -175,21 +179,21 @@ func parseCustom(file, text string) (DataTest, error) {
 func runTests(ctx context.Context, conn *sql.Conn, tests []DataTest) ([]TestResult, error) {
 	var warnings, failed []TestResult
 	for _, t := range tests {
-		var n int
-		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+t.SQL+")").Scan(&n); err != nil {
+		n, failing, err := failures(ctx, conn, t)
+		if err != nil {
 			return nil, fmt.Errorf("data test %s (%s): %w", t.Name, t.Source, err)
 		}
 		if n == 0 {
 			continue
 		}
 		r := TestResult{Test: t, Failures: n}
-		sample, err := sampleRows(ctx, conn, t.SQL, 3)
+		sample, err := sampleRows(ctx, conn, failing, 3)
 		if err != nil {
 			return nil, fmt.Errorf("data test %s (%s): %w", t.Name, t.Source, err)
 		}
 		r.Sample = sample
 		if t.Severity == "error" {
-			if r.Sources, err = sources(ctx, conn, t.SQL); err != nil {
+			if r.Sources, err = sources(ctx, conn, failing); err != nil {
 				return nil, fmt.Errorf("data test %s (%s): %w", t.Name, t.Source, err)
 			}
 			failed = append(failed, r)
@@ -201,6 +205,50 @@ func runTests(ctx context.Context, conn *sql.Conn, tests []DataTest) ([]TestResu
 		return warnings, &DataTestError{Failed: failed}
 	}
 	return warnings, nil
+}
+
+// uniquePartRows is about the most rows a unique test groups in one query.
+// The tests run inside the transform's transaction, beside every table it
+// built and has not committed: the national mart_metrics (8,9 M rows) grouped
+// in one query ran out of memory at DuckDB's limit of 512 MB (and at 256 MB),
+// where the same query alone, outside the transaction, needs none of it.
+var uniquePartRows int64 = 1_000_000
+
+// failures counts a test's failing rows and returns the query that gives them.
+// A unique test on a table of more than uniquePartRows rows is checked in
+// parts, the rows split by the hash of their key (equal keys always fall in
+// the same part), one query a part: each groups a part's keys only. The
+// failing query is then the parts that found copies.
+func failures(ctx context.Context, conn *sql.Conn, t DataTest) (int, string, error) {
+	parts := int64(1)
+	if t.table != "" {
+		var rows int64
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+t.table).Scan(&rows); err != nil {
+			return 0, "", err
+		}
+		parts = max(1, (rows+uniquePartRows-1)/uniquePartRows)
+	}
+	if parts == 1 {
+		var n int
+		err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+t.SQL+")").Scan(&n)
+		return n, t.SQL, err
+	}
+	key := strings.Join(t.cols, ", ")
+	total := 0
+	var failing []string
+	for i := int64(0); i < parts; i++ {
+		q := fmt.Sprintf("SELECT %[1]s, count(*) AS copies FROM %[2]s WHERE hash(%[1]s) %% %[3]d = %[4]d GROUP BY %[1]s HAVING count(*) > 1",
+			key, t.table, parts, i)
+		var n int
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+q+")").Scan(&n); err != nil {
+			return 0, "", err
+		}
+		if n > 0 {
+			total += n
+			failing = append(failing, q)
+		}
+	}
+	return total, strings.Join(failing, " UNION ALL "), nil
 }
 
 // codeColumns are the columns of a failing test's rows that name a unit of the

@@ -126,3 +126,66 @@ func TestFailingTestNamesTheReports(t *testing.T) {
 		t.Errorf("Run: %v\nwant it to say %q", err, want)
 	}
 }
+
+// A unique test on a table bigger than uniquePartRows is checked in parts
+// (the national mart_metrics grouped at once ran out of memory inside the
+// transform's transaction). Split or not, it finds the same copies: here 40
+// keys twice and one three times among 5.000 rows, checked in 5 parts of
+// about 1.000 rows and in one.
+func TestUniqueTestInParts(t *testing.T) {
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(ctx, false)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	p, _ := Defaults(2025)
+	// keys 0..4958 once each, then 0..39 again and 7 a third time: 5.000 rows
+	models, err := Load(files("mart_x.sql", `-- model: mart_x
+-- depends: params
+CREATE OR REPLACE TABLE mart_x AS
+SELECT 'u' || (i % 7) AS unit_code, 'M' || i AS metric FROM range(4959) r(i)
+UNION ALL SELECT 'u' || (i % 7), 'M' || i FROM range(40) r(i)
+UNION ALL SELECT 'u0', 'M7';`), []string{"params"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests, _ := LoadTests(files("tests/tests.txt", "warn unique mart_x(unit_code, metric) | Khoá trùng"))
+	defer func(n int64) { uniquePartRows = n }(uniquePartRows)
+	for _, part := range []int64{1_000, 1_000_000} {
+		uniquePartRows = part
+		if err := Run(ctx, w.DB, models, tests, p, log); err != nil {
+			t.Fatalf("parts of %d rows: %v", part, err)
+		}
+		var n int
+		var sample string
+		if err := w.DB.QueryRow(`SELECT failures, sample FROM data_test_results WHERE test = 'unique_mart_x_unit_code_metric'`).Scan(&n, &sample); err != nil {
+			t.Fatal(err)
+		}
+		if n != 40 || strings.Count(sample, "copies=") != 3 {
+			t.Errorf("parts of %d rows: %d keys with copies (want 40), sample %q", part, n, sample)
+		}
+		if !strings.Contains(sample, "copies=2") {
+			t.Errorf("parts of %d rows: sample %q shows no copies", part, sample)
+		}
+	}
+	// and the three copies of M7 are found, whichever part holds them
+	uniquePartRows = 1_000
+	conn, err := w.DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	n, failing, err := failures(ctx, conn, tests[0])
+	if err != nil || n != 40 {
+		t.Fatalf("failures: %d, %v", n, err)
+	}
+	if !strings.Contains(failing, "% 5 =") {
+		t.Errorf("5.000 rows in parts of 1.000 were not checked in 5 parts: %s", failing)
+	}
+	var copies int
+	if err := conn.QueryRowContext(ctx, "SELECT copies FROM ("+failing+") WHERE unit_code = 'u0' AND metric = 'M7'").Scan(&copies); err != nil || copies != 3 {
+		t.Errorf("M7 of u0: %d copies, %v; want 3", copies, err)
+	}
+}
