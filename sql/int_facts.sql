@@ -174,10 +174,16 @@ INSERT INTO int_facts
 SELECT reporting_unit, org_code, cell_code, 'M14_per1000', 0, count(*) FILTER (WHERE counted)
 FROM int_members GROUP BY ALL;
 
+-- M15: counted once per place, then one row per level (grouping the cross join
+-- with the level's name hashed four times the rows: 0,24 against 0,08 s)
 INSERT INTO int_facts
 SELECT r.at_unit, r.at_org, r.at_cell, 'M15_' || r.target_type || '_' || l.level,
-       count(*) FILTER (WHERE r.rating = l.level), count(*)
-FROM facts_rating_at r CROSS JOIN (VALUES ('htxs'), ('htt'), ('ht'), ('kht')) AS l(level) GROUP BY ALL;
+       CASE l.level WHEN 'htxs' THEN r.htxs WHEN 'htt' THEN r.htt WHEN 'ht' THEN r.ht ELSE r.kht END, r.n
+FROM (SELECT at_unit, at_org, at_cell, target_type,
+             count(*) FILTER (WHERE rating = 'htxs') AS htxs, count(*) FILTER (WHERE rating = 'htt') AS htt,
+             count(*) FILTER (WHERE rating = 'ht') AS ht, count(*) FILTER (WHERE rating = 'kht') AS kht, count(*) AS n
+      FROM facts_rating_at GROUP BY ALL) r
+CROSS JOIN (VALUES ('htxs'), ('htt'), ('ht'), ('kht')) AS l(level);
 -- M4: the share of the year's letters received within the lead time
 
 INSERT INTO int_facts
