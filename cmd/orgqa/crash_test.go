@@ -18,6 +18,7 @@ import (
 
 	"orgqa/internal/gen"
 	"orgqa/internal/runlock"
+	"orgqa/internal/warehouse"
 )
 
 // These tests run orgqa as a real process (the test binary re-executed as the
@@ -573,5 +574,31 @@ func TestReaderPanicFailsOneReport(t *testing.T) {
 	p = start(t, "", "run", "--input", n.in2, "--output", out, "--warehouse", wh)
 	if code := p.wait(t); code != exitOK {
 		t.Fatalf("the next night: exit %d\n%s", code, p.stderr.String())
+	}
+}
+
+// TestIngestWrittenBeforeTheTransform holds a run at its first model: by then
+// the rows ingest loaded are written into the working copy, not left in
+// DuckDB's memory and its write-ahead log for the transform to work beside.
+// The run then ends as usual.
+func TestIngestWrittenBeforeTheTransform(t *testing.T) {
+	t.Parallel()
+	n := nightlySetup(t)
+	dir := t.TempDir()
+	wh, out := filepath.Join(dir, "w.duckdb"), filepath.Join(dir, "out")
+	release := filepath.Join(dir, "release")
+	p := start(t, "hold:transform.model:"+release, "run", "--input", n.in2, "--output", out, "--warehouse", wh)
+	waitForFile(t, release+".held")
+	wal := warehouse.WorkPath(wh) + ".wal"
+	st, err := os.Stat(wal)
+	os.WriteFile(release, nil, 0o644)
+	if code := p.wait(t); code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, p.stderr.String())
+	}
+	if err == nil && st.Size() > 0 {
+		t.Errorf("at the first model the working copy's log holds %d bytes: ingest's rows were not written to the file", st.Size())
+	}
+	if loads := queryRows(t, openWarehouse(t, wh), `SELECT count(*) FROM load_manifest WHERE outcome = 'loaded'`); loads[0] != "3" {
+		t.Errorf("%s reports loaded, want 3", loads[0])
 	}
 }

@@ -105,6 +105,13 @@ func RejectedErr(sum *ingest.Summary) error {
 // Transform is the session's transform step; year 0 is the latest year loaded.
 func (s *Session) Transform(year int) (int, error) {
 	err := s.Step("transform", func() (map[string]any, error) {
+		// the rows ingest loaded sit in DuckDB's memory and log until a
+		// checkpoint; written now, the transform has DuckDB's memory to
+		// itself (province run: peak 477/489 -> 422/414 MiB) and the run's
+		// last checkpoint has as much less to write
+		if _, err := s.W.DB.ExecContext(s.Work, "CHECKPOINT"); err != nil {
+			return nil, fmt.Errorf("checkpoint before the transform: %w", err)
+		}
 		var err error
 		var rows int
 		year, rows, err = s.e.Build(s.Work, s.W, year)
