@@ -20,9 +20,8 @@ type DataTest struct {
 	Title    string // what a failure means, in Vietnamese
 	SQL      string
 	Source   string // file (and line) it was declared in
-	// a unique test's table and columns: it is checked in parts (uniqueParts)
-	table string
-	cols  []string
+	// a unique test's table and key columns: failures checks a big table in parts
+	table, key string
 }
 
 // TestResult is a data test that found failing rows.
@@ -119,8 +118,8 @@ func parseGeneric(line string) (DataTest, error) {
 	t.Name = kind + "_" + table + "_" + strings.Join(cols, "_")
 	switch kind {
 	case "unique":
-		t.SQL = fmt.Sprintf("SELECT %[1]s, count(*) AS copies FROM %[2]s GROUP BY %[1]s HAVING count(*) > 1", strings.Join(cols, ", "), table)
-		t.table, t.cols = table, cols
+		t.table, t.key = table, strings.Join(cols, ", ")
+		t.SQL = copiesSQL(t.table, t.key, "")
 	case "not_null":
 		var cond []string
 		for _, c := range cols {
@@ -233,12 +232,10 @@ func failures(ctx context.Context, conn *sql.Conn, t DataTest) (int, string, err
 		err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+t.SQL+")").Scan(&n)
 		return n, t.SQL, err
 	}
-	key := strings.Join(t.cols, ", ")
 	total := 0
 	var failing []string
 	for i := int64(0); i < parts; i++ {
-		q := fmt.Sprintf("SELECT %[1]s, count(*) AS copies FROM %[2]s WHERE hash(%[1]s) %% %[3]d = %[4]d GROUP BY %[1]s HAVING count(*) > 1",
-			key, t.table, parts, i)
+		q := copiesSQL(t.table, t.key, fmt.Sprintf("WHERE hash(%s) %% %d = %d", t.key, parts, i))
 		var n int
 		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+q+")").Scan(&n); err != nil {
 			return 0, "", err
@@ -249,6 +246,15 @@ func failures(ctx context.Context, conn *sql.Conn, t DataTest) (int, string, err
 		}
 	}
 	return total, strings.Join(failing, " UNION ALL "), nil
+}
+
+// copiesSQL is a unique test's query: the keys of table (of its rows where
+// says, if given) found more than once, with their number of copies.
+func copiesSQL(table, key, where string) string {
+	if where != "" {
+		table += " " + where
+	}
+	return fmt.Sprintf("SELECT %[1]s, count(*) AS copies FROM %[2]s GROUP BY %[1]s HAVING count(*) > 1", key, table)
 }
 
 // codeColumns are the columns of a failing test's rows that name a unit of the

@@ -107,7 +107,7 @@ func (s *Session) Transform(year int) (int, error) {
 	err := s.Step("transform", func() (map[string]any, error) {
 		// the rows ingest loaded sit in DuckDB's memory and log until a
 		// checkpoint; written now, the transform has DuckDB's memory to
-		// itself (province run: peak 477/489 -> 422/414 MiB) and the run's
+		// itself (province run: peak 464/461 -> 400/409 MiB) and the run's
 		// last checkpoint has as much less to write
 		if _, err := s.W.DB.ExecContext(s.Work, "CHECKPOINT"); err != nil {
 			return nil, fmt.Errorf("checkpoint before the transform: %w", err)
