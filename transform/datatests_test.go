@@ -3,8 +3,6 @@ package transform
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +10,6 @@ import (
 	"testing/fstest"
 
 	"orgqa/ingest"
-	"orgqa/internal/warehouse"
 	orgsql "orgqa/sql"
 )
 
@@ -58,12 +55,8 @@ func TestDataTestDeclarations(t *testing.T) {
 // they were, and the error names the test and shows rows. A warning is kept.
 func TestDataTestsGateTheRun(t *testing.T) {
 	ctx := context.Background()
-	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(ctx, false)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	w := tempWarehouse(t)
+	log := quietLog()
 	p, _ := Defaults(2025)
 	models, err := Load(files("mart_x.sql", "-- model: mart_x\n-- depends: params\nCREATE OR REPLACE TABLE mart_x AS SELECT * FROM (VALUES (1, 'a'), (2, 'b'), (2, 'c')) t(k, v);"), []string{"params"})
 	if err != nil {
@@ -105,12 +98,8 @@ func TestFailingTestNamesTheReports(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(in, "bao-cao-0100.xlsx"), src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(ctx, false)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	w := tempWarehouse(t)
+	log := quietLog()
 	if sum, err := (&ingest.Loader{DB: w.DB, Log: log}).LoadDir(ctx, in); err != nil || len(sum.Files) != 1 || sum.Files[0].Outcome != ingest.Loaded {
 		t.Fatalf("ingest: %+v, %v", sum, err)
 	}
@@ -134,12 +123,8 @@ func TestFailingTestNamesTheReports(t *testing.T) {
 // about 1.000 rows and in one.
 func TestUniqueTestInParts(t *testing.T) {
 	ctx := context.Background()
-	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(ctx, false)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	w := tempWarehouse(t)
+	log := quietLog()
 	p, _ := Defaults(2025)
 	// keys 0..4958 once each, then 0..39 again and 7 a third time: 5.000 rows
 	models, err := Load(files("mart_x.sql", `-- model: mart_x

@@ -91,12 +91,8 @@ func TestEmbeddedModelsLoad(t *testing.T) {
 // A model that fails leaves the marts of the previous run as they were.
 func TestFailingModelLeavesPreviousMarts(t *testing.T) {
 	ctx := context.Background()
-	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(ctx, false)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	w := tempWarehouse(t)
+	log := quietLog()
 	good := files(
 		"int_a.sql", "-- model: int_a\n-- depends: params\nCREATE OR REPLACE TABLE int_a AS SELECT year FROM params;",
 		"mart_b.sql", "-- model: mart_b\n-- depends: int_a\nCREATE OR REPLACE TABLE mart_b AS SELECT year * 10 AS v FROM int_a;",
@@ -136,3 +132,17 @@ func TestFailingModelLeavesPreviousMarts(t *testing.T) {
 		t.Errorf("after a failed run: int_a = %d, mart_b = %d; want the 2024 run's 2024 and 20240", a, b)
 	}
 }
+
+// tempWarehouse is a fresh warehouse file in the test's temporary folder,
+// closed when the test ends.
+func tempWarehouse(t *testing.T) *warehouse.Warehouse {
+	t.Helper()
+	w, err := warehouse.Open(context.Background(), filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(context.Background(), false) })
+	return w
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
