@@ -24,6 +24,9 @@ type ParquetFile struct {
 type parquetMart struct {
 	dir   string // folder under parquet/, Hive-partitioned by year where it has one
 	query string // must select exactly the rows of the year (?) in a stable order
+	// columns, when set, lists the names that replace $columns in query, read
+	// from the warehouse first (the wide file's metrics)
+	columns func(ctx context.Context, db *sql.DB, year int) (string, error)
 }
 
 // The columns are output contract v1's; change them only with a new contract version.
@@ -32,12 +35,14 @@ var parquetMarts = []parquetMart{
 		numerator::DOUBLE AS numerator, denominator::DOUBLE AS denominator, value::DOUBLE AS value
 		FROM mart_metrics WHERE year = $year ORDER BY level, unit_code, metric`},
 	// one wide row per grassroots organization: every metric's value as a column
-	// named for the metric, then the assessment
-	{dir: "orgs", query: `SELECT $year::INTEGER AS year, o.parent_code AS reporting_unit, o.unit_code AS org_code, o.unit_name AS org_name,
-		w.* EXCLUDE (unit_code), a.red_metrics, a.amber_metrics, a.disciplined, a.quota_breach, a.max_rating, a.reasons
-		FROM (SELECT DISTINCT unit_code, unit_name, parent_code FROM mart_metrics WHERE year = $year AND level = 'org') o
-		JOIN (PIVOT (SELECT unit_code, metric, value FROM mart_metrics WHERE year = $year AND level = 'org')
-		      ON metric USING first(value)) w USING (unit_code)
+	// named for the metric, in the metrics' order, then the assessment. One
+	// filtered aggregate per metric rather than PIVOT: the national PIVOT (67.031
+	// organizations) asked DuckDB for one 19 MiB block and ran out of memory
+	// below the 512 MB limit, where this grouping builds at 256 MB.
+	{dir: "orgs", columns: orgMetricColumns, query: `SELECT $year::INTEGER AS year, o.parent_code AS reporting_unit, o.unit_code AS org_code, o.unit_name AS org_name,
+		o.* EXCLUDE (unit_code, unit_name, parent_code), a.red_metrics, a.amber_metrics, a.disciplined, a.quota_breach, a.max_rating, a.reasons
+		FROM (SELECT unit_code, unit_name, parent_code$columns
+		      FROM mart_metrics WHERE year = $year AND level = 'org' GROUP BY unit_code, unit_name, parent_code) o
 		LEFT JOIN mart_org_assessment a ON a.year = $year AND a.org_code = o.unit_code
 		ORDER BY reporting_unit, org_code`},
 	{dir: "org_assessment", query: `SELECT year::INTEGER AS year, reporting_unit, org_code, org_name, rule_set, red_metrics,
@@ -58,47 +63,93 @@ var parquetMarts = []parquetMart{
 		FROM load_manifest WHERE report_year = $year ORDER BY load_id`},
 }
 
-// WriteParquet writes the year's marts under outDir/parquet/<mart>/year=<Y>/, each
-// file first under a temporary name, and checks that each file, read back,
-// holds every row its query gave.
+// WriteParquet writes the year's marts under outDir/parquet/<mart>/year=<Y>/.
 func WriteParquet(ctx context.Context, db *sql.DB, year int, outDir string) ([]ParquetFile, error) {
 	var out []ParquetFile
 	for _, m := range parquetMarts {
-		dir := filepath.Join(outDir, "parquet", m.dir, fmt.Sprintf("year=%d", year))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return out, err
-		}
-		path := filepath.Join(dir, m.dir+".parquet")
-		tmp := filepath.Join(dir, "."+m.dir+".parquet.tmp")
-		q := strings.ReplaceAll(m.query, "$year", fmt.Sprint(year))
-		// the rows the query gave, as COPY counts them (counting the query
-		// apart ran it twice: the national organizations' pivot and the
-		// metrics' sort each cost seconds)
-		copySQL := fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", q, sqlString(tmp))
-		res, err := db.ExecContext(ctx, copySQL)
-		var want int64
-		if err == nil {
-			want, err = res.RowsAffected()
-		}
+		f, err := writeMart(ctx, db, m, year, outDir)
 		if err != nil {
-			os.Remove(tmp)
-			return out, fmt.Errorf("parquet %s: %w", m.dir, err)
-		}
-		var got int64
-		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+sqlString(tmp)+")").Scan(&got); err != nil {
-			os.Remove(tmp)
-			return out, fmt.Errorf("parquet %s: read back: %w", m.dir, err)
-		}
-		if got != want {
-			os.Remove(tmp)
-			return out, fmt.Errorf("parquet %s: wrote %d rows, the warehouse has %d", m.dir, got, want)
-		}
-		if err := os.Rename(tmp, path); err != nil {
 			return out, err
 		}
-		out = append(out, ParquetFile{Path: path, Rows: got})
+		out = append(out, f)
 	}
 	return out, nil
+}
+
+// writeMart writes one mart's file for the year, first under a temporary name,
+// and checks that the file, read back, holds every row its query gave.
+func writeMart(ctx context.Context, db *sql.DB, m parquetMart, year int, outDir string) (ParquetFile, error) {
+	dir := filepath.Join(outDir, "parquet", m.dir, fmt.Sprintf("year=%d", year))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return ParquetFile{}, err
+	}
+	path := filepath.Join(dir, m.dir+".parquet")
+	tmp := filepath.Join(dir, "."+m.dir+".parquet.tmp")
+	q := strings.ReplaceAll(m.query, "$year", fmt.Sprint(year))
+	if m.columns != nil {
+		cols, err := m.columns(ctx, db, year)
+		if err != nil {
+			return ParquetFile{}, fmt.Errorf("parquet %s: %w", m.dir, err)
+		}
+		q = strings.ReplaceAll(q, "$columns", cols)
+	}
+	// the rows the query gave, as COPY counts them (counting the query
+	// apart ran it twice: the national organizations' grouping and the
+	// metrics' sort each cost seconds)
+	copySQL := fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd)", q, sqlString(tmp))
+	res, err := db.ExecContext(ctx, copySQL)
+	var want int64
+	if err == nil {
+		want, err = res.RowsAffected()
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return ParquetFile{}, fmt.Errorf("parquet %s: %w", m.dir, err)
+	}
+	var got int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+sqlString(tmp)+")").Scan(&got); err != nil {
+		os.Remove(tmp)
+		return ParquetFile{}, fmt.Errorf("parquet %s: read back: %w", m.dir, err)
+	}
+	if got != want {
+		os.Remove(tmp)
+		return ParquetFile{}, fmt.Errorf("parquet %s: wrote %d rows, the warehouse has %d", m.dir, got, want)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return ParquetFile{}, err
+	}
+	return ParquetFile{Path: path, Rows: got}, nil
+}
+
+// orgMetricColumns is the wide file's metric columns: for each metric the
+// year's organizations have (each after a comma), in the order of its name (PIVOT's order, so the
+// file's columns stay those of output contract v1), its value as a column
+// named for it. Metric names come from the transform's SQL, never from input
+// cells, and are quoted all the same.
+func orgMetricColumns(ctx context.Context, db *sql.DB, year int) (string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT metric FROM mart_metrics
+		WHERE year = ? AND level = 'org' ORDER BY metric`, year)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return "", err
+		}
+		cols = append(cols, fmt.Sprintf(", first(value) FILTER (WHERE metric = %s) AS %s", sqlString(m), sqlIdent(m)))
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	return strings.Join(cols, ""), nil
+}
+
+// sqlIdent quotes a column name for DuckDB.
+func sqlIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
 // sqlString quotes a path for a DuckDB statement that takes no parameters (COPY).
