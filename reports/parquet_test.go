@@ -10,17 +10,26 @@ import (
 	"orgqa/internal/warehouse"
 )
 
+// tempWarehouse opens a warehouse in the test's temporary folder, closed when
+// the test ends.
+func tempWarehouse(t *testing.T) *warehouse.Warehouse {
+	t.Helper()
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(ctx, false) })
+	return w
+}
+
 // TestWideOrgsFile writes the organizations' wide file from a hand-made mart:
 // one row per organization in (reporting unit, organization) order, one
 // column per metric in the order of the metrics' names, a metric an
 // organization lacks left empty, a name that needs quoting kept as it is.
 func TestWideOrgsFile(t *testing.T) {
 	ctx := context.Background()
-	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(ctx, false)
+	w := tempWarehouse(t)
 	for _, q := range []string{
 		`CREATE TABLE mart_metrics (year INTEGER, level VARCHAR, unit_code VARCHAR, unit_name VARCHAR, parent_code VARCHAR,
 			metric VARCHAR, numerator DOUBLE, denominator DOUBLE, value DOUBLE)`,

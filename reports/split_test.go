@@ -2,25 +2,18 @@ package reports
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
-
-	"orgqa/internal/warehouse"
 )
 
 // TestOrgSheetSplitsNeverTruncates lowers the row limit and writes 7
 // organizations: they go on three sheets of at most 3 data rows, all of them.
 func TestOrgSheetSplitsNeverTruncates(t *testing.T) {
 	ctx := context.Background()
-	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(ctx, false)
+	w := tempWarehouse(t)
 	if _, err := w.DB.Exec(`CREATE TABLE mart_metrics AS
 		SELECT 2025 AS year, 'org' AS level, printf('%03d', i) AS unit_code, 'Tổ chức ' || i AS unit_name, 'RU' AS parent_code,
 		       'M1' AS metric, 1.0::DOUBLE AS numerator, 2.0::DOUBLE AS denominator, 0.5::DOUBLE AS value
