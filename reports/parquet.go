@@ -121,11 +121,11 @@ func writeMart(ctx context.Context, db *sql.DB, m parquetMart, year int, outDir 
 	return ParquetFile{Path: path, Rows: got}, nil
 }
 
-// orgMetricColumns is the wide file's metric columns: for each metric the
-// year's organizations have (each after a comma), in the order of its name (PIVOT's order, so the
-// file's columns stay those of output contract v1), its value as a column
-// named for it. Metric names come from the transform's SQL, never from input
-// cells, and are quoted all the same.
+// orgMetricColumns is the wide file's metric columns, each after a comma: for
+// each metric the year's organizations have, in the order of its name
+// (PIVOT's order, so the file's columns stay those of output contract v1), its
+// value as a column named for it. Metric names come from the transform's SQL,
+// never from input cells, and are quoted all the same.
 func orgMetricColumns(ctx context.Context, db *sql.DB, year int) (string, error) {
 	rows, err := db.QueryContext(ctx, `SELECT DISTINCT metric FROM mart_metrics
 		WHERE year = ? AND level = 'org' ORDER BY metric`, year)
@@ -152,8 +152,8 @@ func sqlIdent(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
-// sqlString quotes a path for a DuckDB statement that takes no parameters (COPY).
-// Paths come from orgqa's own flags, never from input cells.
+// sqlString quotes a string for a DuckDB statement that takes no parameters
+// (COPY): a path from orgqa's own flags, or a metric's name; never an input cell.
 func sqlString(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }

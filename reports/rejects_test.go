@@ -3,7 +3,6 @@ package reports
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,13 +16,8 @@ import (
 // ingestWarehouse is a warehouse in t's folder with ingest's tables, closed with t.
 func ingestWarehouse(t *testing.T) *warehouse.Warehouse {
 	t.Helper()
-	ctx := context.Background()
-	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close(ctx, false) })
-	if err := ingest.EnsureSchema(ctx, w.DB); err != nil {
+	w := tempWarehouse(t)
+	if err := ingest.EnsureSchema(context.Background(), w.DB); err != nil {
 		t.Fatal(err)
 	}
 	return w
