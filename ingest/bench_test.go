@@ -140,7 +140,7 @@ func BenchmarkLoad(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				// a working copy, as orgqa ingest and run load into (see warehouse.Begin)
-				w, err := warehouse.Begin(ctx, filepath.Join(b.TempDir(), "w.duckdb"), warehouse.Options{MemoryLimit: "256MB"}) // orgqa's default
+				w, err := warehouse.Begin(ctx, filepath.Join(b.TempDir(), "w.duckdb"), warehouse.Options{MemoryLimit: "192MB"}) // orgqa's default
 				if err != nil {
 					b.Fatal(err)
 				}

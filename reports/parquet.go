@@ -38,7 +38,7 @@ var parquetMarts = []parquetMart{
 	// named for the metric, in the metrics' order, then the assessment. One
 	// filtered aggregate per metric rather than PIVOT: the national PIVOT (67.031
 	// organizations) asked DuckDB for one 19 MiB block and ran out of memory
-	// at 384 and 256 MB; this grouping builds at 256 MB, the default.
+	// at 384 and 256 MB; this grouping builds at 192 MB, the default.
 	{dir: "orgs", columns: orgMetricColumns, query: `SELECT $year::INTEGER AS year, o.parent_code AS reporting_unit, o.unit_code AS org_code, o.unit_name AS org_name,
 		o.* EXCLUDE (unit_code, unit_name, parent_code), a.red_metrics, a.amber_metrics, a.disciplined, a.quota_breach, a.max_rating, a.reasons
 		FROM (SELECT unit_code, unit_name, parent_code$columns

@@ -180,7 +180,7 @@ an Excel workbook for leadership and Parquet files for analysts.`,
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format: text or json (log/slog, on stderr)")
 	root.PersistentFlags().StringVar(&e.warehousePath, "warehouse", "data/orgqa.duckdb", "the DuckDB warehouse file")
-	root.PersistentFlags().StringVar(&e.memoryLimit, "memory-limit", "256MB", "DuckDB memory limit (it spills to disk beyond it; the Go heap is held near 640 MB unless GOMEMLIMIT is set)")
+	root.PersistentFlags().StringVar(&e.memoryLimit, "memory-limit", "192MB", "DuckDB memory limit (it spills to disk beyond it; the Go heap is held near 640 MB unless GOMEMLIMIT is set)")
 	root.PersistentFlags().StringVar(&e.configPath, "config", "", "configuration (JSON: the rules of transform/rules.json, plus optional delivery and email sections); default: the embedded rules")
 	root.AddCommand(newGenCmd(e), newIngestCmd(e), newTransformCmd(e), newReportCmd(e), newRunCmd(e), newQueryCmd(e), newFilesCmd(e), newTemplateCmd(e),
 		newModelsCmd(e), newHistoryCmd(e), newStatusCmd(e))

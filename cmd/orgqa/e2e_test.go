@@ -357,11 +357,11 @@ func TestQueryPrintsValues(t *testing.T) {
 }
 
 // TestReadOnlyCommandsKeepTheMemoryLimit: a query an analyst runs is held to
-// --memory-limit as a run is (default 256MB; it was DuckDB's default, 80% of the machine: an
+// --memory-limit as a run is (default 192MB; it was DuckDB's default, 80% of the machine: an
 // ORDER BY over a national mart took 5,4 GB).
 func TestReadOnlyCommandsKeepTheMemoryLimit(t *testing.T) {
 	wh := smallWarehouse(t)
-	for flag, want := range map[string]string{"": "244.1 MiB", "300MB": "286.1 MiB"} {
+	for flag, want := range map[string]string{"": "183.1 MiB", "300MB": "286.1 MiB"} {
 		args := []string{"query", "--warehouse", wh, "SELECT current_setting('memory_limit')"}
 		if flag != "" {
 			args = append(args, "--memory-limit", flag)
