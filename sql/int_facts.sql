@@ -49,8 +49,8 @@ QUALIFY row_number() OVER (PARTITION BY unit_code ORDER BY reporting_unit) = 1;
 CREATE OR REPLACE TEMP TABLE facts_cells AS
 WITH m AS (
     SELECT reporting_unit, cell_code,
-           bit_count(bit_or(1 << month(meeting_on)) FILTER (WHERE meeting_kind IN ('thuong_ky', 'ket_hop'))) AS months,
-           bit_count(bit_or(1 << quarter(meeting_on)) FILTER (WHERE meeting_kind IN ('chuyen_de', 'ket_hop'))) AS quarters,
+           bit_count(bit_or(1 << month(meeting_on)) FILTER (WHERE meeting_kind IN ('thuong_ky', 'ket_hop')))::BIGINT AS months,
+           bit_count(bit_or(1 << quarter(meeting_on)) FILTER (WHERE meeting_kind IN ('chuyen_de', 'ket_hop')))::BIGINT AS quarters,
            -- BIGINT, not the HUGEINT sum gives: a HUGEINT column made every
            -- fact a union of, and every scan of int_facts 30 times slower
            sum(present)::BIGINT AS present,
@@ -70,13 +70,9 @@ WITH m AS (
     FROM int_meetings GROUP BY reporting_unit, cell_code
 )
 -- int_units is unique on (reporting_unit, unit_code) (an error-severity data test)
+-- and a cell without a meeting counts 0 of each
 SELECT u.reporting_unit, u.org_code, u.unit_code AS cell_code,
-       coalesce(m.months, 0)::BIGINT AS months, coalesce(m.quarters, 0)::BIGINT AS quarters,
-       coalesce(m.present, 0) AS present, coalesce(m.expected, 0) AS expected,
-       coalesce(m.above, 0) AS above, coalesce(m.meetings, 0) AS meetings,
-       coalesce(m.long_due, 0) AS long_due, coalesce(m.long_ok, 0) AS long_ok,
-       coalesce(m.graded, 0) AS graded, coalesce(m.g_tot, 0) AS g_tot, coalesce(m.g_kha, 0) AS g_kha,
-       coalesce(m.g_trung_binh, 0) AS g_trung_binh, coalesce(m.g_kem, 0) AS g_kem
+       coalesce(COLUMNS(m.* EXCLUDE (reporting_unit, cell_code)), 0)
 FROM int_units u
 LEFT JOIN m ON m.reporting_unit = u.reporting_unit AND m.cell_code = u.unit_code
 WHERE u.is_cell;

@@ -19,7 +19,7 @@ DELETE FROM mart_comment_rating_conflicts WHERE year = (SELECT year FROM params)
 
 -- the names are looked up for the listed members only: a subquery on every
 -- member of the year grouped all 5,9 M of them (national), and the process
--- grew by 200 MB beyond DuckDB's limit to do it
+-- grew by 150 MiB beyond DuckDB's limit to do it
 INSERT INTO mart_comment_rating_conflicts
 WITH names AS (
     SELECT m.member_code, min(m.full_name) AS full_name
