@@ -24,6 +24,7 @@ type Warehouse struct {
 	DB   *sql.DB
 	Path string // the file open
 	live string // for a working copy (Begin): the file it replaces on Commit
+	opt  Options
 }
 
 // Options tune DuckDB; zero values keep the defaults.
@@ -82,11 +83,19 @@ func open(ctx context.Context, path string, opt Options) (*Warehouse, error) {
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
-	w := &Warehouse{DB: db, Path: path}
+	w := &Warehouse{DB: db, Path: path, opt: opt}
 	// Nothing orgqa writes relies on a table keeping the order its rows were
 	// inserted in (every export and report sorts), and keeping it makes DuckDB
 	// hold results in memory that it could otherwise stream or spill.
-	settings := []string{"SET preserve_insertion_order = false"}
+	settings := []string{"SET preserve_insertion_order = false",
+		// DuckDB's allocator (jemalloc) keeps the pages a query freed, for the
+		// next; by default it hands them back only after a task that peaked
+		// above 128 MiB, and the memory limit does not count them. Handing
+		// them back after any task above 8 MiB, and in the background, keeps
+		// the process near what DuckDB uses (national run, with the reopen
+		// before the report: peak 633 -> 534 MiB; time unchanged).
+		"SET allocator_flush_threshold = '8MB'",
+		"SET allocator_background_threads = true"}
 	if opt.MemoryLimit != "" {
 		settings = append(settings, fmt.Sprintf("SET memory_limit = '%s'", opt.MemoryLimit))
 	}
@@ -174,6 +183,22 @@ func Begin(ctx context.Context, path string, opt Options) (*Warehouse, error) {
 	}
 	w.live = path
 	return w, nil
+}
+
+// Reopen checkpoints and closes the file and opens it again, with the same
+// options: DuckDB frees what it kept from the work before (its buffers, and
+// the allocations behind them) instead of carrying them into the next step.
+// Temporary tables and settings made since Open do not survive it.
+func (w *Warehouse) Reopen(ctx context.Context) error {
+	if err := w.Close(ctx, !w.opt.ReadOnly); err != nil {
+		return err
+	}
+	n, err := open(ctx, w.Path, w.opt)
+	if err != nil {
+		return err
+	}
+	w.DB = n.DB
+	return nil
 }
 
 // Commit checkpoints and closes the working copy and puts it in place of the

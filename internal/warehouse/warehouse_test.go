@@ -105,3 +105,64 @@ func TestBeginFoldsALiveLog(t *testing.T) {
 		t.Errorf("%d rows after folding the log, want 7", n)
 	}
 }
+
+// TestReopen: a working copy reopened between steps keeps what was written,
+// its settings (the memory limit, the working copy's checkpoint threshold, how
+// the allocator hands memory back) and its place (Commit still replaces the
+// live file); a temporary table does not survive it. A read-only warehouse
+// reopens read-only.
+func TestReopen(t *testing.T) {
+	ctx := context.Background()
+	live := filepath.Join(t.TempDir(), "w.duckdb")
+	w, err := Begin(ctx, live, Options{MemoryLimit: "300MB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.DB.Exec(`CREATE TABLE t AS SELECT * FROM range(7)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.DB.Exec(`CREATE TEMP TABLE scratch AS SELECT 1 AS x`); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Reopen(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	var limit, threshold, flush string
+	var background bool
+	if err := w.DB.QueryRow(`SELECT count(*), current_setting('memory_limit'), current_setting('checkpoint_threshold'),
+		current_setting('allocator_flush_threshold'), current_setting('allocator_background_threads') FROM t`).Scan(&n, &limit, &threshold, &flush, &background); err != nil {
+		t.Fatal(err)
+	}
+	// 300MB, 1GB and 8MB as DuckDB prints them
+	if n != 7 || limit != "286.1 MiB" || threshold != "953.6 MiB" || flush != "7.6 MiB" || !background {
+		t.Errorf("after Reopen: %d rows, memory_limit %s, checkpoint_threshold %s, allocator_flush_threshold %s, allocator_background_threads %v; want 7, 286.1 MiB, 953.6 MiB, 7.6 MiB, true",
+			n, limit, threshold, flush, background)
+	}
+	if _, err := w.DB.Exec(`SELECT * FROM scratch`); err == nil {
+		t.Error("a temporary table survived Reopen")
+	}
+	if _, err := w.DB.Exec(`INSERT INTO t VALUES (7)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, live); got != 8 {
+		t.Errorf("live file after Commit: %d rows, want 8", got)
+	}
+	ro, err := Open(ctx, live, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close(ctx, false)
+	if err := ro.Reopen(ctx); err != nil {
+		t.Fatalf("read-only Reopen: %v", err)
+	}
+	if err := ro.DB.QueryRow(`SELECT count(*) FROM t`).Scan(&n); err != nil || n != 8 {
+		t.Errorf("read-only after Reopen: %d rows, %v", n, err)
+	}
+	if _, err := ro.DB.Exec(`INSERT INTO t VALUES (8)`); err == nil {
+		t.Error("a read-only warehouse reopened writable")
+	}
+}
