@@ -122,7 +122,7 @@ func BenchmarkAppendRows(b *testing.B) {
 			return err
 		}
 		for i := 0; i < b.N; i++ {
-			row[0], row[1], row[2], row[3], row[4], row[5], row[6] = int64(1), "0101", int32(2025), "f.xlsx", "sha", "DangVien", int32(i+2)
+			row[0], row[1], row[2], row[3] = int64(1), "0101", int32(2025), int32(i+2)
 			for j, v := range vals {
 				row[provenanceColumns+j] = v
 			}

@@ -28,16 +28,25 @@ func TestMarkedKeyCell(t *testing.T) {
 			t.Errorf("row %d key %q: marked in column %s, want %s", tc.p.row, tc.p.key, got, tc.want)
 		}
 	}
-	probs := []markProblem{{sheet: "Sheet1", row: 2, key: "000100007", reason: "Dòng trùng"}}
+	// the unit's own comment on C2 stays, above the reason
+	if err := f.AddComment("Sheet1", excelize.Comment{Cell: "C2", Author: "Đơn vị", Text: "Tên theo hồ sơ"}); err != nil {
+		t.Fatal(err)
+	}
+	probs := []markProblem{{sheet: "Sheet1", row: 2, key: "000100007", reason: "Dòng trùng"},
+		{sheet: "Sheet1", row: 2, col: "C", header: "Họ và tên", reason: "Thiếu họ"}}
 	if err := markCells(f, probs); err != nil {
 		t.Fatal(err)
+	}
+	comments := sheetComments(f, "Sheet1")
+	if c := comments["C2"]; c != "Tên theo hồ sơ\n—\nHọ và tên: Thiếu họ" {
+		t.Errorf("C2's comment %q", c)
 	}
 	id, _ := f.GetCellStyle("Sheet1", "B2")
 	st, _ := f.GetStyle(id)
 	if st == nil || len(st.Fill.Color) == 0 || st.Fill.Color[0] != markedFill {
 		t.Errorf("B2 not filled: %+v", st)
 	}
-	if c := cellComment(f, "Sheet1", "B2"); c != "Dòng trùng" {
+	if c := comments["B2"]; c != "Dòng trùng" {
 		t.Errorf("B2's comment %q", c)
 	}
 }

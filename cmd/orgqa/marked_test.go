@@ -290,3 +290,65 @@ print(c.fill.patternType, c.fill.fgColor.rgb)`, marked, p[0], p[1]).CombinedOutp
 		}
 	}
 }
+
+// TestMarkedReturnWithinBounds: a report too big to mend cell by cell (more
+// problems, or more rows, than a marked copy is made for) gets its list of
+// every problem and no marked copy, the log saying why, and the night its
+// outputs; a marked copy is made in memory, and a report of a million bad rows
+// once kept the report step busy for more than twelve minutes.
+func TestMarkedReturnWithinBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		bad, good int // members added to the unit's report: in a cell DonVi lacks, and valid
+		why       string
+	}{
+		{"problems", 5_001, 0, "more than 5000 problems"},
+		{"rows", 1, 100_001, "more than 100000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+			os.MkdirAll(in, 0o755)
+			cfg := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}
+			for i := 0; i < cfg.Scale.Units; i++ {
+				rep := gen.Generate(cfg, i)
+				if i == 1 {
+					m := rep.Members[0]
+					for k := 0; k < tc.bad+tc.good; k++ {
+						m.Code = fmt.Sprintf("99%07d", k)
+						if k >= tc.good {
+							m.CellCode = "9999"
+						}
+						rep.Members = append(rep.Members, m)
+					}
+				}
+				if _, err := rep.WriteXLSX(in); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh)
+			if code != exitRejected {
+				t.Fatalf("run: exit %d\n%s", code, stderr)
+			}
+			db := openWarehouse(t, wh)
+			var rejected int
+			db.QueryRow(`SELECT count(*) FROM rejects WHERE sheet = 'DangVien' AND source_file LIKE '%0101%'`).Scan(&rejected)
+			if rejected < tc.bad {
+				t.Fatalf("%d DangVien rejects, want at least %d", rejected, tc.bad)
+			}
+			ret := filepath.Join(out, "excel", "latest", "tra-lai", "2025")
+			if _, err := os.Stat(filepath.Join(ret, "loi-du-lieu-0101-2025.xlsx")); err != nil {
+				t.Errorf("no list for the unit: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(ret, "danh-dau-0101-2025.xlsx")); err == nil {
+				t.Error("a marked copy was made")
+			}
+			if !strings.Contains(stderr, "could not be marked") || !strings.Contains(stderr, tc.why) {
+				t.Errorf("the log does not say why there is no marked copy (%q):\n%s", tc.why, stderr)
+			}
+			if _, err := os.Stat(filepath.Join(out, "excel", "latest", "tong-hop-tccs-2025.xlsx")); err != nil {
+				t.Errorf("no leadership workbook: %v", err)
+			}
+		})
+	}
+}
