@@ -188,12 +188,13 @@ func Begin(ctx context.Context, path string, opt Options) (*Warehouse, error) {
 // Reopen checkpoints and closes the file and opens it again, with the same
 // options: DuckDB frees what it kept from the work before (its buffers, and
 // the allocations behind them) instead of carrying them into the next step.
-// Temporary tables and settings made since Open do not survive it.
+// Temporary tables and settings made since Open do not survive it. Read-only,
+// it waits as Open does for a writer to let go of the file.
 func (w *Warehouse) Reopen(ctx context.Context) error {
 	if err := w.Close(ctx, !w.opt.ReadOnly); err != nil {
 		return err
 	}
-	n, err := open(ctx, w.Path, w.opt)
+	n, err := Open(ctx, w.Path, w.opt)
 	if err != nil {
 		return err
 	}
