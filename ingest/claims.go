@@ -33,15 +33,26 @@ type conflict struct {
 // ingest and kept current as reports commit, instead of a query per report
 // (which cost 7% of a province's ingest).
 type claimIndex struct {
-	// year → code → the units listing it, with their files: almost always
-	// one (a slice, not a map per code: at national scale, 300.000 maps
-	// were most of ingest's Go heap)
-	byYear map[int]map[string][]claim
+	// owners are the (unit, file) pairs that claim anything, each once;
+	// the maps below refer to them by index
+	owners  []claim
+	ownerOf map[claim]int32
+	// year → code → the one owner listing it, or -1 when several do (then
+	// multi holds them). A code almost always has one: an index, not a
+	// slice per code (at national scale the 400.000 slices were 69% of
+	// ingest's Go heap, and its peak grew with them)
+	byYear map[int]map[string]int32
+	multi  map[int]map[string][]int32
 	// byUnit is the same from the other side, year → unit → its codes, so a
 	// load replaces its unit's claims without a walk over every code of the
 	// year (at national scale, 3.960 walks over 300.000 codes were a quarter
 	// of ingest)
 	byUnit map[int]map[string][]string
+}
+
+func newClaimIndex() *claimIndex {
+	return &claimIndex{ownerOf: map[claim]int32{}, byYear: map[int]map[string]int32{},
+		multi: map[int]map[string][]int32{}, byUnit: map[int]map[string][]string{}}
 }
 
 // loadClaims reads the index from the loaded units.
@@ -56,7 +67,7 @@ func loadClaims(ctx context.Context, db *sql.DB) (*claimIndex, error) {
 		return nil, fmt.Errorf("claims: %w", err)
 	}
 	defer rows.Close()
-	ci := &claimIndex{byYear: map[int]map[string][]claim{}, byUnit: map[int]map[string][]string{}}
+	ci := newClaimIndex()
 	for rows.Next() {
 		var year int
 		var code, unit, file string
@@ -68,19 +79,47 @@ func loadClaims(ctx context.Context, db *sql.DB) (*claimIndex, error) {
 	return ci, rows.Err()
 }
 
+// owner is the index of (unit, file), added when new.
+func (ci *claimIndex) owner(unit, file string) int32 {
+	c := claim{unit: unit, file: file}
+	o, ok := ci.ownerOf[c]
+	if !ok {
+		o = int32(len(ci.owners))
+		ci.owners = append(ci.owners, c)
+		ci.ownerOf[c] = o
+	}
+	return o
+}
+
 func (ci *claimIndex) add(year int, code, unit, file string) {
+	o := ci.owner(unit, file)
 	codes := ci.byYear[year]
 	if codes == nil {
-		codes = map[string][]claim{}
+		codes = map[string]int32{}
 		ci.byYear[year] = codes
 	}
-	for k, c := range codes[code] {
-		if c.unit == unit {
-			codes[code][k].file = file
-			return
+	switch v, ok := codes[code]; {
+	case !ok:
+		codes[code] = o
+	case v >= 0 && ci.owners[v].unit == unit: // the unit's claim, from another file
+		codes[code] = o
+		return
+	case v >= 0:
+		if ci.multi[year] == nil {
+			ci.multi[year] = map[string][]int32{}
 		}
+		codes[code] = -1
+		ci.multi[year][code] = []int32{v, o}
+	default:
+		list := ci.multi[year][code]
+		for k, x := range list {
+			if ci.owners[x].unit == unit {
+				list[k] = o
+				return
+			}
+		}
+		ci.multi[year][code] = append(list, o)
 	}
-	codes[code] = append(codes[code], claim{unit: unit, file: file})
 	if ci.byUnit[year] == nil {
 		ci.byUnit[year] = map[string][]string{}
 	}
@@ -90,10 +129,20 @@ func (ci *claimIndex) add(year int, code, unit, file string) {
 // other is another unit's claim on code in year than unit's (the first by
 // unit code, when a warehouse loaded before this check holds several).
 func (ci *claimIndex) other(year int, code, unit string) (claim, bool) {
+	v, ok := ci.byYear[year][code]
+	if !ok {
+		return claim{}, false
+	}
+	if v >= 0 {
+		if c := ci.owners[v]; c.unit != unit {
+			return c, true
+		}
+		return claim{}, false
+	}
 	var best claim
 	found := false
-	for _, c := range ci.byYear[year][code] {
-		if c.unit != unit && (!found || c.unit < best.unit) {
+	for _, o := range ci.multi[year][code] {
+		if c := ci.owners[o]; c.unit != unit && (!found || c.unit < best.unit) {
 			best, found = c, true
 		}
 	}
@@ -105,18 +154,28 @@ func (ci *claimIndex) other(year int, code, unit string) (claim, bool) {
 func (ci *claimIndex) replace(year int, unit, file string, codes []string) {
 	byCode := ci.byYear[year]
 	for _, code := range ci.byUnit[year][unit] {
-		cs := byCode[code]
-		for k, c := range cs {
-			if c.unit == unit {
-				cs[k] = cs[len(cs)-1]
-				cs = cs[:len(cs)-1]
-				break
+		v, ok := byCode[code]
+		switch {
+		case !ok:
+		case v >= 0:
+			if ci.owners[v].unit == unit {
+				delete(byCode, code)
 			}
-		}
-		if len(cs) == 0 {
-			delete(byCode, code)
-		} else {
-			byCode[code] = cs
+		default:
+			list := ci.multi[year][code]
+			for k, x := range list {
+				if ci.owners[x].unit == unit {
+					list[k] = list[len(list)-1]
+					list = list[:len(list)-1]
+					break
+				}
+			}
+			if len(list) == 1 {
+				byCode[code] = list[0]
+				delete(ci.multi[year], code)
+			} else {
+				ci.multi[year][code] = list
+			}
 		}
 	}
 	delete(ci.byUnit[year], unit)

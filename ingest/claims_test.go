@@ -11,7 +11,7 @@ import (
 // of the loads that stand says.
 func TestClaimIndexReplace(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
-	ci := &claimIndex{byYear: map[int]map[string][]claim{}, byUnit: map[int]map[string][]string{}}
+	ci := newClaimIndex()
 	type load struct {
 		file  string
 		codes []string
