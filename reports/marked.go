@@ -49,13 +49,12 @@ type markProblem struct {
 // above). A workbook excelize cannot open or write (orgqa read it with its
 // own reader) is a why, not an error: the unit still gets its list, and the
 // rest of the province its outputs.
-func writeMarked(ctx context.Context, db *sql.DB, unit string, year int, dir string) (path, why string, err error) {
+func writeMarked(ctx context.Context, db *sql.DB, unit string, year int, dir string) (path string, not markSkip, err error) {
 	path, err = writeMarkedCopy(ctx, db, unit, year, dir)
-	var skip markSkip
-	if errors.As(err, &skip) {
-		return "", string(skip), nil
+	if errors.As(err, &not) {
+		return "", not, nil
 	}
-	return path, "", err
+	return path, markSkip{}, err
 }
 
 // A marked copy is made in memory (excelize holds the unit's sheets and every
@@ -69,10 +68,16 @@ const (
 	maxMarkedProblems = 5_000
 )
 
-// markSkip is why a report is not marked.
-type markSkip string
+// markSkip is why a report is not marked; kind, when it is of a kind never
+// marked (a CSV set, an .xls or .ods file, a report in parts): nothing to warn of.
+type markSkip struct {
+	why  string
+	kind bool
+}
 
-func (m markSkip) Error() string { return string(m) }
+func (m markSkip) Error() string { return m.why }
+
+func skip(why string) error { return markSkip{why: why} }
 
 func writeMarkedCopy(ctx context.Context, db *sql.DB, unit string, year int, dir string) (string, error) {
 	var loadID, read int64
@@ -88,13 +93,13 @@ func writeMarkedCopy(ctx context.Context, db *sql.DB, unit string, year int, dir
 		return "", err
 	}
 	if kind != "xlsx" || files != 1 {
-		return "", markSkip(fmt.Sprintf("a %s report of %d file(s): only a one-file .xlsx is marked", kind, files))
+		return "", markSkip{why: fmt.Sprintf("a %s report of %d file(s): only a one-file .xlsx is marked", kind, files), kind: true}
 	}
 	if read > maxMarkedRows {
-		return "", markSkip(fmt.Sprintf("%d rows, more than %d: the list names its problems", read, maxMarkedRows))
+		return "", skip(fmt.Sprintf("%d rows, more than %d: the list names its problems", read, maxMarkedRows))
 	}
 	if got, err := ingest.FileSHA256(path); err != nil || got != sha {
-		return "", markSkip("the file is gone or changed since it was loaded")
+		return "", skip("the file is gone or changed since it was loaded")
 	}
 	rows, err := db.QueryContext(ctx, `SELECT source_sheet, source_row, coalesce(column_letter, ''), coalesce(column_header, ''),
 			coalesce(value, ''), reason, coalesce(row_key, '')
@@ -117,32 +122,32 @@ func writeMarkedCopy(ctx context.Context, db *sql.DB, unit string, year int, dir
 		return "", err
 	}
 	if len(probs) > maxMarkedProblems {
-		return "", markSkip(fmt.Sprintf("more than %d problems: the list names them all", maxMarkedProblems))
+		return "", skip(fmt.Sprintf("more than %d problems: the list names them all", maxMarkedProblems))
 	}
 	lim := ingest.DefaultLimits
 	// a character XML forbids (a vertical tab pasted into a name: the very
 	// problem being marked) would stop excelize: shown as [U+000B] instead
 	src, err := visibleControls(path, dir, lim.UnzipSize)
 	if err != nil {
-		return "", markSkip("reading it: " + err.Error())
+		return "", skip("reading it: " + err.Error())
 	}
 	if src != path {
 		defer os.Remove(src)
 	}
 	f, err := excelize.OpenFile(src, excelize.Options{UnzipSizeLimit: lim.UnzipSize, UnzipXMLSizeLimit: lim.UnzipXMLSize})
 	if err != nil {
-		return "", markSkip("excelize cannot open it: " + err.Error())
+		return "", skip("excelize cannot open it: " + err.Error())
 	}
 	defer f.Close()
 	if err := markCells(f, probs); err != nil {
-		return "", markSkip("marking its cells: " + err.Error())
+		return "", skip("marking its cells: " + err.Error())
 	}
 	if err := markedList(f, probs, filepath.Base(path)); err != nil {
-		return "", markSkip("writing the list: " + err.Error())
+		return "", skip("writing the list: " + err.Error())
 	}
 	out := filepath.Join(dir, MarkedName(unit, year))
 	if err := saveAtomic(f, out); err != nil {
-		return "", markSkip("saving it: " + err.Error())
+		return "", skip("saving it: " + err.Error())
 	}
 	return out, nil
 }

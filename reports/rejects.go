@@ -25,6 +25,9 @@ type RejectsWorkbook struct {
 	// Marked is the unit's own workbook with its problems marked (marked.go),
 	// "" when its report cannot be marked, NotMarked saying why
 	Marked, NotMarked string
+	// Unmarkable: the report is of a kind never marked (a CSV set, an .xls
+	// or .ods file, a report in parts), so there is nothing to warn of
+	Unmarkable bool
 }
 
 // RejectsDir is where a year's rejects workbooks go.
@@ -120,14 +123,14 @@ func WriteRejects(ctx context.Context, db *sql.DB, year int, outDir string, now 
 			return out, fmt.Errorf("rejects %s: %w", u.code, err)
 		}
 		written[name] = true
-		marked, why, err := writeMarked(ctx, db, u.code, year, dir)
+		marked, not, err := writeMarked(ctx, db, u.code, year, dir)
 		if err != nil {
 			return out, fmt.Errorf("marked copy %s: %w", u.code, err)
 		}
 		if marked != "" {
 			written[filepath.Base(marked)] = true
 		}
-		out = append(out, RejectsWorkbook{Unit: u.code, Path: path, Problems: int(u.lines), Marked: marked, NotMarked: why})
+		out = append(out, RejectsWorkbook{Unit: u.code, Path: path, Problems: int(u.lines), Marked: marked, NotMarked: not.why, Unmarkable: not.kind})
 	}
 	stale, _ := filepath.Glob(filepath.Join(dir, "loi-du-lieu-*.xlsx"))
 	markedStale, _ := filepath.Glob(filepath.Join(dir, "danh-dau-*.xlsx"))

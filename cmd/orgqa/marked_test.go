@@ -352,3 +352,33 @@ func TestMarkedReturnWithinBounds(t *testing.T) {
 		})
 	}
 }
+
+// TestCSVReportNotMarkedQuietly: a report sent as a CSV set is of a kind never
+// marked, so its unit gets its list, and the log does not warn of a missing
+// marked copy.
+func TestCSVReportNotMarkedQuietly(t *testing.T) {
+	dir := t.TempDir()
+	in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+	os.MkdirAll(in, 0o755)
+	cfg := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}
+	for i := 0; i < cfg.Scale.Units; i++ {
+		rep := gen.Generate(cfg, i)
+		if i == 1 {
+			rep.Members[3].CellCode = "9999"
+		}
+		if _, err := rep.WriteCSV(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh)
+	if code != exitRejected {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	ret := filepath.Join(out, "excel", "latest", "tra-lai", "2025")
+	if _, err := os.Stat(filepath.Join(ret, "loi-du-lieu-0101-2025.xlsx")); err != nil {
+		t.Errorf("no list for the unit: %v", err)
+	}
+	if strings.Contains(stderr, "could not be marked") {
+		t.Errorf("the log warns of a CSV report not marked:\n%s", stderr)
+	}
+}

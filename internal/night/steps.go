@@ -234,7 +234,7 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 		return res, err
 	}
 	for _, r := range res.Rejects {
-		if r.NotMarked != "" && !strings.HasPrefix(r.NotMarked, "a ") { // a CSV set, an .xls: nothing to say
+		if r.NotMarked != "" && !r.Unmarkable {
 			e.Log.Warn("the unit's own workbook could not be marked: it gets the list only", "unit", r.Unit, "why", r.NotMarked)
 		}
 	}
