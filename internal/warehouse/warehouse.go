@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -200,6 +201,56 @@ func (w *Warehouse) Reopen(ctx context.Context) error {
 	}
 	w.DB = n.DB
 	return nil
+}
+
+// CapMemory lowers DuckDB's memory limit to at most limit (in DuckDB's units,
+// e.g. "96MB") until the next Reopen, which restores the limit the warehouse
+// was opened with. A lower limit it was opened with stays; so does one this
+// package cannot read (DuckDB read it: it is not compared, never raised).
+func (w *Warehouse) CapMemory(ctx context.Context, limit string) error {
+	want, ok := ParseSize(limit)
+	if !ok {
+		return fmt.Errorf("warehouse: memory cap %q is not a size", limit)
+	}
+	if w.opt.MemoryLimit != "" {
+		have, ok := ParseSize(w.opt.MemoryLimit)
+		if !ok || have <= want {
+			return nil
+		}
+	}
+	if _, err := w.DB.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%s'", limit)); err != nil {
+		return fmt.Errorf("warehouse %s: memory cap %s: %w", w.Path, limit, err)
+	}
+	return nil
+}
+
+// ParseSize reads a size as DuckDB's memory_limit takes it: a number, then a
+// unit of bytes (b), decimal kilo- to terabytes (kb, mb, gb, tb, or k, m, g,
+// t, or the words) or binary ones (kib, mib, gib, tib), in any case. DuckDB's
+// "none" and "-1" (no limit) are not sizes.
+func ParseSize(s string) (int64, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	if i <= 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseFloat(s[:i], 64)
+	if err != nil {
+		return 0, false
+	}
+	units := map[string]float64{
+		"b": 1, "byte": 1, "bytes": 1,
+		"k": 1e3, "kb": 1e3, "kilobyte": 1e3, "kilobytes": 1e3,
+		"m": 1e6, "mb": 1e6, "megabyte": 1e6, "megabytes": 1e6,
+		"g": 1e9, "gb": 1e9, "gigabyte": 1e9, "gigabytes": 1e9,
+		"t": 1e12, "tb": 1e12, "terabyte": 1e12, "terabytes": 1e12,
+		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+	}
+	m, ok := units[strings.TrimSpace(s[i:])]
+	if !ok {
+		return 0, false
+	}
+	return int64(n * m), true
 }
 
 // Commit checkpoints and closes the working copy and puts it in place of the

@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -164,5 +165,99 @@ func TestReopen(t *testing.T) {
 	}
 	if _, err := ro.DB.Exec(`INSERT INTO t VALUES (8)`); err == nil {
 		t.Error("a read-only warehouse reopened writable")
+	}
+}
+
+func TestCapMemory(t *testing.T) {
+	ctx := context.Background()
+	setting := func(w *Warehouse) string {
+		t.Helper()
+		var s string
+		if err := w.DB.QueryRow(`SELECT current_setting('memory_limit')`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for _, c := range []struct {
+		opened, capped, reopened string // as DuckDB prints them
+		limit                    string
+	}{
+		{limit: "300MB", capped: "91.5 MiB", reopened: "286.1 MiB"},
+		{limit: "1.5 GB", capped: "91.5 MiB", reopened: "1.3 GiB"},
+		{limit: "64MB", capped: "61.0 MiB", reopened: "61.0 MiB"}, // lower already: kept
+		{limit: "96MB", capped: "91.5 MiB", reopened: "91.5 MiB"},
+	} {
+		live := filepath.Join(t.TempDir(), "w.duckdb")
+		w, err := Begin(ctx, live, Options{MemoryLimit: c.limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.CapMemory(ctx, "96MB"); err != nil {
+			t.Fatal(err)
+		}
+		if got := setting(w); got != c.capped {
+			t.Errorf("opened at %s, capped at 96MB: memory_limit %s, want %s", c.limit, got, c.capped)
+		}
+		if err := w.Reopen(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := setting(w); got != c.reopened {
+			t.Errorf("opened at %s, capped, reopened: memory_limit %s, want %s", c.limit, got, c.reopened)
+		}
+		w.Discard()
+	}
+	// no limit given: DuckDB's default (a share of the machine's memory) is capped
+	w, err := Begin(ctx, filepath.Join(t.TempDir(), "w.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Discard()
+	if err := w.CapMemory(ctx, "96MB"); err != nil {
+		t.Fatal(err)
+	}
+	if got := setting(w); got != "91.5 MiB" {
+		t.Errorf("opened without a limit, capped at 96MB: memory_limit %s", got)
+	}
+	if err := w.CapMemory(ctx, "lots"); err == nil {
+		t.Error("a cap that is not a size was taken")
+	}
+}
+
+// ParseSize reads what DuckDB's memory_limit reads, to the byte: each form is
+// set as written and as ParseSize's count of bytes, and DuckDB must print both
+// alike.
+func TestParseSizeAgreesWithDuckDB(t *testing.T) {
+	ctx := context.Background()
+	w, err := Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(ctx, false)
+	get := func(v string) string {
+		t.Helper()
+		if _, err := w.DB.Exec(fmt.Sprintf("SET memory_limit = '%s'", v)); err != nil {
+			t.Fatalf("DuckDB refuses memory_limit %q: %v", v, err)
+		}
+		var s string
+		if err := w.DB.QueryRow(`SELECT current_setting('memory_limit')`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for _, form := range []string{"192MB", "192mb", "96 MB", " 1G", "1.5GB", "1.0 gb", "512MiB", "3gib", "700000kb",
+		"2048KiB", "123456789b", "5 bytes", "1 megabyte", "2 gigabytes", "0.25TB", "64M", "900k"} {
+		n, ok := ParseSize(form)
+		if !ok {
+			t.Errorf("ParseSize(%q): not a size, but DuckDB takes it as %s", form, get(form))
+			continue
+		}
+		if a, b := get(form), get(fmt.Sprintf("%dB", n)); a != b {
+			t.Errorf("ParseSize(%q) = %d bytes: DuckDB prints %s for the form and %s for the bytes", form, n, a, b)
+		}
+	}
+	for _, form := range []string{"", "none", "-1", "MB", "12 parsecs", "1.2.3GB"} {
+		if n, ok := ParseSize(form); ok {
+			t.Errorf("ParseSize(%q) = %d, want not a size", form, n)
+		}
 	}
 }
