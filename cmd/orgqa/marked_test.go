@@ -20,26 +20,11 @@ import (
 // giving the reason, a first sheet listing the problems with links, and every
 // other cell, formula and sheet of the unit's file as it was.
 func TestMarkedReturn(t *testing.T) {
-	dir := t.TempDir()
-	in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
-	os.MkdirAll(in, 0o755)
-	cfg := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}
-	var bad string
-	for i := 0; i < cfg.Scale.Units; i++ {
-		rep := gen.Generate(cfg, i)
-		if i == 1 {
-			rep.Members[3].CellCode = "9999"
-			rep.Meetings[2].Present = rep.Meetings[2].Members + 5
-			rep.Letters[0].MemberCode = "=1+1"
-		}
-		p, err := rep.WriteXLSX(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i == 1 {
-			bad = p
-		}
-	}
+	in, out, wh, bad := smallProvince(t, func(rep *gen.Report) {
+		rep.Members[3].CellCode = "9999"
+		rep.Meetings[2].Present = rep.Meetings[2].Members + 5
+		rep.Letters[0].MemberCode = "=1+1"
+	}, (*gen.Report).WriteXLSX)
 	// the unit's own additions: a sheet of notes with a formula, a formula beside the members
 	f, err := excelize.OpenFile(bad)
 	if err != nil {
@@ -306,26 +291,16 @@ func TestMarkedReturnWithinBounds(t *testing.T) {
 		{"rows", 1, 100_001, "more than 100000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
-			os.MkdirAll(in, 0o755)
-			cfg := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}
-			for i := 0; i < cfg.Scale.Units; i++ {
-				rep := gen.Generate(cfg, i)
-				if i == 1 {
-					m := rep.Members[0]
-					for k := 0; k < tc.bad+tc.good; k++ {
-						m.Code = fmt.Sprintf("99%07d", k)
-						if k >= tc.good {
-							m.CellCode = "9999"
-						}
-						rep.Members = append(rep.Members, m)
+			in, out, wh, _ := smallProvince(t, func(rep *gen.Report) {
+				m := rep.Members[0]
+				for k := 0; k < tc.bad+tc.good; k++ {
+					m.Code = fmt.Sprintf("99%07d", k)
+					if k >= tc.good {
+						m.CellCode = "9999"
 					}
+					rep.Members = append(rep.Members, m)
 				}
-				if _, err := rep.WriteXLSX(in); err != nil {
-					t.Fatal(err)
-				}
-			}
+			}, (*gen.Report).WriteXLSX)
 			code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh)
 			if code != exitRejected {
 				t.Fatalf("run: exit %d\n%s", code, stderr)
@@ -357,19 +332,11 @@ func TestMarkedReturnWithinBounds(t *testing.T) {
 // marked, so its unit gets its list, and the log does not warn of a missing
 // marked copy.
 func TestCSVReportNotMarkedQuietly(t *testing.T) {
-	dir := t.TempDir()
-	in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
-	os.MkdirAll(in, 0o755)
-	cfg := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}
-	for i := 0; i < cfg.Scale.Units; i++ {
-		rep := gen.Generate(cfg, i)
-		if i == 1 {
-			rep.Members[3].CellCode = "9999"
-		}
-		if _, err := rep.WriteCSV(in); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in, out, wh, _ := smallProvince(t, func(rep *gen.Report) { rep.Members[3].CellCode = "9999" },
+		func(rep *gen.Report, dir string) (string, error) {
+			_, err := rep.WriteCSV(dir)
+			return "", err
+		})
 	code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh)
 	if code != exitRejected {
 		t.Fatalf("run: exit %d\n%s", code, stderr)
@@ -381,4 +348,29 @@ func TestCSVReportNotMarkedQuietly(t *testing.T) {
 	if strings.Contains(stderr, "could not be marked") {
 		t.Errorf("the log warns of a CSV report not marked:\n%s", stderr)
 	}
+}
+
+// smallProvince writes the small province's reports into a new input folder,
+// unit 0101's (the second) changed by change first, each written by write;
+// it returns the run's folders and unit 0101's file.
+func smallProvince(t *testing.T, change func(*gen.Report), write func(*gen.Report, string) (string, error)) (in, out, wh, unit0101 string) {
+	t.Helper()
+	dir := t.TempDir()
+	in, out, wh = filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+	os.MkdirAll(in, 0o755)
+	cfg := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}
+	for i := 0; i < cfg.Scale.Units; i++ {
+		rep := gen.Generate(cfg, i)
+		if i == 1 {
+			change(rep)
+		}
+		p, err := write(rep, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			unit0101 = p
+		}
+	}
+	return in, out, wh, unit0101
 }
