@@ -70,3 +70,51 @@ func TestNightWithoutTheCLI(t *testing.T) {
 		t.Errorf("history, newest first: %v", got)
 	}
 }
+
+// TestIngestUnderTheMemoryCap: a night's ingest runs with DuckDB's memory
+// capped (loadMemoryLimit), and its transform with the warehouse's own limit
+// again; a warehouse opened below the cap keeps its own limit throughout.
+func TestIngestUnderTheMemoryCap(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}, in, "xlsx", nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// as DuckDB prints 192MB, 96MB and 64MB
+	for _, c := range []struct{ limit, ingest, transform string }{
+		{"192MB", "91.5 MiB", "183.1 MiB"},
+		{"64MB", "61.0 MiB", "61.0 MiB"},
+	} {
+		e := &Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Models: orgsql.Models, Tests: orgsql.Tests,
+			WarehousePath: filepath.Join(dir, c.limit+".duckdb"), Config: cfg, MemoryLimit: c.limit}
+		limit := func(s *Session) string {
+			var v string
+			if err := s.W.DB.QueryRowContext(s.Work, `SELECT current_setting('memory_limit')`).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		err := e.Session(context.Background(), "run", filepath.Join(dir, "out-"+c.limit), func(s *Session) error {
+			if _, err := s.Ingest(in, false); err != nil && !errors.Is(err, ErrRejected) {
+				return err
+			}
+			if during := limit(s); during != c.ingest {
+				t.Errorf("opened at %s: after the ingest DuckDB's memory_limit is %s, want %s", c.limit, during, c.ingest)
+			}
+			if _, err := s.Transform(0); err != nil {
+				return err
+			}
+			if got := limit(s); got != c.transform {
+				t.Errorf("opened at %s: after the transform DuckDB's memory_limit is %s, want %s", c.limit, got, c.transform)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, ErrRejected) {
+			t.Fatal(err)
+		}
+	}
+}
