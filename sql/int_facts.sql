@@ -9,9 +9,18 @@
 
 -- where a member's facts belong: their cell, organization and reporting unit
 -- (a member listed by two reports of the year is placed once)
+-- (counted first, then not counted, then unknown (a status without its
+-- date), then the first reporting unit by code: picked by an aggregate over
+-- that order as one number, as int_events picks its facts)
 CREATE OR REPLACE TABLE int_member_at AS
-SELECT member_code, reporting_unit, org_code, cell_code, counted FROM int_members
-QUALIFY row_number() OVER (PARTITION BY member_code ORDER BY counted DESC, reporting_unit) = 1;
+WITH ru AS (SELECT reporting_unit, row_number() OVER (ORDER BY reporting_unit) AS k
+            FROM (SELECT DISTINCT reporting_unit FROM int_members))
+SELECT m.member_code, m.reporting_unit, m.org_code, m.cell_code, m.counted
+FROM int_members m SEMI JOIN (
+    SELECT arg_max(m.rowid, CASE WHEN m.counted THEN 2 WHEN NOT m.counted THEN 1 ELSE 0 END * 4294967296 + (4294967295 - ru.k)) AS rid
+    FROM int_members m JOIN ru ON ru.reporting_unit IS NOT DISTINCT FROM m.reporting_unit
+    GROUP BY m.member_code
+) w ON m.rowid = w.rid;
 
 -- M1-M3: working members counted in the year, with Diện Giới thiệu or Miễn.
 CREATE OR REPLACE TABLE int_member_213 AS
