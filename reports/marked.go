@@ -68,11 +68,12 @@ const (
 	maxMarkedProblems = 5_000
 )
 
-// markSkip is why a report is not marked; kind, when it is of a kind never
-// marked (a CSV set, an .xls or .ods file, a report in parts): nothing to warn of.
+// markSkip is why a report is not marked; unmarkable when it is of a kind
+// never marked (a CSV set, an .xls or .ods file, a report in parts): nothing
+// to warn of.
 type markSkip struct {
-	why  string
-	kind bool
+	why        string
+	unmarkable bool
 }
 
 func (m markSkip) Error() string { return m.why }
@@ -93,7 +94,7 @@ func writeMarkedCopy(ctx context.Context, db *sql.DB, unit string, year int, dir
 		return "", err
 	}
 	if kind != "xlsx" || files != 1 {
-		return "", markSkip{why: fmt.Sprintf("a %s report of %d file(s): only a one-file .xlsx is marked", kind, files), kind: true}
+		return "", markSkip{why: fmt.Sprintf("a %s report of %d file(s): only a one-file .xlsx is marked", kind, files), unmarkable: true}
 	}
 	if read > maxMarkedRows {
 		return "", skip(fmt.Sprintf("%d rows, more than %d: the list names its problems", read, maxMarkedRows))

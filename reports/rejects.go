@@ -130,7 +130,7 @@ func WriteRejects(ctx context.Context, db *sql.DB, year int, outDir string, now 
 		if marked != "" {
 			written[filepath.Base(marked)] = true
 		}
-		out = append(out, RejectsWorkbook{Unit: u.code, Path: path, Problems: int(u.lines), Marked: marked, NotMarked: not.why, Unmarkable: not.kind})
+		out = append(out, RejectsWorkbook{Unit: u.code, Path: path, Problems: int(u.lines), Marked: marked, NotMarked: not.why, Unmarkable: not.unmarkable})
 	}
 	stale, _ := filepath.Glob(filepath.Join(dir, "loi-du-lieu-*.xlsx"))
 	markedStale, _ := filepath.Glob(filepath.Join(dir, "danh-dau-*.xlsx"))

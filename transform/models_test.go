@@ -9,6 +9,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"orgqa/ingest"
 	"orgqa/internal/warehouse"
 	orgsql "orgqa/sql"
 )
@@ -70,8 +71,7 @@ func TestLoadRefusesBadModels(t *testing.T) {
 }
 
 func TestEmbeddedModelsLoad(t *testing.T) {
-	sources := []string{"units", "members", "letters", "comments", "meetings", "inspections", "disciplines", "ratings", "file_info", "rejects", "load_manifest", "params", "rule_thresholds", "rule_caps"}
-	models, err := Load(orgsql.Models, sources)
+	models, err := Load(orgsql.Models, sourceTables())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +143,16 @@ func tempWarehouse(t *testing.T) *warehouse.Warehouse {
 	}
 	t.Cleanup(func() { w.Close(context.Background(), false) })
 	return w
+}
+
+// sourceTables are the tables the models read and no model builds, as a night
+// has them (night.SourceTables, which imports this package).
+func sourceTables() []string {
+	out := []string{"rejects", "load_manifest", "params", "rule_thresholds", "rule_caps"}
+	for _, s := range ingest.Contract {
+		out = append(out, s.Table)
+	}
+	return out
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

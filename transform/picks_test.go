@@ -78,11 +78,7 @@ func TestPicksAgreeWithTheWindows(t *testing.T) {
 			t.Fatalf("%s: %v", q[:40], err)
 		}
 	}
-	sources := []string{"rejects", "load_manifest", "params", "rule_thresholds", "rule_caps"}
-	for _, s := range ingest.Contract {
-		sources = append(sources, s.Table)
-	}
-	models, err := Load(orgsql.Models, sources)
+	models, err := Load(orgsql.Models, sourceTables())
 	if err != nil {
 		t.Fatal(err)
 	}

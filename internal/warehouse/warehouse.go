@@ -208,12 +208,12 @@ func (w *Warehouse) Reopen(ctx context.Context) error {
 // was opened with. A lower limit it was opened with stays; so does one this
 // package cannot read (DuckDB read it: it is not compared, never raised).
 func (w *Warehouse) CapMemory(ctx context.Context, limit string) error {
-	want, ok := ParseSize(limit)
+	want, ok := parseSize(limit)
 	if !ok {
 		return fmt.Errorf("warehouse: memory cap %q is not a size", limit)
 	}
 	if w.opt.MemoryLimit != "" {
-		have, ok := ParseSize(w.opt.MemoryLimit)
+		have, ok := parseSize(w.opt.MemoryLimit)
 		if !ok || have <= want {
 			return nil
 		}
@@ -224,11 +224,11 @@ func (w *Warehouse) CapMemory(ctx context.Context, limit string) error {
 	return nil
 }
 
-// ParseSize reads a size as DuckDB's memory_limit takes it: a number, then a
+// parseSize reads a size as DuckDB's memory_limit takes it: a number, then a
 // unit of bytes (b), decimal kilo- to terabytes (kb, mb, gb, tb, or k, m, g,
 // t, or the words) or binary ones (kib, mib, gib, tib), in any case. DuckDB's
 // "none" and "-1" (no limit) are not sizes.
-func ParseSize(s string) (int64, bool) {
+func parseSize(s string) (int64, bool) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
 	if i <= 0 {

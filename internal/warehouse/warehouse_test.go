@@ -168,19 +168,21 @@ func TestReopen(t *testing.T) {
 	}
 }
 
+// memoryLimit is DuckDB's memory_limit on w, as DuckDB prints it.
+func memoryLimit(t *testing.T, w *Warehouse) string {
+	t.Helper()
+	var s string
+	if err := w.DB.QueryRow(`SELECT current_setting('memory_limit')`).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestCapMemory(t *testing.T) {
 	ctx := context.Background()
-	setting := func(w *Warehouse) string {
-		t.Helper()
-		var s string
-		if err := w.DB.QueryRow(`SELECT current_setting('memory_limit')`).Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
 	for _, c := range []struct {
-		opened, capped, reopened string // as DuckDB prints them
-		limit                    string
+		limit            string
+		capped, reopened string // as DuckDB prints them
 	}{
 		{limit: "300MB", capped: "91.5 MiB", reopened: "286.1 MiB"},
 		{limit: "1.5 GB", capped: "91.5 MiB", reopened: "1.3 GiB"},
@@ -195,13 +197,13 @@ func TestCapMemory(t *testing.T) {
 		if err := w.CapMemory(ctx, "96MB"); err != nil {
 			t.Fatal(err)
 		}
-		if got := setting(w); got != c.capped {
+		if got := memoryLimit(t, w); got != c.capped {
 			t.Errorf("opened at %s, capped at 96MB: memory_limit %s, want %s", c.limit, got, c.capped)
 		}
 		if err := w.Reopen(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if got := setting(w); got != c.reopened {
+		if got := memoryLimit(t, w); got != c.reopened {
 			t.Errorf("opened at %s, capped, reopened: memory_limit %s, want %s", c.limit, got, c.reopened)
 		}
 		w.Discard()
@@ -215,7 +217,7 @@ func TestCapMemory(t *testing.T) {
 	if err := w.CapMemory(ctx, "96MB"); err != nil {
 		t.Fatal(err)
 	}
-	if got := setting(w); got != "91.5 MiB" {
+	if got := memoryLimit(t, w); got != "91.5 MiB" {
 		t.Errorf("opened without a limit, capped at 96MB: memory_limit %s", got)
 	}
 	if err := w.CapMemory(ctx, "lots"); err == nil {
@@ -223,8 +225,8 @@ func TestCapMemory(t *testing.T) {
 	}
 }
 
-// ParseSize reads what DuckDB's memory_limit reads, to the byte: each form is
-// set as written and as ParseSize's count of bytes, and DuckDB must print both
+// parseSize reads what DuckDB's memory_limit reads, to the byte: each form is
+// set as written and as parseSize's count of bytes, and DuckDB must print both
 // alike.
 func TestParseSizeAgreesWithDuckDB(t *testing.T) {
 	ctx := context.Background()
@@ -238,26 +240,22 @@ func TestParseSizeAgreesWithDuckDB(t *testing.T) {
 		if _, err := w.DB.Exec(fmt.Sprintf("SET memory_limit = '%s'", v)); err != nil {
 			t.Fatalf("DuckDB refuses memory_limit %q: %v", v, err)
 		}
-		var s string
-		if err := w.DB.QueryRow(`SELECT current_setting('memory_limit')`).Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return memoryLimit(t, w)
 	}
 	for _, form := range []string{"192MB", "192mb", "96 MB", " 1G", "1.5GB", "1.0 gb", "512MiB", "3gib", "700000kb",
 		"2048KiB", "123456789b", "5 bytes", "1 megabyte", "2 gigabytes", "0.25TB", "64M", "900k"} {
-		n, ok := ParseSize(form)
+		n, ok := parseSize(form)
 		if !ok {
-			t.Errorf("ParseSize(%q): not a size, but DuckDB takes it as %s", form, get(form))
+			t.Errorf("parseSize(%q): not a size, but DuckDB takes it as %s", form, get(form))
 			continue
 		}
 		if a, b := get(form), get(fmt.Sprintf("%dB", n)); a != b {
-			t.Errorf("ParseSize(%q) = %d bytes: DuckDB prints %s for the form and %s for the bytes", form, n, a, b)
+			t.Errorf("parseSize(%q) = %d bytes: DuckDB prints %s for the form and %s for the bytes", form, n, a, b)
 		}
 	}
 	for _, form := range []string{"", "none", "-1", "MB", "12 parsecs", "1.2.3GB"} {
-		if n, ok := ParseSize(form); ok {
-			t.Errorf("ParseSize(%q) = %d, want not a size", form, n)
+		if n, ok := parseSize(form); ok {
+			t.Errorf("parseSize(%q) = %d, want not a size", form, n)
 		}
 	}
 }
