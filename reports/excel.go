@@ -335,34 +335,38 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 	orgs = nil
 	// the values, in that order: each graded share with its M18 grade, so it
 	// is coloured by it (a share of too few cases, not graded, stays white)
-	var sel []string
+	var pcols []pivotCol
 	graded := make([]int, len(cols)) // the grade's position among the selected values, +1
 	for _, c := range cols {
 		if c.metric != "" {
-			sel = append(sel, fmt.Sprintf("max(m.%s) FILTER (WHERE m.metric = '%s')", c.part, c.metric))
+			pcols = append(pcols, pivotCol{agg: "max(" + c.part + ")", metric: c.metric, as: fmt.Sprintf("v%d", len(pcols))})
 		}
 	}
-	nv := len(sel)
+	nv := len(pcols)
 	for k, c := range cols {
 		if c.metric != "" && c.part == "value" && c.format == fmtPct {
-			sel = append(sel, fmt.Sprintf("max(m.value) FILTER (WHERE m.metric = 'M18_%s')::INTEGER", c.metric))
-			graded[k] = len(sel) - nv
+			pcols = append(pcols, pivotCol{agg: "max(value)", cast: "INTEGER", metric: "M18_" + c.metric, as: fmt.Sprintf("v%d", len(pcols))})
+			graded[k] = len(pcols) - nv
 		}
 	}
+	const table = "org_sheet"
+	if err := pivotTable(ctx, db, table, "SELECT * FROM mart_metrics WHERE year = ? AND level = 'org'"+only,
+		[]string{"any_value(unit_name) AS unit_name", "coalesce(any_value(parent_code), '') AS parent_code"}, pcols, args...); err != nil {
+		return err
+	}
+	defer db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+table)
 	q := fmt.Sprintf(`WITH o AS (SELECT unnest(l) AS code, generate_subscripts(l, 1) AS rank FROM (SELECT %s AS l))
-		SELECT m.unit_code, any_value(m.unit_name), coalesce(any_value(m.parent_code), ''), %s
-		FROM mart_metrics m JOIN o ON o.code = m.unit_code
-		WHERE m.year = ? AND m.level = 'org'%s GROUP BY m.unit_code, o.rank ORDER BY o.rank`, warehouse.ListParam, strings.Join(sel, ", "), strings.ReplaceAll(only, "parent_code", "m.parent_code"))
+		SELECT w.* FROM %s w JOIN o ON o.code = w.unit_code ORDER BY o.rank`, warehouse.ListParam, table)
 	var rows *sql.Rows
 	if len(order) > 0 {
-		if rows, err = db.QueryContext(ctx, q, append([]any{warehouse.ListArg(order)}, args...)...); err != nil {
+		if rows, err = db.QueryContext(ctx, q, warehouse.ListArg(order)); err != nil {
 			return err
 		}
 		defer rows.Close()
 	}
 	values := &sheetWriter{cols: cols}
 	vals := make([]sql.NullFloat64, nv)
-	grades := make([]sql.NullInt64, len(sel)-nv)
+	grades := make([]sql.NullInt64, len(pcols)-nv)
 	var code, parent string
 	var name sql.NullString
 	dest := []any{&code, &name, &parent}

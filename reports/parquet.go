@@ -24,9 +24,9 @@ type ParquetFile struct {
 type parquetMart struct {
 	dir   string // folder under parquet/, Hive-partitioned by year where it has one
 	query string // must select exactly the rows of the year (?) in a stable order
-	// columns, when set, lists the names that replace $columns in query, read
-	// from the warehouse first (the wide file's metrics)
-	columns func(ctx context.Context, db *sql.DB, year int) (string, error)
+	// prepare, when set, builds the temporary table that query reads (the
+	// wide file's organizations); the table is dropped after the file
+	prepare func(ctx context.Context, db *sql.DB, year int) (table string, err error)
 }
 
 // The columns are output contract v1's; change them only with a new contract version.
@@ -35,14 +35,13 @@ var parquetMarts = []parquetMart{
 		numerator::DOUBLE AS numerator, denominator::DOUBLE AS denominator, value::DOUBLE AS value
 		FROM mart_metrics WHERE year = $year ORDER BY level, unit_code, metric`},
 	// one wide row per grassroots organization: every metric's value as a column
-	// named for the metric, in the metrics' order, then the assessment. One
-	// filtered aggregate per metric rather than PIVOT: the national PIVOT (67.031
-	// organizations) asked DuckDB for one 19 MiB block and ran out of memory
-	// at 384 and 256 MB; this grouping builds at 192 MB, the default.
-	{dir: "orgs", columns: orgMetricColumns, query: `SELECT $year::INTEGER AS year, o.parent_code AS reporting_unit, o.unit_code AS org_code, o.unit_name AS org_name,
+	// named for the metric, in the metrics' order, then the assessment. Filtered
+	// aggregates in parts (pivotTable) rather than PIVOT: the national PIVOT
+	// (67.031 organizations) asked DuckDB for one 19 MiB block and ran out of
+	// memory at 384 and 256 MB.
+	{dir: "orgs", prepare: orgsWide, query: `SELECT $year::INTEGER AS year, o.parent_code AS reporting_unit, o.unit_code AS org_code, o.unit_name AS org_name,
 		o.* EXCLUDE (unit_code, unit_name, parent_code), a.red_metrics, a.amber_metrics, a.disciplined, a.quota_breach, a.max_rating, a.reasons
-		FROM (SELECT unit_code, unit_name, parent_code$columns
-		      FROM mart_metrics WHERE year = $year AND level = 'org' GROUP BY unit_code, unit_name, parent_code) o
+		FROM orgs_wide o
 		LEFT JOIN mart_org_assessment a ON a.year = $year AND a.org_code = o.unit_code
 		ORDER BY reporting_unit, org_code`},
 	{dir: "org_assessment", query: `SELECT year::INTEGER AS year, reporting_unit, org_code, org_name, rule_set, red_metrics,
@@ -86,12 +85,12 @@ func writeMart(ctx context.Context, db *sql.DB, m parquetMart, year int, outDir 
 	path := filepath.Join(dir, m.dir+".parquet")
 	tmp := filepath.Join(dir, "."+m.dir+".parquet.tmp")
 	q := strings.ReplaceAll(m.query, "$year", fmt.Sprint(year))
-	if m.columns != nil {
-		cols, err := m.columns(ctx, db, year)
+	if m.prepare != nil {
+		table, err := m.prepare(ctx, db, year)
 		if err != nil {
 			return ParquetFile{}, fmt.Errorf("parquet %s: %w", m.dir, err)
 		}
-		q = strings.ReplaceAll(q, "$columns", cols)
+		defer db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+sqlIdent(table))
 	}
 	// the rows the query gave, as COPY counts them (counting the query
 	// apart ran it twice: the national organizations' grouping and the
@@ -121,30 +120,35 @@ func writeMart(ctx context.Context, db *sql.DB, m parquetMart, year int, outDir 
 	return ParquetFile{Path: path, Rows: got}, nil
 }
 
-// orgMetricColumns is the wide file's metric columns, each after a comma: for
-// each metric the year's organizations have, in the order of its name
-// (PIVOT's order, so the file's columns stay those of output contract v1), its
-// value as a column named for it. Metric names come from the transform's SQL,
-// never from input cells, and are quoted all the same.
-func orgMetricColumns(ctx context.Context, db *sql.DB, year int) (string, error) {
+// orgsWide builds the temporary table orgs_wide, the wide file's
+// organizations: unit_code, unit_name and parent_code, then for each metric
+// the year's organizations have, in the order of its name (PIVOT's order, so
+// the file's columns stay those of output contract v1), its value as a column
+// named for it. Metric names come from the transform's SQL, never from input
+// cells, and are quoted all the same.
+func orgsWide(ctx context.Context, db *sql.DB, year int) (string, error) {
 	rows, err := db.QueryContext(ctx, `SELECT DISTINCT metric FROM mart_metrics
 		WHERE year = ? AND level = 'org' ORDER BY metric`, year)
 	if err != nil {
 		return "", err
 	}
 	defer rows.Close()
-	var cols []string
+	var cols []pivotCol
 	for rows.Next() {
 		var m string
 		if err := rows.Scan(&m); err != nil {
 			return "", err
 		}
-		cols = append(cols, fmt.Sprintf(", first(value) FILTER (WHERE metric = %s) AS %s", sqlString(m), sqlIdent(m)))
+		cols = append(cols, pivotCol{agg: "first(value)", metric: m, as: m})
 	}
 	if err := rows.Err(); err != nil {
 		return "", err
 	}
-	return strings.Join(cols, ""), nil
+	rows.Close()
+	const table = "orgs_wide"
+	err = pivotTable(ctx, db, table, "SELECT * FROM mart_metrics WHERE year = ? AND level = 'org'",
+		[]string{"min(unit_name) AS unit_name", "min(parent_code) AS parent_code"}, cols, year)
+	return table, err
 }
 
 // sqlIdent quotes a column name for DuckDB.
