@@ -31,9 +31,20 @@ type parquetMart struct {
 
 // The columns are output contract v1's; change them only with a new contract version.
 var parquetMarts = []parquetMart{
-	{dir: "metrics", query: `SELECT year::INTEGER AS year, level, unit_code, unit_name, parent_code, metric,
-		numerator::DOUBLE AS numerator, denominator::DOUBLE AS denominator, value::DOUBLE AS value
-		FROM mart_metrics WHERE year = $year ORDER BY level, unit_code, metric`},
+	// sorted by level, unit_code and metric, through their ranks: DuckDB
+	// 1.1's sort, when it spills to disk, puts a string of exactly 12 bytes
+	// after longer ones that begin with it ("M13_kiem_tra" after
+	// "M13_kiem_tra_thuong_xuyen_dang_vien": 118.000 rows out of order in
+	// the nation's file). The ranks are numbers, and the units and metrics
+	// they rank are few; also 4 s faster at national scale (13,1 s, not 17,4).
+	{dir: "metrics", query: `WITH m AS (SELECT * FROM mart_metrics WHERE year = $year),
+		u AS (SELECT level, unit_code, row_number() OVER (ORDER BY level, unit_code) AS unit_rank
+		      FROM (SELECT DISTINCT level, unit_code FROM m)),
+		k AS (SELECT metric, row_number() OVER (ORDER BY metric) AS metric_rank FROM (SELECT DISTINCT metric FROM m))
+		SELECT m.year::INTEGER AS year, m.level, m.unit_code, m.unit_name, m.parent_code, m.metric,
+		m.numerator::DOUBLE AS numerator, m.denominator::DOUBLE AS denominator, m.value::DOUBLE AS value
+		FROM m JOIN u ON u.level = m.level AND u.unit_code = m.unit_code JOIN k ON k.metric = m.metric
+		ORDER BY u.unit_rank, k.metric_rank`},
 	// one wide row per grassroots organization: every metric's value as a column
 	// named for the metric, in the metrics' order, then the assessment. Filtered
 	// aggregates in parts (pivotTable) rather than PIVOT: the national PIVOT

@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"fmt"
+	"math/rand"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,5 +100,73 @@ func TestWideOrgsFile(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("rows\n got %q\nwant %q", got, want)
+	}
+}
+
+// spillMetrics are the metrics of a year's organizations, whose names include
+// some of exactly 12 bytes that begin longer ones.
+const spillMetrics = `M1 M10 M11_kem M11_kha M11_tot M11_trung_binh M12 M13_giam_sat M13_giam_sat_chuyen_de_dang_vien
+M13_giam_sat_chuyen_de_to_chuc M13_giam_sat_dau_hieu_vi_pham_dang_vien M13_giam_sat_dau_hieu_vi_pham_to_chuc
+M13_giam_sat_thuong_xuyen_dang_vien M13_giam_sat_thuong_xuyen_to_chuc M13_kiem_tra
+M13_kiem_tra_chuyen_de_dang_vien M13_kiem_tra_chuyen_de_to_chuc M13_kiem_tra_dau_hieu_vi_pham_dang_vien
+M13_kiem_tra_dau_hieu_vi_pham_to_chuc M13_kiem_tra_thuong_xuyen_dang_vien M13_kiem_tra_thuong_xuyen_to_chuc
+M13_vi_pham M14_dang_vien_cach_chuc M14_dang_vien_canh_cao M14_dang_vien_khai_tru M14_dang_vien_khien_trach
+M14_per1000 M14_to_chuc_canh_cao M14_to_chuc_giai_tan M14_to_chuc_khien_trach M15_dang_vien_ht
+M15_dang_vien_htt M15_dang_vien_htxs M15_dang_vien_kht M15_to_chuc_ht M15_to_chuc_htt M15_to_chuc_htxs
+M15_to_chuc_kht M16 M16_breach M17 M18_M1 M18_M10 M18_M12 M18_M3 M18_M5 M18_M7 M18_M8 M18_M9 M18_capped
+M18_max_rating M18_red M2 M3 M4 M4_on_time M5 M6 M7 M8 M9 M9_above85`
+
+// TestMetricsFileInOrderWhenTheSortSpills writes the metrics file of 1.000
+// cells and 1.000 organizations with every metric, with DuckDB's sorts forced
+// to disk at the default limit. DuckDB 1.1's spilled sort put a name of
+// exactly 12 bytes after longer ones that begin with it ("M13_kiem_tra" after
+// "M13_kiem_tra_thuong_xuyen_dang_vien"): with ORDER BY level, unit_code,
+// metric, 1.184 rows of these 124.000 came before the row above them. Every
+// row must follow the one before it in (level, unit_code, metric), as DuckDB
+// compares them row by row.
+func TestMetricsFileInOrderWhenTheSortSpills(t *testing.T) {
+	ctx := context.Background()
+	w := tempWarehouse(t)
+	metrics := strings.Fields(spillMetrics)
+	values := make([]string, len(metrics))
+	for i, m := range metrics {
+		values[i] = "('" + m + "')"
+	}
+	// the rows arrive in no order of their names (in their order, DuckDB's
+	// sort kept them right)
+	rand.New(rand.NewSource(1)).Shuffle(len(values), func(i, j int) { values[i], values[j] = values[j], values[i] })
+	for _, q := range []string{
+		// a view, so that the rows stream from the cross join: read from a
+		// table this small, they were sorted right
+		`CREATE VIEW mart_metrics AS
+		 SELECT 2025 AS year, l.level, lpad(u.i::VARCHAR, 7, '0') AS unit_code, 'Chi bộ ' || u.i AS unit_name, 'RU' AS parent_code,
+		        m.metric, 1.0 AS numerator, 2.0 AS denominator, u.i * 0.5 AS value
+		 FROM (VALUES ('cell'), ('org')) l(level), range(1000) u(i), (VALUES ` + strings.Join(values, ", ") + `) m(metric)`,
+		`SET memory_limit = '192MB'`,
+		`SET debug_force_external = true`,
+	} {
+		if _, err := w.DB.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var metricsMart parquetMart
+	for _, m := range parquetMarts {
+		if m.dir == "metrics" {
+			metricsMart = m
+		}
+	}
+	f, err := writeMart(ctx, w.DB, metricsMart, 2025, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows, behind int
+	if err := w.DB.QueryRow(`SELECT count(*), count(*) FILTER (WHERE r > 0 AND (level, unit_code, metric) < (pl, pu, pm))
+		FROM (SELECT file_row_number AS r, level, unit_code, metric,
+		             lag(level) OVER w AS pl, lag(unit_code) OVER w AS pu, lag(metric) OVER w AS pm
+		      FROM read_parquet(?, file_row_number = true) WINDOW w AS (ORDER BY file_row_number))`, f.Path).Scan(&rows, &behind); err != nil {
+		t.Fatal(err)
+	}
+	if want := 2 * 1000 * len(metrics); rows != want || behind != 0 {
+		t.Fatalf("%s: %d rows (want %d), %d of them before the row above", f.Path, rows, want, behind)
 	}
 }
