@@ -349,17 +349,25 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 			graded[k] = len(pcols) - nv
 		}
 	}
-	const table = "org_sheet"
-	if err := pivotTable(ctx, db, table, "SELECT * FROM mart_metrics WHERE year = ? AND level = 'org'"+only,
-		[]string{"any_value(unit_name) AS unit_name", "coalesce(any_value(parent_code), '') AS parent_code"}, pcols, args...); err != nil {
-		return err
+	// the nation's organizations are built as a table, in parts, on one
+	// thread (pivotTable); one unit's are few, and a query of their own
+	// (a unit's workbook, --per-unit: 3.960 of them at national scale)
+	base := "SELECT * FROM mart_metrics WHERE year = ? AND level = 'org'" + only
+	whole := []string{"any_value(unit_name) AS unit_name", "coalesce(any_value(parent_code), '') AS parent_code"}
+	from, fromArgs := "("+pivotSQL(base, whole, pcols)+")", args
+	if unit == "" {
+		const table = "org_sheet"
+		if err := pivotTable(ctx, db, table, base, whole, pcols, args...); err != nil {
+			return err
+		}
+		defer db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+table)
+		from, fromArgs = table, nil
 	}
-	defer db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+table)
 	q := fmt.Sprintf(`WITH o AS (SELECT unnest(l) AS code, generate_subscripts(l, 1) AS rank FROM (SELECT %s AS l))
-		SELECT w.* FROM %s w JOIN o ON o.code = w.unit_code ORDER BY o.rank`, warehouse.ListParam, table)
+		SELECT w.* FROM %s w JOIN o ON o.code = w.unit_code ORDER BY o.rank`, warehouse.ListParam, from)
 	var rows *sql.Rows
 	if len(order) > 0 {
-		if rows, err = db.QueryContext(ctx, q, warehouse.ListArg(order)); err != nil {
+		if rows, err = db.QueryContext(ctx, q, append([]any{warehouse.ListArg(order)}, fromArgs...)...); err != nil {
 			return err
 		}
 		defer rows.Close()

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand"
 	"path/filepath"
@@ -24,6 +25,28 @@ func tempWarehouse(t *testing.T) *warehouse.Warehouse {
 	return w
 }
 
+// martFor is the Parquet mart written under parquet/<dir>.
+func martFor(t *testing.T, dir string) parquetMart {
+	t.Helper()
+	for _, m := range parquetMarts {
+		if m.dir == dir {
+			return m
+		}
+	}
+	t.Fatalf("no Parquet mart %q", dir)
+	return parquetMart{}
+}
+
+// execAll runs each statement, and fails the test at the first error.
+func execAll(t *testing.T, db *sql.DB, statements ...string) {
+	t.Helper()
+	for _, q := range statements {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+}
+
 // TestWideOrgsFile writes the organizations' wide file from a hand-made mart:
 // one row per organization in (reporting unit, organization) order, one
 // column per metric in the order of the metrics' names, a metric an
@@ -31,7 +54,7 @@ func tempWarehouse(t *testing.T) *warehouse.Warehouse {
 func TestWideOrgsFile(t *testing.T) {
 	ctx := context.Background()
 	w := tempWarehouse(t)
-	for _, q := range []string{
+	execAll(t, w.DB,
 		`CREATE TABLE mart_metrics (year INTEGER, level VARCHAR, unit_code VARCHAR, unit_name VARCHAR, parent_code VARCHAR,
 			metric VARCHAR, numerator DOUBLE, denominator DOUBLE, value DOUBLE)`,
 		`INSERT INTO mart_metrics VALUES
@@ -45,19 +68,8 @@ func TestWideOrgsFile(t *testing.T) {
 			(2024, 'org', 'A1', 'Đảng bộ A1', 'RU1', 'M3', 1, 1, 1)`,
 		`CREATE TABLE mart_org_assessment (year INTEGER, org_code VARCHAR, red_metrics INTEGER, amber_metrics INTEGER,
 			disciplined BOOLEAN, quota_breach BOOLEAN, max_rating VARCHAR, reasons VARCHAR)`,
-		`INSERT INTO mart_org_assessment VALUES (2025, 'A1', 1, 0, false, false, 'HTT', 'lý do')`,
-	} {
-		if _, err := w.DB.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var orgs parquetMart
-	for _, m := range parquetMarts {
-		if m.dir == "orgs" {
-			orgs = m
-		}
-	}
-	f, err := writeMart(ctx, w.DB, orgs, 2025, t.TempDir())
+		`INSERT INTO mart_org_assessment VALUES (2025, 'A1', 1, 0, false, false, 'HTT', 'lý do')`)
+	f, err := writeMart(ctx, w.DB, martFor(t, "orgs"), 2025, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,27 +147,16 @@ func TestMetricsFileInOrderWhenTheSortSpills(t *testing.T) {
 	// the rows arrive in no order of their names (in their order, DuckDB's
 	// sort kept them right)
 	rand.New(rand.NewSource(1)).Shuffle(len(values), func(i, j int) { values[i], values[j] = values[j], values[i] })
-	for _, q := range []string{
+	execAll(t, w.DB,
 		// a view, so that the rows stream from the cross join: read from a
 		// table this small, they were sorted right
 		`CREATE VIEW mart_metrics AS
 		 SELECT 2025 AS year, l.level, lpad(u.i::VARCHAR, 7, '0') AS unit_code, 'Chi bộ ' || u.i AS unit_name, 'RU' AS parent_code,
 		        m.metric, 1.0 AS numerator, 2.0 AS denominator, u.i * 0.5 AS value
-		 FROM (VALUES ('cell'), ('org')) l(level), range(1000) u(i), (VALUES ` + strings.Join(values, ", ") + `) m(metric)`,
+		 FROM (VALUES ('cell'), ('org')) l(level), range(1000) u(i), (VALUES `+strings.Join(values, ", ")+`) m(metric)`,
 		`SET memory_limit = '192MB'`,
-		`SET debug_force_external = true`,
-	} {
-		if _, err := w.DB.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var metricsMart parquetMart
-	for _, m := range parquetMarts {
-		if m.dir == "metrics" {
-			metricsMart = m
-		}
-	}
-	f, err := writeMart(ctx, w.DB, metricsMart, 2025, t.TempDir())
+		`SET debug_force_external = true`)
+	f, err := writeMart(ctx, w.DB, martFor(t, "metrics"), 2025, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
