@@ -37,6 +37,10 @@ func martFor(t *testing.T, dir string) parquetMart {
 	return parquetMart{}
 }
 
+// martMetrics creates an empty mart_metrics with the transform's columns.
+const martMetrics = `CREATE TABLE mart_metrics (year INTEGER, level VARCHAR, unit_code VARCHAR, unit_name VARCHAR,
+	parent_code VARCHAR, metric VARCHAR, numerator DOUBLE, denominator DOUBLE, value DOUBLE)`
+
 // execAll runs each statement, and fails the test at the first error.
 func execAll(t *testing.T, db *sql.DB, statements ...string) {
 	t.Helper()
@@ -54,9 +58,7 @@ func execAll(t *testing.T, db *sql.DB, statements ...string) {
 func TestWideOrgsFile(t *testing.T) {
 	ctx := context.Background()
 	w := tempWarehouse(t)
-	execAll(t, w.DB,
-		`CREATE TABLE mart_metrics (year INTEGER, level VARCHAR, unit_code VARCHAR, unit_name VARCHAR, parent_code VARCHAR,
-			metric VARCHAR, numerator DOUBLE, denominator DOUBLE, value DOUBLE)`,
+	execAll(t, w.DB, martMetrics,
 		`INSERT INTO mart_metrics VALUES
 			(2025, 'org', 'B2', 'Chi bộ B2', 'RU2', 'M2', 1, 4, 0.25),
 			(2025, 'org', 'B2', 'Chi bộ B2', 'RU2', 'M10', 3, 4, 0.75),

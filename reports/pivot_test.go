@@ -19,10 +19,6 @@ func TestPivotInPartsAgreesWithOneGrouping(t *testing.T) {
 	ctx := context.Background()
 	w := tempWarehouse(t)
 	db := w.DB
-	if _, err := db.Exec(`CREATE TABLE mart_metrics (year INTEGER, level VARCHAR, unit_code VARCHAR, unit_name VARCHAR,
-		parent_code VARCHAR, metric VARCHAR, numerator DOUBLE, denominator DOUBLE, value DOUBLE)`); err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewSource(7))
 	const units, metrics = 300, 2*pivotPart + 5
 	var rows []string
@@ -54,9 +50,7 @@ func TestPivotInPartsAgreesWithOneGrouping(t *testing.T) {
 	}
 	// another level and another year, which the base leaves out
 	rows = append(rows, "(2025, 'cell', 'U1', 'x', 'U1', 'M00', 1, 1, 99)", "(2024, 'org', 'U1', 'x', 'RU1', 'M00', 1, 1, 99)")
-	if _, err := db.Exec("INSERT INTO mart_metrics VALUES " + strings.Join(rows, ", ")); err != nil {
-		t.Fatal(err)
-	}
+	execAll(t, db, martMetrics, "INSERT INTO mart_metrics VALUES "+strings.Join(rows, ", "))
 	var cols []pivotCol
 	var want []string
 	for m := 0; m < metrics; m++ {
