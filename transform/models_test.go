@@ -9,7 +9,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"orgqa/ingest"
 	"orgqa/internal/warehouse"
 	orgsql "orgqa/sql"
 )
@@ -71,7 +70,7 @@ func TestLoadRefusesBadModels(t *testing.T) {
 }
 
 func TestEmbeddedModelsLoad(t *testing.T) {
-	models, err := Load(orgsql.Models, sourceTables())
+	models, err := Load(orgsql.Models, Sources())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,16 +142,6 @@ func tempWarehouse(t *testing.T) *warehouse.Warehouse {
 	}
 	t.Cleanup(func() { w.Close(context.Background(), false) })
 	return w
-}
-
-// sourceTables are the tables the models read and no model builds, as a night
-// has them (night.SourceTables, which imports this package).
-func sourceTables() []string {
-	out := []string{"rejects", "load_manifest", "params", "rule_thresholds", "rule_caps"}
-	for _, s := range ingest.Contract {
-		out = append(out, s.Table)
-	}
-	return out
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -78,7 +78,7 @@ func TestPicksAgreeWithTheWindows(t *testing.T) {
 			t.Fatalf("%s: %v", q[:40], err)
 		}
 	}
-	models, err := Load(orgsql.Models, sourceTables())
+	models, err := Load(orgsql.Models, Sources())
 	if err != nil {
 		t.Fatal(err)
 	}

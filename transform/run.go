@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"orgqa/ingest"
 	"orgqa/internal/faults"
 )
 
@@ -91,6 +92,17 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 		return rollback(fmt.Errorf("commit: %w", err))
 	}
 	return nil
+}
+
+// Sources are the tables the models read and no model builds: what the
+// ingest loads (its contract's tables, rejects and load_manifest), and the
+// params, rule_thresholds and rule_caps that Run writes first.
+func Sources() []string {
+	out := []string{"rejects", "load_manifest", "params", "rule_thresholds", "rule_caps"}
+	for _, s := range ingest.Contract {
+		out = append(out, s.Table)
+	}
+	return out
 }
 
 // writeParams makes the params, rule_thresholds and rule_caps tables the models read.

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"orgqa/internal/night"
 	"orgqa/transform"
 )
 
@@ -17,7 +16,7 @@ func newModelsCmd(e *env) *cobra.Command {
 		Short: "Print the SQL models in the order they run, with what each builds and reads",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			models, err := transform.Load(e.models, night.SourceTables())
+			models, err := transform.Load(e.models, transform.Sources())
 			if err != nil {
 				return err
 			}

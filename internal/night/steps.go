@@ -133,15 +133,6 @@ func (s *Session) Transform(year int) (int, error) {
 	return year, err
 }
 
-// SourceTables are the tables that exist before any model runs.
-func SourceTables() []string {
-	out := []string{"rejects", "load_manifest", "params", "rule_thresholds", "rule_caps"}
-	for _, s := range ingest.Contract {
-		out = append(out, s.Table)
-	}
-	return out
-}
-
 // ErrNoData is a transform or report on a warehouse without a loaded report.
 var ErrNoData = errors.New("no reports loaded: run ingest first")
 
@@ -163,7 +154,7 @@ func (e *Env) Build(ctx context.Context, w *warehouse.Warehouse, year int) (_, r
 			return 0, 0, err
 		}
 	}
-	models, err := transform.Load(e.Models, SourceTables())
+	models, err := transform.Load(e.Models, transform.Sources())
 	if err != nil {
 		return year, 0, err
 	}
