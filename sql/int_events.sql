@@ -76,3 +76,5 @@ FROM ratings r SEMI JOIN (
     SELECT arg_max(r.rowid, latest_first(r.report_year, r.load_id, r.source_row)) AS rid FROM ratings r, params p
     WHERE r.rating_year = p.year GROUP BY r.target_type, r.target_code
 ) w ON r.rowid = w.rid;
+
+DROP MACRO latest_first;
