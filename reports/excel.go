@@ -354,14 +354,15 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 	// (a unit's workbook, --per-unit: 3.960 of them at national scale)
 	base := "SELECT * FROM mart_metrics WHERE year = ? AND level = 'org'" + only
 	whole := []string{"any_value(unit_name) AS unit_name", "coalesce(any_value(parent_code), '') AS parent_code"}
-	from, fromArgs := "("+pivotSQL(base, whole, pcols)+")", args
+	from, fromArgs := "org_sheet", []any(nil)
 	if unit == "" {
-		const table = "org_sheet"
-		if err := pivotTable(ctx, db, table, base, whole, pcols, args...); err != nil {
+		drop, err := pivotTable(ctx, db, from, base, whole, pcols, args...)
+		defer drop()
+		if err != nil {
 			return err
 		}
-		defer db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+table)
-		from, fromArgs = table, nil
+	} else {
+		from, fromArgs = "("+pivotSQL(base, whole, pcols)+")", args
 	}
 	q := fmt.Sprintf(`WITH o AS (SELECT unnest(l) AS code, generate_subscripts(l, 1) AS rank FROM (SELECT %s AS l))
 		SELECT w.* FROM %s w JOIN o ON o.code = w.unit_code ORDER BY o.rank`, warehouse.ListParam, from)

@@ -25,8 +25,8 @@ type parquetMart struct {
 	dir   string // folder under parquet/, Hive-partitioned by year where it has one
 	query string // must select exactly the rows of the year (?) in a stable order
 	// prepare, when set, builds the temporary table that query reads (the
-	// wide file's organizations); the table is dropped after the file
-	prepare func(ctx context.Context, db *sql.DB, year int) (table string, err error)
+	// wide file's organizations); drop drops it after the file
+	prepare func(ctx context.Context, db *sql.DB, year int) (drop func(), err error)
 }
 
 // The columns are output contract v1's; change them only with a new contract version.
@@ -97,11 +97,11 @@ func writeMart(ctx context.Context, db *sql.DB, m parquetMart, year int, outDir 
 	tmp := filepath.Join(dir, "."+m.dir+".parquet.tmp")
 	q := strings.ReplaceAll(m.query, "$year", fmt.Sprint(year))
 	if m.prepare != nil {
-		table, err := m.prepare(ctx, db, year)
+		drop, err := m.prepare(ctx, db, year)
 		if err != nil {
 			return ParquetFile{}, fmt.Errorf("parquet %s: %w", m.dir, err)
 		}
-		defer db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+sqlIdent(table))
+		defer drop()
 	}
 	// the rows the query gave, as COPY counts them (counting the query
 	// apart ran it twice: the national organizations' grouping and the
@@ -137,29 +137,26 @@ func writeMart(ctx context.Context, db *sql.DB, m parquetMart, year int, outDir 
 // the file's columns stay those of output contract v1), its value as a column
 // named for it. Metric names come from the transform's SQL, never from input
 // cells, and are quoted all the same.
-func orgsWide(ctx context.Context, db *sql.DB, year int) (string, error) {
+func orgsWide(ctx context.Context, db *sql.DB, year int) (drop func(), err error) {
 	rows, err := db.QueryContext(ctx, `SELECT DISTINCT metric FROM mart_metrics
 		WHERE year = ? AND level = 'org' ORDER BY metric`, year)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer rows.Close()
 	var cols []pivotCol
 	for rows.Next() {
 		var m string
 		if err := rows.Scan(&m); err != nil {
-			return "", err
+			return nil, err
 		}
 		cols = append(cols, pivotCol{agg: "first(value)", metric: m, as: m})
 	}
 	if err := rows.Err(); err != nil {
-		return "", err
+		return nil, err
 	}
-	rows.Close()
-	const table = "orgs_wide"
-	err = pivotTable(ctx, db, table, "SELECT * FROM mart_metrics WHERE year = ? AND level = 'org'",
+	return pivotTable(ctx, db, "orgs_wide", "SELECT * FROM mart_metrics WHERE year = ? AND level = 'org'",
 		[]string{"min(unit_name) AS unit_name", "min(parent_code) AS parent_code"}, cols, year)
-	return table, err
 }
 
 // sqlIdent quotes a column name for DuckDB.

@@ -18,7 +18,7 @@ const pivotPart = 16
 
 // pivotTable builds the temporary table name from pivotSQL(base, whole,
 // cols), with base's parameters args, on one DuckDB thread, and gives back
-// the threads DuckDB had. The caller drops the table.
+// the threads DuckDB had. drop drops the table, for the caller to defer.
 //
 // The whole organizations' file at national scale, from a fresh process
 // (its pivot, its join to the assessment and its sort):
@@ -27,13 +27,14 @@ const pivotPart = 16
 //     DuckDB's memory at 160 MB (the single grouping was not);
 //   - pivotSQL's parts as a table built on one thread, then the join and the
 //     sort on two: 323–331 MiB, 3,7–4,6 s, and it builds at 160 MB.
-func pivotTable(ctx context.Context, db *sql.DB, name, base string, whole []string, cols []pivotCol, args ...any) (err error) {
+func pivotTable(ctx context.Context, db *sql.DB, name, base string, whole []string, cols []pivotCol, args ...any) (drop func(), err error) {
+	drop = func() { db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+sqlIdent(name)) }
 	var threads int
 	if err := db.QueryRowContext(ctx, "SELECT current_setting('threads')::INTEGER").Scan(&threads); err != nil {
-		return err
+		return drop, err
 	}
 	if _, err := db.ExecContext(ctx, "SET threads = 1"); err != nil {
-		return err
+		return drop, err
 	}
 	defer func() {
 		if _, e := db.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("SET threads = %d", threads)); e != nil && err == nil {
@@ -41,7 +42,7 @@ func pivotTable(ctx context.Context, db *sql.DB, name, base string, whole []stri
 		}
 	}()
 	_, err = db.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP TABLE %s AS %s", sqlIdent(name), pivotSQL(base, whole, cols)), args...)
-	return err
+	return drop, err
 }
 
 // pivotCol is one column of a pivot: agg over the rows of one metric.

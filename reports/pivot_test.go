@@ -69,8 +69,9 @@ func TestPivotInPartsAgreesWithOneGrouping(t *testing.T) {
 	if _, err := db.Exec("SET threads = 2"); err != nil {
 		t.Fatal(err)
 	}
-	if err := pivotTable(ctx, db, "got", "SELECT * FROM mart_metrics WHERE year = ? AND level = ?",
-		[]string{"any_value(unit_name) AS unit_name", "min(parent_code) AS parent_code"}, cols, 2025, "org"); err != nil {
+	drop, err := pivotTable(ctx, db, "got", "SELECT * FROM mart_metrics WHERE year = ? AND level = ?",
+		[]string{"any_value(unit_name) AS unit_name", "min(parent_code) AS parent_code"}, cols, 2025, "org")
+	if err != nil {
 		t.Fatal(err)
 	}
 	threadsAre(t, db, 2)
@@ -99,9 +100,15 @@ func TestPivotInPartsAgreesWithOneGrouping(t *testing.T) {
 		t.Fatalf("columns:\n got  %s\n want %s", gotCols, wantCols)
 	}
 
+	drop()
+	var left int
+	if err := db.QueryRow(`SELECT count(*) FROM duckdb_tables() WHERE table_name = 'got'`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("after drop, %d tables named got (%v)", left, err)
+	}
+
 	// a pivot that fails still gives the threads back
 	bad := append(cols, pivotCol{agg: "max(value)", cast: "NO_SUCH_TYPE", metric: "M00", as: "bad"})
-	if err := pivotTable(ctx, db, "bad", "SELECT * FROM mart_metrics", nil, bad); err == nil {
+	if _, err := pivotTable(ctx, db, "bad", "SELECT * FROM mart_metrics", nil, bad); err == nil {
 		t.Fatal("a pivot with an unknown type built")
 	}
 	threadsAre(t, db, 2)
