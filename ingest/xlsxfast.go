@@ -914,6 +914,21 @@ func (r *fastRows) rowCells() error {
 	r.cells = make([]string, 0, r.width) // a fresh slice: callers may keep rows
 	r.uncalc, r.styled = r.uncalc[:0], r.styled[:0]
 	for {
+		var c cellXML
+		if r.sc.quickCell(&c) {
+			col++
+			if c.col > 0 {
+				col = c.col
+			}
+			if err := r.cell(&c, col); err != nil {
+				return err
+			}
+			continue
+		}
+		if r.sc.quickEnd("row") {
+			r.endRow()
+			return nil
+		}
 		t, err := r.sc.token()
 		if err != nil {
 			r.cellCol = col + 1 // the cell whose tag could not be read, as far as known
@@ -923,13 +938,9 @@ func (r *fastRows) rowCells() error {
 		case t.kind == tokText:
 			continue
 		case t.kind == tokEnd && t.local == "row" && !t.prefixed:
-			r.width = max(r.width, len(r.cells))
-			if len(r.cells) == 0 {
-				r.cells = nil // as excelize: a row without values is nil
-			}
+			r.endRow()
 			return nil
 		case (t.kind == tokStart || t.kind == tokEmpty) && t.local == "c" && !t.prefixed:
-			var c cellXML
 			if err := c.attrs(t.attrs); err != nil {
 				return err
 			}
@@ -949,32 +960,180 @@ func (r *fastRows) rowCells() error {
 					continue
 				}
 			}
-			val, err := r.value(&c)
-			if xe, bad := err.(*xmlError); bad { // a shared string XML refuses: this cell alone
-				if r.rowErr == nil {
-					r.rowErr = &RowError{Col: col, Value: xe.value, Msg: xe.what + " (in the shared strings)", Reason: xe.vi}
-				}
-				continue
-			} else if err != nil {
+			if err := r.cell(&c, col); err != nil {
 				return err
-			}
-			if val != "" || c.hasF {
-				for i, blank := 1, col-len(r.cells); i < blank; i++ {
-					r.cells = append(r.cells, "")
-				}
-				r.cells = append(r.cells, val)
-				// no <v>, or an empty one on a cell not typed as text: never calculated
-				// (excelize writes t="str" and no <v>; openpyxl <v></v>)
-				if c.hasF && (!c.hasV || c.v == "" && c.typ != "str") {
-					r.uncalc = append(r.uncalc, col)
-				} else if c.style > 0 && (c.typ == "" || c.typ == "n") {
-					r.styled = append(r.styled, [2]int{col, c.style})
-				}
 			}
 		default:
 			return errFallback
 		}
 	}
+}
+
+// endRow ends the row's cells at its </row>.
+func (r *fastRows) endRow() {
+	r.width = max(r.width, len(r.cells))
+	if len(r.cells) == 0 {
+		r.cells = nil // as excelize: a row without values is nil
+	}
+}
+
+// cell puts a cell read whole, in column col, into the row: its value, or the
+// row's error when its shared string is one XML refuses.
+func (r *fastRows) cell(c *cellXML, col int) error {
+	val, err := r.value(c)
+	if xe, bad := err.(*xmlError); bad { // a shared string XML refuses: this cell alone
+		if r.rowErr == nil {
+			r.rowErr = &RowError{Col: col, Value: xe.value, Msg: xe.what + " (in the shared strings)", Reason: xe.vi}
+		}
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if val != "" || c.hasF {
+		for i, blank := 1, col-len(r.cells); i < blank; i++ {
+			r.cells = append(r.cells, "")
+		}
+		r.cells = append(r.cells, val)
+		// no <v>, or an empty one on a cell not typed as text: never calculated
+		// (excelize writes t="str" and no <v>; openpyxl <v></v>)
+		if c.hasF && (!c.hasV || c.v == "" && c.typ != "str") {
+			r.uncalc = append(r.uncalc, col)
+		} else if c.style > 0 && (c.typ == "" || c.typ == "n") {
+			r.styled = append(r.styled, [2]int{col, c.style})
+		}
+	}
+	return nil
+}
+
+// quickWindow is how much of a streamed sheet quickCell looks at: a cell
+// longer than that is read by the tokenizer.
+const quickWindow = 4096
+
+// quickCell reads, without the tokenizer, a cell in the shapes programs write
+// most: <c r="B2" s="1" t="inlineStr"><is><t>text</t></is></c>,
+// <c r="B2" s="1"><v>text</v></c>, <c r="B2"></c> or <c r="B2"/>; the
+// attributes r, s and t each at most once, in any order, each after one space,
+// in double quotes, with values the tokenizer's path would take as they are
+// (a plain reference, up to 6 digits, a usual type); <is> only on an inline
+// string, <v> on any other; nothing between the tags. It gives the cell the
+// tokenizer's path would give (the differential tests and FuzzSheetXML compare
+// both with excelize). Anything else, a text XML refuses among it, is left
+// where it was for the tokenizer: false, and nothing read.
+func (s *scanner) quickCell(c *cellXML) bool {
+	s.fill(quickWindow)
+	b := s.buf[s.pos:]
+	if len(b) < 4 || b[0] != '<' || b[1] != 'c' {
+		return false
+	}
+	var seen [3]bool
+	i := 2
+attrs:
+	for {
+		if i+1 >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case '>':
+			i++
+			break attrs
+		case '/':
+			if b[i+1] != '>' {
+				return false
+			}
+			s.pos += i + 2
+			return true
+		case ' ':
+		default:
+			return false
+		}
+		if i+4 >= len(b) || b[i+2] != '=' || b[i+3] != '"' {
+			return false
+		}
+		k := strings.IndexByte("rst", b[i+1])
+		if k < 0 || seen[k] {
+			return false
+		}
+		seen[k] = true
+		end := bytes.IndexByte(b[i+4:], '"')
+		if end < 0 {
+			return false
+		}
+		v := b[i+4 : i+4+end]
+		switch k {
+		case 0:
+			col, ok := refColumn(v)
+			if !ok {
+				return false
+			}
+			c.col = col
+		case 1:
+			if !digits(v, 6) {
+				return false
+			}
+			for _, d := range v {
+				c.style = c.style*10 + int(d-'0')
+			}
+		case 2:
+			switch string(v) {
+			case "s":
+				c.typ = "s"
+			case "str":
+				c.typ = "str"
+			case "inlineStr":
+				c.typ = "inlineStr"
+			case "n":
+				c.typ = "n"
+			case "b":
+				c.typ = "b"
+			default:
+				return false
+			}
+		}
+		i += 4 + end + 1
+	}
+	if bytes.HasPrefix(b[i:], []byte("</c>")) {
+		s.pos += i + 4
+		return true
+	}
+	open, close := "<v>", "</v></c>"
+	if c.typ == "inlineStr" {
+		open, close = "<is><t>", "</t></is></c>"
+	}
+	if !bytes.HasPrefix(b[i:], []byte(open)) {
+		return false
+	}
+	i += len(open)
+	lt := bytes.IndexByte(b[i:], '<')
+	if lt < 0 || !bytes.HasPrefix(b[i+lt:], []byte(close)) {
+		return false
+	}
+	text, ok := decodeText(s.text[:0], b[i:i+lt])
+	if !ok {
+		return false
+	}
+	s.text = text
+	if c.typ == "inlineStr" {
+		c.hasIS, c.is.hasT, c.is.T = true, true, string(text)
+	} else {
+		c.hasV, c.v = true, string(text)
+	}
+	s.pos += i + lt + len(close)
+	return true
+}
+
+// quickEnd reads the end tag </name> of the element open innermost, written
+// plainly; false, and nothing read, otherwise.
+func (s *scanner) quickEnd(name string) bool {
+	s.fill(len(name) + 3)
+	b := s.buf[s.pos:]
+	n := len(s.stack)
+	if n == 0 || s.stack[n-1] != name || len(b) < len(name)+3 ||
+		b[0] != '<' || b[1] != '/' || string(b[2:2+len(name)]) != name || b[2+len(name)] != '>' {
+		return false
+	}
+	s.stack = s.stack[:n-1]
+	s.pos += len(name) + 3
+	return true
 }
 
 type cellXML struct {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -369,6 +370,9 @@ func FuzzSheetXML(f *testing.F) {
 		"<row r=\"1\"><c r=\"A1\" t=\"str\"><v>&lt;&#x41;&amp;\r\n_x000D_</v></c></row>",
 		`<row r="3"><c r="A3"><v>3</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>`,
 		"<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>a\x0bb</t></is></c><c r=\"B1\"><v>1</v></c></row><row r=\"2\"><c r=\"A2\"><v>&nbsp;</v></c></row><row r=\"3\"><c r=\"A3\"><v>3</v></c></row>",
+		// the shapes quickCell reads, and near misses it leaves to the tokenizer
+		`<row r="1"><c r="A1" s="2" t="inlineStr"><is><t>_x000D_a&amp;b</t></is></c><c t="s" r="C1"><v> 1 </v></c><c r="D1" s="1"/><c r="E1" t="inlineStr"></c><c r="F1" s="3"><v>45000</v></c></row>`,
+		`<row r="1"><c r="A1" t="inlineStr"><v>x</v></c><c r="B1"  s="1"><v>2</v></c><c r="C1" s="0000001"><v>3</v></c><c r="D1" t="e"><v>#N/A</v></c><c r="e1"><v>5</v></c></row >`,
 	} {
 		f.Add(seed)
 	}
@@ -404,4 +408,56 @@ func FuzzSharedStrings(f *testing.F) {
 		defer watchdog.Stop()
 		compareSheets(t, p, 10)
 	})
+}
+
+// TestQuickCellShapes: the cell shapes spreadsheet programs write most are read
+// without the tokenizer, to the cell the tokenizer gives; any other shape is
+// left unread for it. (FuzzSheetXML and the differential tests compare what
+// both read with excelize.)
+func TestQuickCellShapes(t *testing.T) {
+	for _, tc := range []struct {
+		xml  string
+		want cellXML // col, style, typ, v / is.T as the tokenizer's path reads them
+		ok   bool
+	}{
+		{`<c r="B6" t="inlineStr"><is><t>Vũ Thanh Linh</t></is></c>`, cellXML{col: 2, typ: "inlineStr", hasIS: true, is: fastSI{T: "Vũ Thanh Linh", hasT: true}}, true},
+		{`<c r="C6" s="1"><v>37459</v></c>`, cellXML{col: 3, style: 1, v: "37459", hasV: true}, true},
+		{`<c t="s" s="12" r="AB10"><v>4</v></c>`, cellXML{col: 28, style: 12, typ: "s", v: "4", hasV: true}, true},
+		{`<c r="A1" t="str"><v>a &lt; b&#x0D;</v></c>`, cellXML{col: 1, typ: "str", v: "a < b\r", hasV: true}, true},
+		{`<c r="D1" s="5"/>`, cellXML{col: 4, style: 5}, true},
+		{`<c r="E1" t="inlineStr"></c>`, cellXML{col: 5, typ: "inlineStr"}, true},
+		{`<c><v>1</v></c>`, cellXML{v: "1", hasV: true}, true},
+		{`<c r="A1"><f>1+1</f><v>2</v></c>`, cellXML{}, false}, // a formula
+		{`<c r="A1" t="inlineStr"><is><t xml:space="preserve"> a</t></is></c>`, cellXML{}, false},
+		{`<c r="A1" t="inlineStr"><v>x</v></c>`, cellXML{}, false},  // <v> on an inline string
+		{`<c r="A1"  s="1"><v>2</v></c>`, cellXML{}, false},         // two spaces
+		{`<c r="A1" s="1234567"><v>2</v></c>`, cellXML{}, false},    // a style past 6 digits
+		{`<c r="a1"><v>2</v></c>`, cellXML{}, false},                // a reference excelize reads its own way
+		{`<c r="A1" t="e"><v>#N/A</v></c>`, cellXML{}, false},       // an unusual type
+		{`<c r="A1" r="B1"><v>2</v></c>`, cellXML{}, false},         // r twice
+		{`<c r="A1"><v>a` + "\x0b" + `b</v></c>`, cellXML{}, false}, // text XML refuses
+		{`<c r="A1"><v>2</v> </c>`, cellXML{}, false},               // text between the tags
+		{`<c r="A1"><v>2</v></c >`, cellXML{}, false},
+		{`<cx r="A1"/>`, cellXML{}, false},
+	} {
+		sc := scanner{buf: []byte(tc.xml + `</row>`), eof: true}
+		var c cellXML
+		ok := sc.quickCell(&c)
+		if ok != tc.ok {
+			t.Errorf("%s: read quickly %v, want %v", tc.xml, ok, tc.ok)
+			continue
+		}
+		if !ok {
+			if sc.pos != 0 {
+				t.Errorf("%s: left unread, but %d bytes were taken", tc.xml, sc.pos)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(c, tc.want) {
+			t.Errorf("%s: read %+v, want %+v", tc.xml, c, tc.want)
+		}
+		if rest := string(sc.buf[sc.pos:]); rest != `</row>` {
+			t.Errorf("%s: read up to %q, want the cell's end", tc.xml, rest)
+		}
+	}
 }
