@@ -21,8 +21,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/marcboeker/go-duckdb"
-
 	"orgqa/internal/faults"
 	"orgqa/internal/vnfmt"
 	"orgqa/internal/warehouse"
@@ -706,29 +704,28 @@ func (l *Loader) loadRows(ctx context.Context, conn *sql.Conn, rr *reportReader,
 	})
 }
 
-// loadWith streams the report's sheets over the driver connection dc.
-func (l *Loader) loadWith(dc any, rr *reportReader, res *FileResult, st *setState) error {
+// loadWith streams the report's sheets over the driver connection dc, through
+// a sink (sink.go) that appends the rows while the next are parsed.
+func (l *Loader) loadWith(dc any, rr *reportReader, res *FileResult, st *setState) (err error) {
 	dconn, ok := dc.(driver.Conn)
 	if !ok {
 		return fmt.Errorf("unexpected driver connection %T", dc)
 	}
-	rejects, err := duckdb.NewAppenderFromConn(dconn, "", "rejects")
-	if err != nil {
-		return err
-	}
-	closed := false
+	sk := newSink(dconn, len(Contract)+1)
 	defer func() { // on a panic in a reader too: the transaction is rolled back after
-		if !closed {
-			rejects.Close()
+		// what the sink failed on came before whatever stopped the loader
+		if serr := sk.stop(); serr != nil {
+			err = serr
 		}
 	}()
+	rejects := sk.open("rejects")
 	var missing []*missingColumns
 	for _, spec := range Contract {
 		ss := rr.sheets[spec]
 		if ss == nil {
 			continue
 		}
-		err := l.appendSheet(dconn, rejects, spec, ss, res, st)
+		err := l.appendSheet(sk, rejects, spec, ss, res, st)
 		var mc *missingColumns
 		if errors.As(err, &mc) {
 			missing = append(missing, mc) // every sheet's missing columns are said at once
@@ -741,8 +738,8 @@ func (l *Loader) loadWith(dc any, rr *reportReader, res *FileResult, st *setStat
 	if len(missing) > 0 {
 		return missingError(missing)
 	}
-	closed = true
-	return rejects.Close()
+	sk.close(rejects, nil)
+	return nil
 }
 
 // missingColumns is a sheet with no header naming its required columns.
@@ -766,7 +763,7 @@ func missingError(ms []*missingColumns) error {
 
 // appendSheet loads one sheet. The ThongTin sheet comes first and names the unit
 // and year every later row carries.
-func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *SheetSpec, ss *sheetSource, res *FileResult, st *setState) error {
+func (l *Loader) appendSheet(sk *sink, rejects int, spec *SheetSpec, ss *sheetSource, res *FileResult, st *setState) error {
 	it, err := ss.open()
 	if err != nil {
 		return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: "cannot read sheet", Reason: "Không đọc được sheet", Err: err}
@@ -775,16 +772,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 	enc, _ := it.(interface{ Encoding() string })
 	it = &closeOnce{rowIter: it}
 	defer it.Close()
-	app, err := duckdb.NewAppenderFromConn(dconn, "", spec.Table)
-	if err != nil {
-		return err
-	}
-	appClosed := false
-	defer func() {
-		if !appClosed {
-			app.Close()
-		}
-	}()
+	app := sk.open(spec.Table) // closed by the sink's stop if this returns early
 	finder, err := newHeaderFinder(spec)
 	if err != nil {
 		return err
@@ -858,10 +846,8 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 						}
 					}
 				}
-				if err := rejects.AppendRow(res.LoadID, nullStr(res.Unit), nullInt(res.Year), ss.file, ss.sha, spec.Name, ss.sheet,
-					int32(rowNum), nullStr(col), nullStr(header), capValue(bad.Value), bad.Reason, nullStr(own)); err != nil {
-					return err
-				}
+				sk.row(rejects, nil, 0, res.LoadID, nullStr(res.Unit), nullInt(res.Year), ss.file, ss.sha, spec.Name, ss.sheet,
+					int32(rowNum), nullStr(col), nullStr(header), capValue(bad.Value), bad.Reason, nullStr(own))
 				continue
 			}
 			if hm == nil {
@@ -953,10 +939,8 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 					if pos := hm.Index[p.col]; pos >= 0 {
 						col = ColumnLetter(pos)
 					}
-					if err := rejects.AppendRow(res.LoadID, nullStr(res.Unit), nullInt(res.Year), ss.file, ss.sha, spec.Name, ss.sheet,
-						int32(rowNum), nullStr(col), spec.Columns[p.col].Header, capValue(p.value), p.reason, nullStr(own)); err != nil {
-						return err
-					}
+					sk.row(rejects, nil, 0, res.LoadID, nullStr(res.Unit), nullInt(res.Year), ss.file, ss.sha, spec.Name, ss.sheet,
+						int32(rowNum), nullStr(col), spec.Columns[p.col].Header, capValue(p.value), p.reason, nullStr(own))
 				}
 				continue
 			}
@@ -970,9 +954,7 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 			for i, v := range vals {
 				row[provenanceColumns+i] = v
 			}
-			if err := app.AppendRow(row...); err != nil {
-				return fmt.Errorf("%s!%s row %d: %w", ss.file, ss.sheet, rowNum, err)
-			}
+			sk.row(app, ss, rowNum, row...)
 		}
 		if cand != nil { // the header was the sheet's last row
 			return useHeader()
@@ -991,17 +973,14 @@ func (l *Loader) appendSheet(dconn driver.Conn, rejects *duckdb.Appender, spec *
 	if sigFirst > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("Sheet %s, %s: phần chữ ký, nơi nhận cuối biểu, đã bỏ qua", spec.Name, rowSpan(sigFirst, sigLast)))
 	}
-	appClosed = true
 	if err := it.Close(); err != nil && appendErr == nil {
 		// the reader stopped early: rows the sheet holds were not read
 		appendErr = sheetError(ss, err, "reading stopped", "Không đọc hết sheet")
 	}
-	if err := app.Close(); err != nil && appendErr == nil {
-		appendErr = fmt.Errorf("%s!%s: %w", ss.file, ss.sheet, err)
-	}
 	if appendErr != nil {
 		return appendErr
 	}
+	sk.close(app, ss)
 	if hm == nil && finder.searched > 0 { // rows, but none of them the header
 		st.headersOnly = true // the report fails; the other sheets are only looked at for their headers
 		return &missingColumns{ss: ss, me: finder.missing()}

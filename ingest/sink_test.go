@@ -1,0 +1,81 @@
+package ingest
+
+import (
+	"context"
+	"database/sql/driver"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"orgqa/internal/warehouse"
+)
+
+// TestSinkDoesItsWorkInOrderAndStopsAtTheFirstError: the sink appends what it
+// is handed in order, across batches; the first failing row is the error,
+// naming its sheet and row, and nothing handed over after it is appended.
+func TestSinkDoesItsWorkInOrderAndStopsAtTheFirstError(t *testing.T) {
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(ctx, false)
+	conn, err := w.DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{`CREATE TABLE a (n INTEGER, s VARCHAR)`, `CREATE TABLE b (n INTEGER)`} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const good = 3*sinkBatchRows + 17 // several batches, and a part of one
+	run := func(bad bool) error {
+		return conn.Raw(func(dc any) error {
+			sk := newSink(dc.(driver.Conn), 2)
+			ha, hb := sk.open("a"), sk.open("b")
+			ss := &sheetSource{file: "bc.xlsx", sheet: "DangVien"}
+			for i := 1; i <= good; i++ {
+				sk.row(ha, ss, i+1, int32(i), "đảng viên")
+				sk.row(hb, nil, 0, int32(-i))
+			}
+			if bad {
+				sk.row(ha, ss, good+2, "not a number", "x")
+			}
+			for i := 0; i < 10; i++ { // after the bad row: never appended
+				sk.row(hb, nil, 0, int32(1000+i))
+			}
+			sk.close(ha, ss)
+			sk.close(hb, nil)
+			return sk.stop()
+		})
+	}
+	if err := run(false); err != nil {
+		t.Fatal(err)
+	}
+	var n, sum, wrong int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*), sum(n), count(*) FILTER (WHERE s <> 'đảng viên') FROM a`).Scan(&n, &sum, &wrong); err != nil {
+		t.Fatal(err)
+	}
+	if n != good || sum != good*(good+1)/2 || wrong != 0 {
+		t.Fatalf("a: %d rows, sum %d, %d wrong; want %d rows, sum %d", n, sum, wrong, good, good*(good+1)/2)
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM b`).Scan(&n); err != nil || n != good+10 {
+		t.Fatalf("b: %d rows (%v), want %d", n, err, good+10)
+	}
+
+	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
+		t.Fatal(err)
+	}
+	err = run(true)
+	if err == nil || !strings.Contains(err.Error(), "bc.xlsx!DangVien row "+strconv.Itoa(good+2)) {
+		t.Fatalf("error %v, want one naming bc.xlsx!DangVien row %d", err, good+2)
+	}
+	// the loader rolls the report back; what the sink did before the error was done
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM b WHERE n >= 1000`).Scan(&n); err != nil || n != 10 {
+		t.Fatalf("b after the failed run: %d rows from 1000 up (%v), want the first run's 10", n, err)
+	}
+	conn.ExecContext(ctx, `ROLLBACK`)
+}
