@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -56,7 +55,7 @@ func newClaimIndex() *claimIndex {
 }
 
 // loadClaims reads the index from the loaded units.
-func loadClaims(ctx context.Context, db *sql.DB) (*claimIndex, error) {
+func loadClaims(ctx context.Context, db querier) (*claimIndex, error) {
 	rows, err := db.QueryContext(ctx, `SELECT report_year, unit_code, reporting_unit, min(s.source_file) FROM units
 		JOIN load_sources s ON s.load_id = units.load_id AND s.table_name = 'units'
 		WHERE unit_level IN ('co_so', 'chi_bo')

@@ -136,6 +136,8 @@ type Loader struct {
 	inbox  map[string]Source // the reports found in the inbox, by path (supersede.go)
 	// partsDone: the parts of split reports are being loaded (parts.go)
 	partsDone bool
+	group     txGroup // reports loaded and not yet committed (group.go)
+	ungrouped bool    // a transaction per report, as before groups (the tests' reference)
 }
 
 // ingestGCPercent is Go's GOGC while reports load (unless GOGC is set). A
@@ -211,29 +213,78 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 	}
 	var parts []Source // workbooks without ThongTin: parts of a split report
 	finished := 0      // sources read (a several-unit workbook gives several results)
-	for _, src := range sources {
-		if err := ctx.Err(); err != nil {
-			return sum, err
-		}
-		var p *prefetched
-		if ahead != nil {
-			p = <-ahead
-		}
+	one := func(src Source, p *prefetched) error {
 		res, err := l.loadSource(work, conn, src, p)
 		if errors.Is(err, errPart) {
 			parts = append(parts, src)
-			continue
+			return nil
 		}
 		if err != nil {
-			return sum, err
+			return err
 		}
 		sum.Files = append(sum.Files, res...) // several when a workbook held several units' reports
 		finished++
 		if l.Progress != nil {
 			l.Progress(finished, len(sources), src.Path)
 		}
-		faults.Point("ingest.report")
+		return nil
 	}
+	// the reports in the open transaction, and what was done before them
+	var group []groupItem
+	mark := groupMark{}
+	loop := func() error {
+		for _, src := range sources {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var p *prefetched
+			if ahead != nil {
+				p = <-ahead
+			}
+			if len(group) == 0 {
+				mark = groupMark{files: len(sum.Files), parts: len(parts), finished: finished, now: l.units.snapshot()}
+			}
+			err := one(src, p)
+			if errors.Is(err, errRegroup) {
+				// the warehouse refused something of this report inside a
+				// transaction holding others: all were rolled back; load them
+				// again a transaction each, as if never grouped
+				l.Log.Warn("a report failed inside a group of reports loaded together: the group is loaded again, a report at a time",
+					"source", src.Path, "group", len(group)+1)
+				sum.Files, parts, finished = sum.Files[:mark.files], parts[:mark.parts], mark.finished
+				if err := l.reload(work, conn, mark.now); err != nil {
+					return err
+				}
+				l.group.oneByOne = true
+				for _, g := range append(group, groupItem{src}) {
+					if err = one(g.src, nil); err != nil { // read again from the file
+						break
+					}
+				}
+				l.group.oneByOne = false
+				group = nil
+			}
+			if err != nil {
+				return err
+			}
+			if l.group.open {
+				group = append(group, groupItem{src})
+			} else {
+				group = nil
+			}
+			faults.Point("ingest.report")
+		}
+		return nil
+	}
+	err = loop()
+	if serr := l.settle(work, conn); serr != nil && err == nil {
+		err = fmt.Errorf("commit: %w", serr)
+	}
+	if err != nil {
+		return sum, err
+	}
+	l.group.oneByOne = true
+	defer func() { l.group.oneByOne = false }()
 	if err := l.loadParts(work, conn, parts, sum); err != nil {
 		return sum, err
 	}
@@ -508,6 +559,12 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 	res, err = l.loadReport(ctx, conn, rr, res, started)
 	var several *severalUnits
 	if errors.As(res.Err, &several) {
+		// its own transactions, as it has always had
+		if err := l.settle(ctx, conn); err != nil {
+			return []FileResult{res}, fmt.Errorf("commit: %w", err)
+		}
+		defer func(was bool) { l.group.oneByOne = was }(l.group.oneByOne)
+		l.group.oneByOne = true
 		return l.loadSeveral(ctx, conn, rr, res, started, several)
 	}
 	return []FileResult{res}, err
@@ -535,12 +592,15 @@ func (l *Loader) skip(res *FileResult, k seenContent) bool {
 // units comes back with a *severalUnits Err and nothing recorded.
 func (l *Loader) loadReport(ctx context.Context, conn *sql.Conn, rr *reportReader, res FileResult, started time.Time) (FileResult, error) {
 	src := res.Source
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return res, err
+	if !l.group.open {
+		if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+			return res, err
+		}
+		l.group.open = true
 	}
+	grouped := l.group.reports > 0 // the transaction holds other reports too
 	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(load_id), 0) + 1 FROM load_manifest`).Scan(&res.LoadID); err != nil {
-		conn.ExecContext(ctx, "ROLLBACK")
-		return res, err
+		return res, l.rollback(ctx, conn, grouped, err)
 	}
 	loadErr := l.loadRows(ctx, conn, rr, &res)
 	if loadErr == nil {
@@ -549,9 +609,14 @@ func (l *Loader) loadReport(ctx context.Context, conn *sql.Conn, rr *reportReade
 	if loadErr == nil {
 		loadErr = recordSources(ctx, conn, res.LoadID, rr)
 	}
+	if loadErr == nil && warehouseFault != nil && warehouseFault(src.Path) {
+		_, loadErr = conn.ExecContext(ctx, `SELECT error('fault injected by a test')`)
+	}
 	if loadErr != nil {
-		if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-			return res, fmt.Errorf("rollback after %v: %w", loadErr, err)
+		if !grouped || !undoable(loadErr) || l.undo(ctx, conn, res.LoadID) != nil {
+			if err := l.rollback(ctx, conn, grouped, loadErr); err != loadErr {
+				return res, err
+			}
 		}
 		res.Accepted, res.Rejected = 0, 0
 		var several *severalUnits
@@ -577,8 +642,12 @@ func (l *Loader) loadReport(ctx context.Context, conn *sql.Conn, rr *reportReade
 		}
 		return l.fail(ctx, conn, res, started, loadErr)
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return res, fmt.Errorf("commit %s: %w", src.Path, err)
+	l.group.reports++
+	l.group.rows += res.Read
+	if l.group.oneByOne || l.ungrouped || l.group.rows >= groupRows {
+		if err := l.settle(ctx, conn); err != nil {
+			return res, fmt.Errorf("commit %s: %w", src.Path, err)
+		}
 	}
 	if dv := rr.sheets[SheetByName("DonVi")]; dv != nil {
 		l.claims.replace(res.Year, res.Unit, dv.file, res.claimed)

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -46,7 +45,7 @@ type unitIndex struct {
 	now     map[string]bool // and those accepted during it
 }
 
-func loadUnits(ctx context.Context, db *sql.DB, list []KnownUnit) (*unitIndex, error) {
+func loadUnits(ctx context.Context, db querier, list []KnownUnit) (*unitIndex, error) {
 	ui := &unitIndex{list: list, earlier: map[string]bool{}, now: map[string]bool{}}
 	if list != nil {
 		return ui, nil
