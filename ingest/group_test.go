@@ -2,14 +2,11 @@ package ingest
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
-
-	"orgqa/internal/gen"
 )
 
 // TestGroupsLoadWhatReportsOneByOneLoad: one folder — generated workbooks and
@@ -21,19 +18,11 @@ import (
 // rolled back and loaded again report by report, and the warehouse is the one
 // a transaction per report gives, that report failed and every other loaded.
 func TestGroupsLoadWhatReportsOneByOneLoad(t *testing.T) {
-	dir := t.TempDir()
-	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 51}, filepath.Join(dir, "xlsx"), "xlsx", nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["small"], Year: 2024, Seed: 52}, filepath.Join(dir, "csv"), "csv", nil); err != nil {
-		t.Fatal(err)
-	}
-	messyBook().write(t, filepath.Join(dir, "bao cao.xlsx"))
+	dir := mixedInbox(t, 51)
 	bad := messyBook()
 	bad.sheets["DangVien"] = [][]any{{"Họ và tên", "Ghi chú"}, {"Nguyễn Văn An", "x"}} // no member code column: fails whole
 	bad.sheets["ThongTin"] = [][]any{{"Mã đơn vị báo cáo", "Tên đơn vị báo cáo", "Năm báo cáo"}, {"0702", "Huyện ủy Hai", 2025}}
 	bad.write(t, filepath.Join(dir, "thieu cot.xlsx"))
-	os.WriteFile(filepath.Join(dir, "hong.xlsx"), []byte("not a workbook"), 0o644)
 	books, _ := filepath.Glob(filepath.Join(dir, "xlsx", "*.xlsx"))
 	sort.Strings(books)
 	if len(books) < 3 {

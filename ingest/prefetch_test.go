@@ -54,20 +54,29 @@ func dumpTables(t *testing.T, db *sql.DB, tables []string, exclude string) strin
 	return b.String()
 }
 
+// mixedInbox is a folder of what a night meets: generated workbooks (seed)
+// and CSV sets (seed+1), the messy workbook with a bad row of each kind, and a
+// file that is no workbook.
+func mixedInbox(t *testing.T, seed uint64) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: seed}, filepath.Join(dir, "xlsx"), "xlsx", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["small"], Year: 2024, Seed: seed + 1}, filepath.Join(dir, "csv"), "csv", nil); err != nil {
+		t.Fatal(err)
+	}
+	messyBook().write(t, filepath.Join(dir, "bao cao.xlsx"))
+	os.WriteFile(filepath.Join(dir, "hong.xlsx"), []byte("not a workbook"), 0o644)
+	return dir
+}
+
 // TestPrefetchLoadsTheSame loads one folder — generated workbooks and CSV sets,
 // the messy workbook with a bad row of each kind, a broken file, a report loaded
 // before, a corrected export — with the reader going ahead and without: the
 // warehouses must hold the same rows, rejects and manifest.
 func TestPrefetchLoadsTheSame(t *testing.T) {
-	dir := t.TempDir()
-	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 47}, filepath.Join(dir, "xlsx"), "xlsx", nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["small"], Year: 2024, Seed: 48}, filepath.Join(dir, "csv"), "csv", nil); err != nil {
-		t.Fatal(err)
-	}
-	messyBook().write(t, filepath.Join(dir, "bao cao.xlsx"))
-	os.WriteFile(filepath.Join(dir, "hong.xlsx"), []byte("not a workbook"), 0o644)
+	dir := mixedInbox(t, 47)
 	fixed := time.Date(2026, 12, 2, 1, 30, 0, 0, time.UTC)
 	load := func(noPrefetch bool) string {
 		w := openTestWarehouse(t)

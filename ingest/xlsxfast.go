@@ -1074,20 +1074,11 @@ attrs:
 				c.style = c.style*10 + int(d-'0')
 			}
 		case 2:
-			switch string(v) {
-			case "s":
-				c.typ = "s"
-			case "str":
-				c.typ = "str"
-			case "inlineStr":
-				c.typ = "inlineStr"
-			case "n":
-				c.typ = "n"
-			case "b":
-				c.typ = "b"
-			default:
+			typ, ok := usualType(v)
+			if !ok {
 				return false
 			}
+			c.typ = typ
 		}
 		i += 4 + end + 1
 	}
@@ -1182,23 +1173,32 @@ func (c *cellXML) attrs(attrs []attr) error {
 				}
 			}
 		case "t":
-			switch string(a.value) { // no allocation for the usual types
-			case "s":
-				c.typ = "s"
-			case "str":
-				c.typ = "str"
-			case "inlineStr":
-				c.typ = "inlineStr"
-			case "n":
-				c.typ = "n"
-			case "b":
-				c.typ = "b"
-			default:
-				c.typ = string(a.value)
+			typ, ok := usualType(a.value)
+			if !ok {
+				typ = string(a.value)
 			}
+			c.typ = typ
 		}
 	}
 	return nil
+}
+
+// usualType is a cell's t attribute when it is one of the usual types, as a
+// constant string: no allocation for them.
+func usualType(v []byte) (string, bool) {
+	switch string(v) {
+	case "s":
+		return "s", true
+	case "str":
+		return "str", true
+	case "inlineStr":
+		return "inlineStr", true
+	case "n":
+		return "n", true
+	case "b":
+		return "b", true
+	}
+	return "", false
 }
 
 // cellBody reads a cell's children up to </c>.
