@@ -39,13 +39,12 @@ const (
 )
 
 type sinkOp struct {
-	kind    sinkKind
-	h       int    // the Appender, as open returned it
-	table   string // the table an open opens it on
-	off, n  int    // a row's values in the batch
-	ss      *sheetSource
-	row     int // for an error: the sheet and row (ss nil: the error as it is)
-	closeOf *sheetSource
+	kind   sinkKind
+	h      int          // the Appender, as open returned it
+	table  string       // the table an open opens it on
+	off, n int          // a row's values in the batch
+	ss     *sheetSource // for an error: the sheet (nil: the error as it is)
+	row    int          // and the row
 }
 
 type sinkBatch struct {
@@ -62,7 +61,6 @@ type sink struct {
 	free   chan *sinkBatch
 	done   chan struct{}
 	err    error // the goroutine's, read after done
-	failed bool  // a batch could not be sent: the goroutine has stopped
 	closed bool
 }
 
@@ -95,7 +93,7 @@ func (s *sink) row(h int, ss *sheetSource, row int, vals ...driver.Value) {
 
 // close flushes and closes the Appender h; ss names it in an error.
 func (s *sink) close(h int, ss *sheetSource) {
-	s.cur.ops = append(s.cur.ops, sinkOp{kind: sinkClose, h: h, closeOf: ss})
+	s.cur.ops = append(s.cur.ops, sinkOp{kind: sinkClose, h: h, ss: ss})
 }
 
 func (s *sink) batch() *sinkBatch {
@@ -115,15 +113,13 @@ func (s *sink) send() {
 	case s.ch <- s.cur:
 		s.cur = s.batch()
 	case <-s.done: // stopped on a panic: what follows is not done
-		s.failed = true
 		s.cur.ops, s.cur.vals = s.cur.ops[:0], s.cur.vals[:0]
 	}
 }
 
 // stop does what was handed over, closes any Appender still open (a sheet the
 // loader left on an error of its own, which is the one to give), and returns
-// the sink's first error. The connection is the
-// loader's again after it.
+// the sink's first error. The connection is the loader's again after it.
 func (s *sink) stop() error {
 	if s.closed {
 		return s.err
@@ -184,8 +180,8 @@ func (s *sink) do(b *sinkBatch, op sinkOp) {
 		a := s.apps[op.h]
 		s.apps[op.h] = nil
 		if err := a.Close(); err != nil {
-			if op.closeOf != nil {
-				err = fmt.Errorf("%s!%s: %w", op.closeOf.file, op.closeOf.sheet, err)
+			if op.ss != nil {
+				err = fmt.Errorf("%s!%s: %w", op.ss.file, op.ss.sheet, err)
 			}
 			s.err = err
 		}

@@ -3,12 +3,9 @@ package ingest
 import (
 	"context"
 	"database/sql/driver"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-
-	"orgqa/internal/warehouse"
 )
 
 // TestSinkDoesItsWorkInOrderAndStopsAtTheFirstError: the sink appends what it
@@ -16,12 +13,7 @@ import (
 // naming its sheet and row, and nothing handed over after it is appended.
 func TestSinkDoesItsWorkInOrderAndStopsAtTheFirstError(t *testing.T) {
 	ctx := context.Background()
-	w, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(ctx, false)
-	conn, err := w.DB.Conn(ctx)
+	conn, err := openTestWarehouse(t).DB.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
