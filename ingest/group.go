@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"maps"
+	"fmt"
 )
 
 // Reports are committed in groups. Each report was its own transaction, and
@@ -41,17 +41,8 @@ type txGroup struct {
 	oneByOne bool // a transaction per report: a group loaded again, several units, parts
 }
 
-// groupItem is a report of the open group, to be read and loaded again if
-// the group fails (not its rows read ahead: a group holds up to groupRows).
-type groupItem struct {
-	src Source
-}
-
 // groupMark is what LoadDir had when the open group began.
-type groupMark struct {
-	files, parts, finished int
-	now                    map[string]bool // units accepted this night (units.go)
-}
+type groupMark struct{ files, parts, finished int }
 
 // warehouseFault, set by a test, makes DuckDB fail on the reports it names,
 // after their rows and records are written: the warehouse refusing a report.
@@ -75,20 +66,13 @@ func (l *Loader) settle(ctx context.Context, conn *sql.Conn) error {
 func (l *Loader) rollback(ctx context.Context, conn *sql.Conn, grouped bool, cause error) error {
 	l.group = txGroup{oneByOne: l.group.oneByOne}
 	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		return &rollbackError{cause: cause, err: err}
+		return fmt.Errorf("rollback after %v: %w", cause, err)
 	}
 	if grouped {
 		return errRegroup
 	}
 	return cause
 }
-
-type rollbackError struct{ cause, err error }
-
-func (e *rollbackError) Error() string {
-	return "rollback after " + e.cause.Error() + ": " + e.err.Error()
-}
-func (e *rollbackError) Unwrap() error { return e.err }
 
 // undoable says whether a report's failure is the loader's own decision, made
 // before the report wrote anything but its rows (so DuckDB's transaction is
@@ -103,23 +87,20 @@ func undoable(err error) bool {
 // undo deletes the rows a report appended, in the open transaction; the
 // report now counts as part of the group (its failure is recorded in it).
 func (l *Loader) undo(ctx context.Context, conn *sql.Conn, loadID int64) error {
-	tables := []string{"rejects"}
-	for _, spec := range Contract {
-		tables = append(tables, spec.Table)
-	}
-	for _, t := range tables {
+	for _, t := range withdrawnTables() { // the tables holding a load's rows
 		if _, err := conn.ExecContext(ctx, `DELETE FROM `+t+` WHERE load_id = ?`, loadID); err != nil {
 			return err
 		}
 	}
 	l.group.reports++
+	l.Log.Debug("a failed report's rows deleted inside its group", "load_id", loadID)
 	return nil
 }
 
 // reload reads again, after a group was rolled back, what the loader keeps
 // of the warehouse: the claims and units committed, and the units accepted
-// this night before the group.
-func (l *Loader) reload(ctx context.Context, conn *sql.Conn, now map[string]bool) error {
+// this night before the group (the units of its reports loaded before).
+func (l *Loader) reload(ctx context.Context, conn *sql.Conn, before []FileResult) error {
 	claims, err := loadClaims(ctx, conn)
 	if err != nil {
 		return err
@@ -128,13 +109,14 @@ func (l *Loader) reload(ctx context.Context, conn *sql.Conn, now map[string]bool
 	if err != nil {
 		return err
 	}
-	units.now = maps.Clone(now)
+	for _, r := range before {
+		if r.Outcome == Loaded {
+			units.accepted(r.Unit)
+		}
+	}
 	l.claims, l.units = claims, units
 	return nil
 }
-
-// snapshot is the units accepted this night so far.
-func (ui *unitIndex) snapshot() map[string]bool { return maps.Clone(ui.now) }
 
 // querier is a *sql.DB or a *sql.Conn.
 type querier interface {

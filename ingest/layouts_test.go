@@ -81,10 +81,10 @@ func sameDump(t *testing.T, name, want, got string) {
 	a, b := strings.Split(want, "\n"), strings.Split(got, "\n")
 	for i := 0; i < len(a) && i < len(b); i++ {
 		if a[i] != b[i] {
-			t.Fatalf("%s: first difference at line %d:\nplain:  %s\nlayout: %s", name, i, a[i], b[i])
+			t.Fatalf("%s: first difference at line %d:\nwant: %s\ngot:  %s", name, i, a[i], b[i])
 		}
 	}
-	t.Fatalf("%s: plain %d lines, layout %d lines (last: %q / %q)", name, len(a), len(b), a[len(a)-1], b[len(b)-1])
+	t.Fatalf("%s: want %d lines, got %d (last: %q / %q)", name, len(a), len(b), a[len(a)-1], b[len(b)-1])
 }
 
 // TestOfficeLayouts loads the same report laid out as offices lay it out

@@ -230,7 +230,7 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 		return nil
 	}
 	// the reports in the open transaction, and what was done before them
-	var group []groupItem
+	var group []Source
 	mark := groupMark{}
 	loop := func() error {
 		for _, src := range sources {
@@ -242,7 +242,7 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 				p = <-ahead
 			}
 			if len(group) == 0 {
-				mark = groupMark{files: len(sum.Files), parts: len(parts), finished: finished, now: l.units.snapshot()}
+				mark = groupMark{files: len(sum.Files), parts: len(parts), finished: finished}
 			}
 			err := one(src, p)
 			if errors.Is(err, errRegroup) {
@@ -252,12 +252,12 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 				l.Log.Warn("a report failed inside a group of reports loaded together: the group is loaded again, a report at a time",
 					"source", src.Path, "group", len(group)+1)
 				sum.Files, parts, finished = sum.Files[:mark.files], parts[:mark.parts], mark.finished
-				if err := l.reload(work, conn, mark.now); err != nil {
+				if err := l.reload(work, conn, sum.Files); err != nil {
 					return err
 				}
 				l.group.oneByOne = true
-				for _, g := range append(group, groupItem{src}) {
-					if err = one(g.src, nil); err != nil { // read again from the file
+				for _, g := range append(group, src) {
+					if err = one(g, nil); err != nil { // read again from the file, not kept from the read-ahead
 						break
 					}
 				}
@@ -268,7 +268,7 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 				return err
 			}
 			if l.group.open {
-				group = append(group, groupItem{src})
+				group = append(group, src)
 			} else {
 				group = nil
 			}
