@@ -461,3 +461,89 @@ func TestQuickCellShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestQuickCellsAgreeOnRealWorkbooks: every cell of every worksheet in the
+// workbooks other programs wrote (testdata: LibreOffice's, Excel's, openpyxl's,
+// and the public corpora's), read at its own tag both ways: where quickCell
+// takes a cell, the tokenizer's path must read the same cell and end at the
+// same byte. The quick path must also be the one most of their cells take,
+// or the speed it was built for is not there on real files.
+func TestQuickCellsAgreeOnRealWorkbooks(t *testing.T) {
+	var files []string
+	filepath.WalkDir("../testdata", func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".xlsx") && !strings.Contains(p, "excelize-") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	quick, total := map[string]int{}, map[string]int{}
+	for _, path := range files {
+		author := "openpyxl"
+		switch base := filepath.Base(path); {
+		case strings.HasPrefix(base, "libreoffice-"):
+			author = "LibreOffice"
+		case strings.Contains(path, "/excel/"):
+			author = "Excel"
+		case !strings.Contains(path, "/layouts/"):
+			author = "other"
+		}
+		z, err := zip.OpenReader(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, zf := range z.File {
+			if !strings.HasPrefix(zf.Name, "xl/worksheets/") || !strings.HasSuffix(zf.Name, ".xml") {
+				continue
+			}
+			rc, _ := zf.Open()
+			b, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for at := 0; ; at++ {
+				i := bytes.Index(b[at:], []byte("<c"))
+				if i < 0 {
+					break
+				}
+				at += i
+				if next := b[at+2]; next != ' ' && next != '>' && next != '/' {
+					continue // <col>, <cols>, <cfRule>, …
+				}
+				total[author]++
+				qs := scanner{buf: b[at:], eof: true}
+				var qc cellXML
+				if !qs.quickCell(&qc) {
+					continue
+				}
+				quick[author]++
+				tr := &fastRows{sc: scanner{buf: b[at:], eof: true}}
+				var tc cellXML
+				tok, err := tr.sc.token()
+				if err == nil && tok.local == "c" {
+					if err = tc.attrs(tok.attrs); err == nil && tok.kind == tokStart {
+						err = tr.cellBody(&tc)
+					}
+				}
+				where := fmt.Sprintf("%s %s at byte %d: %.80q", path, zf.Name, at, b[at:])
+				switch {
+				case err != nil:
+					t.Errorf("%s: read quickly, but the tokenizer fails: %v", where, err)
+				case !reflect.DeepEqual(qc, tc):
+					t.Errorf("%s: quickly %+v, by the tokenizer %+v", where, qc, tc)
+				case qs.pos != tr.sc.pos:
+					t.Errorf("%s: quickly to byte %d, by the tokenizer to %d", where, qs.pos, tr.sc.pos)
+				}
+			}
+		}
+		z.Close()
+	}
+	for author, n := range total {
+		t.Logf("%s: %d of %d cells read quickly", author, quick[author], n)
+	}
+	for _, author := range []string{"LibreOffice", "Excel", "openpyxl"} {
+		if total[author] == 0 || quick[author]*10 < total[author]*9 {
+			t.Errorf("%s's workbooks: %d of %d cells read quickly, want 90%% or more", author, quick[author], total[author])
+		}
+	}
+}
