@@ -38,7 +38,7 @@ type txGroup struct {
 	open     bool // a transaction is open
 	reports  int  // reports whose work is in it
 	rows     int
-	oneByOne bool // a transaction per report: a group loaded again, several units, parts
+	oneByOne bool // a transaction per report: a group loaded again, several units, parts (and the tests' reference)
 }
 
 // groupMark is what LoadDir had when the open group began.

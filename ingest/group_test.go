@@ -14,7 +14,7 @@ import (
 // TestGroupsLoadWhatReportsOneByOneLoad: one folder — generated workbooks and
 // CSV sets, the messy workbook with a bad row of each kind, a broken file, a
 // workbook without its columns, a report loaded before — loaded with reports
-// committed in groups and a transaction per report: the warehouses must hold
+// committed in groups and a transaction per report (l.group.oneByOne, as before groups): the warehouses must hold
 // the same rows, rejects and manifest, load ids included. Then the same with
 // the warehouse refusing one report in the middle of a group: the group is
 // rolled back and loaded again report by report, and the warehouse is the one
@@ -40,7 +40,7 @@ func TestGroupsLoadWhatReportsOneByOneLoad(t *testing.T) {
 		l := quietLoader(w)
 		logs.Reset()
 		l.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		l.Now, l.ungrouped = func() time.Time { return fixed }, ungrouped
+		l.Now, l.group.oneByOne = func() time.Time { return fixed }, ungrouped
 		for night := 0; night < 2; night++ { // the second night skips what the first loaded
 			sum, err := l.LoadDir(context.Background(), dir)
 			if err != nil {

@@ -137,7 +137,6 @@ type Loader struct {
 	// partsDone: the parts of split reports are being loaded (parts.go)
 	partsDone bool
 	group     txGroup // reports loaded and not yet committed (group.go)
-	ungrouped bool    // a transaction per report, as before groups (the tests' reference)
 }
 
 // ingestGCPercent is Go's GOGC while reports load (unless GOGC is set). A
@@ -255,13 +254,14 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 				if err := l.reload(work, conn, sum.Files); err != nil {
 					return err
 				}
+				was := l.group.oneByOne
 				l.group.oneByOne = true
 				for _, g := range append(group, src) {
 					if err = one(g, nil); err != nil { // read again from the file, not kept from the read-ahead
 						break
 					}
 				}
-				l.group.oneByOne = false
+				l.group.oneByOne = was
 				group = nil
 			}
 			if err != nil {
@@ -283,8 +283,8 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	defer func(was bool) { l.group.oneByOne = was }(l.group.oneByOne)
 	l.group.oneByOne = true
-	defer func() { l.group.oneByOne = false }()
 	if err := l.loadParts(work, conn, parts, sum); err != nil {
 		return sum, err
 	}
@@ -644,7 +644,7 @@ func (l *Loader) loadReport(ctx context.Context, conn *sql.Conn, rr *reportReade
 	}
 	l.group.reports++
 	l.group.rows += res.Read
-	if l.group.oneByOne || l.ungrouped || l.group.rows >= groupRows {
+	if l.group.oneByOne || l.group.rows >= groupRows {
 		if err := l.settle(ctx, conn); err != nil {
 			return res, fmt.Errorf("commit %s: %w", src.Path, err)
 		}
