@@ -28,7 +28,6 @@ type setState struct {
 	// headersOnly: a sheet lacked required columns, so the report fails; the
 	// sheets after it are read only for their headers, to name all that is missing
 	headersOnly bool
-	lost        bool // a row dropped for lostRowFault (a test's)
 }
 
 func newSetState() *setState {

@@ -615,7 +615,14 @@ func (l *Loader) loadReport(ctx context.Context, conn *sql.Conn, rr *reportReade
 	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(load_id), 0) + 1 FROM load_manifest`).Scan(&res.LoadID); err != nil {
 		return res, l.rollback(ctx, conn, grouped, err)
 	}
+	if !l.group.oneByOne && l.group.first == 0 {
+		l.group.first = res.LoadID
+	}
 	loadErr := l.loadRows(ctx, conn, rr, &res)
+	if loadErr == nil && lostRowFault != nil && lostRowFault(src.Path) {
+		_, loadErr = conn.ExecContext(ctx, `DELETE FROM members WHERE load_id = $1
+			AND source_row = (SELECT min(source_row) FROM members WHERE load_id = $1)`, res.LoadID)
+	}
 	if loadErr == nil {
 		loadErr = l.finish(ctx, conn, &res, started)
 	}
@@ -1038,10 +1045,6 @@ func (l *Loader) appendSheet(sk *sink, rejects int, spec *SheetSpec, ss *sheetSo
 			row[0], row[1], row[2], row[3] = res.LoadID, res.Unit, int32(res.Year), int32(rowNum)
 			for i, v := range vals {
 				row[provenanceColumns+i] = v
-			}
-			if lostRowFault != nil && !st.lost && lostRowFault(res.Source.Path) {
-				st.lost = true
-				continue
 			}
 			sk.row(app, ss, rowNum, row...)
 		}
