@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // TestGroupsLoadWhatReportsOneByOneLoad: one folder — generated workbooks and
@@ -21,9 +24,32 @@ import (
 // a transaction per report gives, that report failed and every other loaded.
 // And the same with a row of one report lost on its way to the warehouse: the
 // group's count before its commit finds it, and that report fails on its own
-// count, as it does a transaction per report.
+// count, as it does a transaction per report. The inbox holds a report
+// LibreOffice wrote too, whose rows read must be the rows its file holds.
 func TestGroupsLoadWhatReportsOneByOneLoad(t *testing.T) {
 	dir := mixedInbox(t, 51)
+	lo := filepath.Join(dir, "libreoffice-0101-2025.xlsx")
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "libreoffice", "libreoffice-0101-2025.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(lo, b, 0o644)
+	// its data rows, counted with excelize's GetRows: every sheet's one
+	// header row, then rows with something in them
+	held := 0
+	f, err := excelize.OpenFile(lo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sheet := range f.GetSheetList() {
+		rows, _ := f.GetRows(sheet)
+		for _, r := range rows[1:] {
+			if strings.Join(r, "") != "" {
+				held++
+			}
+		}
+	}
+	f.Close()
 	bad := messyBook()
 	bad.sheets["DangVien"] = [][]any{{"Họ và tên", "Ghi chú"}, {"Nguyễn Văn An", "x"}} // no member code column: fails whole
 	bad.sheets["ThongTin"] = [][]any{{"Mã đơn vị báo cáo", "Tên đơn vị báo cáo", "Năm báo cáo"}, {"0702", "Huyện ủy Hai", 2025}}
@@ -49,6 +75,11 @@ func TestGroupsLoadWhatReportsOneByOneLoad(t *testing.T) {
 			sum, err := l.LoadDir(context.Background(), dir)
 			if err != nil {
 				t.Fatal(err)
+			}
+			for _, f := range sum.Files {
+				if f.Source.Path == lo && night == 0 && (f.Read != held || f.Outcome == Loaded && f.Accepted+f.Rejected != held) {
+					t.Errorf("LibreOffice's report (%s): %d read, %d accepted + %d rejected; its file holds %d data rows", f.Outcome, f.Read, f.Accepted, f.Rejected, held)
+				}
 			}
 			seen := map[string]int{}
 			for _, f := range sum.Files {
