@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"orgqa/internal/warehouse"
 )
 
 // Reports are committed in groups. Each report was its own transaction, and
@@ -74,8 +76,9 @@ var lostRowFault func(path string) bool
 
 // settle commits the open group, once the warehouse holds what the loader
 // handed over for each of its reports; if it does not, the group is rolled
-// back (errRegroup).
-func (l *Loader) settle(ctx context.Context, conn *sql.Conn) error {
+// back (errRegroup). The last group of the night (last) goes into the file at
+// once, where the others go to DuckDB's log (warehouse.CommitToFile).
+func (l *Loader) settle(ctx context.Context, conn *sql.Conn, last bool) error {
 	if !l.group.open {
 		return nil
 	}
@@ -87,6 +90,9 @@ func (l *Loader) settle(ctx context.Context, conn *sql.Conn) error {
 		return err
 	}
 	l.group = txGroup{oneByOne: l.group.oneByOne}
+	if last {
+		return warehouse.CommitToFile(ctx, conn)
+	}
 	_, err := conn.ExecContext(ctx, "COMMIT")
 	return err
 }

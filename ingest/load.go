@@ -285,7 +285,7 @@ func (l *Loader) LoadDir(ctx context.Context, dir string) (*Summary, error) {
 	err = loop()
 	// the open group is committed after a stop between reports too: what
 	// finished before is kept
-	serr := l.settle(work, conn)
+	serr := l.settle(work, conn, true)
 	if errors.Is(serr, errRegroup) {
 		l.Log.Warn("the last group of reports loaded together is loaded again, a report at a time", "group", len(group))
 		serr = regroup(group)
@@ -573,7 +573,7 @@ func (l *Loader) loadSource(ctx context.Context, conn *sql.Conn, src Source, p *
 	var several *severalUnits
 	if errors.As(res.Err, &several) {
 		// its own transactions, as it has always had
-		if err := l.settle(ctx, conn); err != nil {
+		if err := l.settle(ctx, conn, false); err != nil {
 			return []FileResult{res}, fmt.Errorf("commit: %w", err)
 		}
 		defer func(was bool) { l.group.oneByOne = was }(l.group.oneByOne)
@@ -668,7 +668,7 @@ func (l *Loader) loadReport(ctx context.Context, conn *sql.Conn, rr *reportReade
 		l.group.loaded = append(l.group.loaded, loadCount{loadID: res.LoadID, path: src.Path, accepted: res.Accepted, rejected: res.Rejected})
 	}
 	if l.group.oneByOne || l.group.rows >= groupRows {
-		if err := l.settle(ctx, conn); err != nil {
+		if err := l.settle(ctx, conn, false); err != nil {
 			return res, fmt.Errorf("commit %s: %w", src.Path, err)
 		}
 	}

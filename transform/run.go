@@ -10,6 +10,7 @@ import (
 
 	"orgqa/ingest"
 	"orgqa/internal/faults"
+	"orgqa/internal/warehouse"
 )
 
 // Params are the values the models read from the params and rule_thresholds
@@ -88,7 +89,9 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 		time.Now().UTC(), p.Year, p.RuleSet.ID, p.ConfigSHA256, p.ConfigJSON); err != nil {
 		return rollback(err)
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+	// the transform's rows go into the file at once: the reopen or commit
+	// after the step would only read the log back (warehouse.CommitToFile)
+	if err := warehouse.CommitToFile(ctx, conn); err != nil {
 		return rollback(fmt.Errorf("commit: %w", err))
 	}
 	return nil
