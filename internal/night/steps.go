@@ -115,12 +115,12 @@ func RejectedErr(sum *ingest.Summary) error {
 // Transform is the session's transform step; year 0 is the latest year loaded.
 func (s *Session) Transform(year int) (int, error) {
 	err := s.Step("transform", func() (map[string]any, error) {
-		// the rows ingest loaded sit in DuckDB's memory and log until a
-		// checkpoint; written now, the transform has DuckDB's memory to
-		// itself (province run: peak 464/461 -> 400/409 MiB) and the run's
-		// last checkpoint has as much less to write. Closed and opened
-		// again, DuckDB also hands back what its allocator kept from the
-		// ingest, and the memory limit is the warehouse's again (see Ingest).
+		// the ingest's last commit wrote its rows into the file
+		// (warehouse.CommitToFile); closed and opened again, DuckDB lets go
+		// of what it still holds of them, so the transform has DuckDB's
+		// memory to itself (province run: peak 464/461 -> 400/409 MiB),
+		// hands back what its allocator kept from the ingest, and the
+		// memory limit is the warehouse's again (see Ingest).
 		if err := s.W.Reopen(s.Work); err != nil {
 			return nil, fmt.Errorf("reopen before the transform: %w", err)
 		}
