@@ -2,8 +2,10 @@ package transform
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -145,3 +147,40 @@ func tempWarehouse(t *testing.T) *warehouse.Warehouse {
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestRunWritesItsRowsToTheFile: in a working copy, where DuckDB's log may
+// grow to 1 GiB, the transform's commit writes what it built into the
+// database file (warehouse.CommitToFile), not into the log for the
+// checkpoint after the step to write again.
+func TestRunWritesItsRowsToTheFile(t *testing.T) {
+	ctx := context.Background()
+	w, err := warehouse.Begin(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Discard()
+	const rows = 200000
+	models, err := Load(files("int_a.sql", fmt.Sprintf("-- model: int_a\n-- depends: params\n"+
+		"CREATE OR REPLACE TABLE int_a AS SELECT range AS i, 'đơn vị ' || range AS s, year FROM range(%d), params;", rows)), []string{"params"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Defaults(2025)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(ctx, w.DB, models, nil, p, quietLog()); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := w.DB.QueryRow(`SELECT count(*) FROM int_a WHERE year = 2025`).Scan(&n); err != nil || n != rows {
+		t.Fatalf("int_a: %d rows (%v), want %d", n, err, rows)
+	}
+	fi, err := os.Stat(w.Path + ".wal")
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	if err == nil && fi.Size() >= rows {
+		t.Errorf("the log holds %d bytes after the transform built %d rows: they were logged, not written to the file", fi.Size(), rows)
+	}
+}
