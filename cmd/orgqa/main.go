@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // goMemoryLimit is the Go heap's soft limit unless GOMEMLIMIT says otherwise:
@@ -28,9 +29,11 @@ func main() {
 
 // profile writes Go's CPU profile to $ORGQA_CPUPROFILE and, at the end, its
 // heap profile (the peak's allocations: every sample since start) to
-// $ORGQA_MEMPROFILE, for `go tool pprof`; unset, nothing.
+// $ORGQA_MEMPROFILE, for `go tool pprof`, and Go's execution trace to
+// $ORGQA_TRACE, for `go tool trace` (e.g. -pprof=sync: where goroutines
+// wait on each other); unset, nothing.
 func profile() (stop func()) {
-	var f *os.File
+	var f, tf *os.File
 	if p := os.Getenv("ORGQA_CPUPROFILE"); p != "" {
 		var err error
 		if f, err = os.Create(p); err == nil {
@@ -40,10 +43,23 @@ func profile() (stop func()) {
 			fmt.Fprintln(os.Stderr, "orgqa: ORGQA_CPUPROFILE:", err)
 		}
 	}
+	if p := os.Getenv("ORGQA_TRACE"); p != "" {
+		var err error
+		if tf, err = os.Create(p); err == nil {
+			err = trace.Start(tf)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "orgqa: ORGQA_TRACE:", err)
+		}
+	}
 	return func() {
 		if f != nil {
 			pprof.StopCPUProfile()
 			f.Close()
+		}
+		if tf != nil {
+			trace.Stop()
+			tf.Close()
 		}
 		if p := os.Getenv("ORGQA_MEMPROFILE"); p != "" {
 			runtime.GC()
