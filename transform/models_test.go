@@ -165,13 +165,7 @@ func TestRunWritesItsRowsToTheFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Defaults(2025)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Run(ctx, w.DB, models, nil, p, quietLog()); err != nil {
-		t.Fatal(err)
-	}
+	runYear(t, w, models, 2025)
 	var n int
 	if err := w.DB.QueryRow(`SELECT count(*) FROM int_a WHERE year = 2025`).Scan(&n); err != nil || n != rows {
 		t.Fatalf("int_a: %d rows (%v), want %d", n, err, rows)
@@ -182,5 +176,17 @@ func TestRunWritesItsRowsToTheFile(t *testing.T) {
 	}
 	if err == nil && fi.Size() >= rows {
 		t.Errorf("the log holds %d bytes after the transform built %d rows: they were logged, not written to the file", fi.Size(), rows)
+	}
+}
+
+// runYear runs models for year with the embedded rules and no data tests.
+func runYear(t *testing.T, w *warehouse.Warehouse, models []Model, year int) {
+	t.Helper()
+	p, err := Defaults(year)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(context.Background(), w.DB, models, nil, p, quietLog()); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -82,13 +82,7 @@ func TestPicksAgreeWithTheWindows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Defaults(2025)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Run(ctx, w.DB, models, nil, p, quietLog()); err != nil {
-		t.Fatal(err)
-	}
+	runYear(t, w, models, 2025)
 	const y0, y1 = "DATE '2025-01-01'", "DATE '2025-12-31'"
 	latest := "ORDER BY report_year DESC, load_id DESC, source_row"
 	windows := map[string]string{

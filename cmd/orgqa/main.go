@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -33,25 +34,8 @@ func main() {
 // $ORGQA_TRACE, for `go tool trace` (e.g. -pprof=sync: where goroutines
 // wait on each other); unset, nothing.
 func profile() (stop func()) {
-	var f, tf *os.File
-	if p := os.Getenv("ORGQA_CPUPROFILE"); p != "" {
-		var err error
-		if f, err = os.Create(p); err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "orgqa: ORGQA_CPUPROFILE:", err)
-		}
-	}
-	if p := os.Getenv("ORGQA_TRACE"); p != "" {
-		var err error
-		if tf, err = os.Create(p); err == nil {
-			err = trace.Start(tf)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "orgqa: ORGQA_TRACE:", err)
-		}
-	}
+	f := startTo("ORGQA_CPUPROFILE", pprof.StartCPUProfile)
+	tf := startTo("ORGQA_TRACE", func(w io.Writer) error { return trace.Start(w) })
 	return func() {
 		if f != nil {
 			pprof.StopCPUProfile()
@@ -69,4 +53,25 @@ func profile() (stop func()) {
 			}
 		}
 	}
+}
+
+// startTo creates the file the environment variable names and starts
+// writing to it; nil when the variable is unset or the file cannot be written
+// (said on stderr: a profile never stops a command).
+func startTo(env string, start func(io.Writer) error) *os.File {
+	p := os.Getenv(env)
+	if p == "" {
+		return nil
+	}
+	f, err := os.Create(p)
+	if err == nil {
+		if err = start(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "orgqa: %s: %v\n", env, err)
+		return nil
+	}
+	return f
 }
