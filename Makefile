@@ -46,7 +46,7 @@ SCALE ?= province
 STEPS ?=
 bench: build
 	$(GO) run ./internal/benchtable -orgqa $(BIN) -scale $(SCALE) -steps "$(STEPS)" -markdown bench-$(SCALE).md
-	$(GO) test -run '^$$' -bench 'Parse|Header|Fold|Append|Transform|ExcelizeFloor|FastReader' -benchmem ./ingest ./cmd/orgqa
+	$(GO) test -run '^$$' -bench 'Parse|Header|Fold|Append|Transform|ExcelizeFloor|FastReader|StepCommit' -benchmem ./ingest ./cmd/orgqa ./internal/warehouse
 
 # every Go benchmark, on the demo data set
 bench-go:
