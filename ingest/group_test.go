@@ -31,28 +31,8 @@ import (
 // LibreOffice wrote too, whose rows read must be the rows its file holds.
 func TestGroupsLoadWhatReportsOneByOneLoad(t *testing.T) {
 	dir := mixedInbox(t, 51)
-	lo := filepath.Join(dir, "libreoffice-0101-2025.xlsx")
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "libreoffice", "libreoffice-0101-2025.xlsx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(lo, b, 0o644)
-	// its data rows, counted with excelize's GetRows: every sheet's one
-	// header row, then rows with something in them
-	held := 0
-	f, err := excelize.OpenFile(lo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, sheet := range f.GetSheetList() {
-		rows, _ := f.GetRows(sheet)
-		for _, r := range rows[1:] {
-			if strings.Join(r, "") != "" {
-				held++
-			}
-		}
-	}
-	f.Close()
+	lo := copyLibreOffice(t, "libreoffice-0101-2025.xlsx", dir)
+	held := heldRows(t, lo)
 	bad := messyBook()
 	bad.sheets["DangVien"] = [][]any{{"Họ và tên", "Ghi chú"}, {"Nguyễn Văn An", "x"}} // no member code column: fails whole
 	bad.sheets["ThongTin"] = [][]any{{"Mã đơn vị báo cáo", "Tên đơn vị báo cáo", "Năm báo cáo"}, {"0702", "Huyện ủy Hai", 2025}}
@@ -125,17 +105,61 @@ func TestGroupsLoadWhatReportsOneByOneLoad(t *testing.T) {
 	}
 }
 
+// heldRows is the data rows the workbook at path holds, counted with
+// excelize's GetRows: on each sheet, the rows with something in them below
+// its header (the first row of more than one cell: a title above it is one
+// cell), but a trailing "Tổng cộng" row, which totals the rows above it.
+func heldRows(t *testing.T, path string) int {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	held := 0
+	for _, sheet := range f.GetSheetList() {
+		rows, _ := f.GetRows(sheet)
+		header := false
+		for i, r := range rows {
+			var cells []string
+			for _, c := range r {
+				if c = strings.TrimSpace(c); c != "" {
+					cells = append(cells, c)
+				}
+			}
+			switch {
+			case !header:
+				header = len(cells) > 1
+			case len(cells) == 0:
+			case i == len(rows)-1 && strings.HasPrefix(strings.ToLower(cells[0]), "tổng cộng"):
+			default:
+				held++
+			}
+		}
+	}
+	return held
+}
+
 // TestLastGroupIsWrittenToTheFile: in a working copy, where DuckDB's log may
 // grow to 1 GiB, the night's last group is committed into the database file
 // (warehouse.CommitToFile): after LoadDir the log holds less than a byte per
-// row loaded, and the warehouse holds every report. A plain COMMIT would leave the group's rows
-// in the log, for the checkpoint after the step to write again.
+// row loaded, and the warehouse holds every report. A plain COMMIT would
+// leave the group's rows in the log, for the checkpoint after the step to
+// write again. Unit 0100's report in the group is one LibreOffice saved: its
+// rows read, and accepted + rejected, are the rows its file holds.
 func TestLastGroupIsWrittenToTheFile(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 61}, dir, "xlsx", nil); err != nil {
 		t.Fatal(err)
 	}
+	generated, _ := filepath.Glob(filepath.Join(dir, "*0100*.xlsx"))
+	if len(generated) != 1 {
+		t.Fatalf("generated reports of unit 0100: %v", generated)
+	}
+	os.Remove(generated[0])
+	lo := copyLibreOffice(t, "libreoffice-0100-2025.xlsx", dir)
+	held := heldRows(t, lo)
 	books, _ := filepath.Glob(filepath.Join(dir, "*.xlsx"))
 	w, err := warehouse.Begin(ctx, filepath.Join(t.TempDir(), "w.duckdb"), warehouse.Options{})
 	if err != nil {
@@ -148,6 +172,11 @@ func TestLastGroupIsWrittenToTheFile(t *testing.T) {
 	}
 	if n := sum.Count(Loaded); n != len(books) || n < 2 {
 		t.Fatalf("%d reports loaded of %d", n, len(books))
+	}
+	for _, f := range sum.Files {
+		if f.Source.Path == lo && (f.Read != held || f.Accepted+f.Rejected != held) {
+			t.Errorf("LibreOffice's report: %d read, %d accepted + %d rejected; its file holds %d data rows", f.Read, f.Accepted, f.Rejected, held)
+		}
 	}
 	var rows int
 	if err := w.DB.QueryRow(`SELECT count(*) FROM members`).Scan(&rows); err != nil {

@@ -175,14 +175,28 @@ func TestLibreOfficeWorkbookWithANegativeRowNumber(t *testing.T) {
 // folder, to be patched there: the folder and the copy.
 func libreOfficeReport(t *testing.T) (dir, path string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "libreoffice", "libreoffice-0100-2025.xlsx"))
+	dir = t.TempDir()
+	path = filepath.Join(dir, "report.xlsx")
+	copyTestdataTo(t, "libreoffice-0100-2025.xlsx", path)
+	return dir, path
+}
+
+// copyLibreOffice copies the workbook testdata/libreoffice/name into dir,
+// under its name, and returns the copy.
+func copyLibreOffice(t *testing.T, name, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	copyTestdataTo(t, name, path)
+	return path
+}
+
+func copyTestdataTo(t *testing.T, name, path string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "libreoffice", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir = t.TempDir()
-	path = filepath.Join(dir, "report.xlsx")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return dir, path
 }
