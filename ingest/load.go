@@ -1245,19 +1245,19 @@ func (l *Loader) identify(ss *sheetSource, vals []any, res *FileResult) error {
 // finish counts what the load kept, checks nothing was lost, replaces earlier
 // loads of the same unit and year, and records the load in the manifest.
 func (l *Loader) finish(ctx context.Context, conn *sql.Conn, res *FileResult, started time.Time) error {
-	// in a group, what the loader handed over, counted in the warehouse with
-	// the group's other reports before they are committed (checkGroup)
-	accepted, rejected := res.Read-res.Rejected, res.Rejected
+	// a report in its own transaction counts itself in the warehouse; in a
+	// group, what the loader handed over is taken, and counted in the
+	// warehouse with the group's other reports before the commit (checkGroup)
+	res.Accepted = res.Read - res.Rejected
 	if l.group.oneByOne {
 		got, err := countRows(ctx, conn, "load_id = $1", res.LoadID)
 		if err != nil {
 			return err
 		}
-		accepted, rejected = got[res.LoadID][0], got[res.LoadID][1]
-	}
-	res.Accepted, res.Rejected = accepted, rejected
-	if accepted+rejected != res.Read {
-		return fmt.Errorf("row accounting: %d read but %d accepted + %d rejected", res.Read, accepted, rejected)
+		res.Accepted, res.Rejected = got[res.LoadID][0], got[res.LoadID][1]
+		if res.Accepted+res.Rejected != res.Read {
+			return fmt.Errorf("row accounting: %d read but %d accepted + %d rejected", res.Read, res.Accepted, res.Rejected)
+		}
 	}
 	var err error
 	if res.Replaced, err = loadedOf(ctx, conn, res.Unit, res.Year); err != nil {

@@ -226,7 +226,6 @@ WHERE l.days IS NOT NULL GROUP BY ALL;
 INSERT INTO int_facts
 SELECT reporting_unit, org_code, cell_code, 'M6', count(*), NULL FROM int_comment_rating_conflicts GROUP BY ALL;
 
-
 INSERT INTO int_facts
 SELECT at_unit, at_org, NULL, 'M16', htxs, htt FROM facts_quota;
 -- a breach: HTXS above the quota of HTT (any HTXS with no HTT at all is one),

@@ -115,9 +115,10 @@ func RejectedErr(sum *ingest.Summary) error {
 // Transform is the session's transform step; year 0 is the latest year loaded.
 func (s *Session) Transform(year int) (int, error) {
 	err := s.Step("transform", func() (map[string]any, error) {
-		// the ingest's last commit wrote its rows into the file
-		// (warehouse.CommitToFile); closed and opened again, DuckDB lets go
-		// of what it still holds of them, so the transform has DuckDB's
+		// the ingest's last group went into the file at its commit
+		// (warehouse.CommitToFile), and closing checkpoints what else is in
+		// the log (earlier groups, parts of split reports); opened again,
+		// DuckDB lets go of what it still holds, so the transform has DuckDB's
 		// memory to itself (province run: peak 464/461 -> 400/409 MiB),
 		// hands back what its allocator kept from the ingest, and the
 		// memory limit is the warehouse's again (see Ingest).
