@@ -35,7 +35,7 @@ func main() {
 // wait on each other); unset, nothing.
 func profile() (stop func()) {
 	f := startTo("ORGQA_CPUPROFILE", pprof.StartCPUProfile)
-	tf := startTo("ORGQA_TRACE", func(w io.Writer) error { return trace.Start(w) })
+	tf := startTo("ORGQA_TRACE", trace.Start)
 	return func() {
 		if f != nil {
 			pprof.StopCPUProfile()
