@@ -6,6 +6,13 @@
 -- organization and cell it belongs to. The mart adds these up for each level, so
 -- roll-ups add numerators and denominators and never average ratios. A fact row
 -- may carry only a numerator or only a denominator (M14_per1000).
+--
+-- Joins put the smaller side on the right. The tables the transform builds
+-- have no row count for DuckDB's planner until the transaction commits, and
+-- without one it builds its hash table on the right side: 176.428 members
+-- hashed to look up 617 comments took 48 ms, the 617 hashed 1 ms. A LEFT JOIN
+-- that keeps a small table's rows takes only the rows of the large one that
+-- it will match (a SEMI JOIN on the small one first).
 
 -- where a member's facts belong: their cell, organization and reporting unit
 -- (a member listed by two reports of the year is placed once)
@@ -40,7 +47,8 @@ CREATE OR REPLACE TABLE int_comment_rating_conflicts AS
 SELECT m.reporting_unit, m.org_code, m.cell_code, c.member_code, r.rating, c.content
 FROM int_comments c
 JOIN int_ratings r ON r.target_type = 'dang_vien' AND r.target_code = c.member_code AND r.rating IN ('htt', 'htxs')
-LEFT JOIN int_member_at m ON m.member_code = c.member_code
+LEFT JOIN (FROM int_member_at SEMI JOIN (FROM int_comments WHERE conclusion = 'chua_tot') USING (member_code)) m
+    ON m.member_code = c.member_code
 WHERE c.conclusion = 'chua_tot';
 
 -- int_facts is built a branch at a time, each branch its own INSERT, from the
@@ -95,11 +103,13 @@ SELECT 'dang_vien', member_code, reporting_unit, org_code, cell_code FROM int_me
 
 CREATE OR REPLACE TEMP TABLE facts_inspection_at AS
 SELECT i.*, coalesce(t.at_unit, i.reporting_unit) AS at_unit, t.at_org, t.at_cell
-FROM int_inspections i LEFT JOIN facts_target_at t USING (target_type, target_code);
+FROM int_inspections i
+LEFT JOIN (FROM facts_target_at SEMI JOIN int_inspections USING (target_type, target_code)) t USING (target_type, target_code);
 
 CREATE OR REPLACE TEMP TABLE facts_discipline_at AS
 SELECT d.*, coalesce(t.at_unit, d.reporting_unit) AS at_unit, t.at_org, t.at_cell
-FROM int_disciplines d LEFT JOIN facts_target_at t USING (target_type, target_code);
+FROM int_disciplines d
+LEFT JOIN (FROM facts_target_at SEMI JOIN int_disciplines USING (target_type, target_code)) t USING (target_type, target_code);
 
 CREATE OR REPLACE TEMP TABLE facts_covered AS
 SELECT DISTINCT at_org FROM facts_inspection_at WHERE target_type = 'to_chuc' AND at_org IS NOT NULL;
@@ -150,7 +160,8 @@ CROSS JOIN (VALUES ('M1'), ('M2'), ('M3')) AS k(metric);
 INSERT INTO int_facts
 SELECT coalesce(m.reporting_unit, c.reporting_unit), m.org_code, m.cell_code, 'M5',
        count(*) FILTER (WHERE c.conclusion = 'chua_tot'), count(*) FILTER (WHERE c.conclusion IS NOT NULL)
-FROM int_comments c LEFT JOIN int_member_at m USING (member_code) GROUP BY ALL;
+FROM int_comments c LEFT JOIN (FROM int_member_at SEMI JOIN int_comments USING (member_code)) m USING (member_code)
+GROUP BY ALL;
 
 -- M7-M11: the cells' meetings, one row per cell and metric, in one statement
 INSERT INTO int_facts
@@ -220,7 +231,7 @@ CROSS JOIN (VALUES ('htxs'), ('htt'), ('ht'), ('kht')) AS l(level);
 INSERT INTO int_facts
 SELECT m.reporting_unit, m.org_code, m.cell_code, 'M4_on_time',
        count(*) FILTER (WHERE l.days <= (SELECT lead_time_days FROM params)), count(*)
-FROM int_letters_signed l JOIN int_member_at m USING (member_code)
+FROM int_member_at m JOIN int_letters_signed l USING (member_code)
 WHERE l.days IS NOT NULL GROUP BY ALL;
 
 INSERT INTO int_facts

@@ -37,7 +37,9 @@ FROM int_units o
 CROSS JOIN rule_thresholds t
 CROSS JOIN params p
 LEFT JOIN int_assess_names n ON n.metric = t.metric
-LEFT JOIN int_metrics m ON m.level = 'org' AND m.unit_code = o.unit_code AND m.metric = t.metric
+-- (the organizations' graded metrics only: the right side is hashed, see int_facts.sql)
+LEFT JOIN (FROM int_metrics SEMI JOIN rule_thresholds USING (metric) WHERE level = 'org') m
+    ON m.unit_code = o.unit_code AND m.metric = t.metric
 WHERE o.unit_level = 'co_so';
 
 -- what the caps look at, per grassroots organization
@@ -59,7 +61,7 @@ below_disc AS (
 below_n AS (SELECT org_code, count(*) AS n FROM below GROUP BY ALL),
 member_disc AS (
     SELECT m.org_code, count(DISTINCT d.target_code) AS n
-    FROM int_disciplines d JOIN int_member_at m ON d.target_type = 'dang_vien' AND m.member_code = d.target_code
+    FROM int_member_at m JOIN int_disciplines d ON d.target_type = 'dang_vien' AND m.member_code = d.target_code
     WHERE m.org_code IS NOT NULL GROUP BY ALL
 ),
 member_ratings AS (
