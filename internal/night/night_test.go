@@ -1,13 +1,17 @@
 package night
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"orgqa/internal/config"
 	"orgqa/internal/gen"
@@ -115,6 +119,101 @@ func TestIngestUnderTheMemoryCap(t *testing.T) {
 		})
 		if err != nil && !errors.Is(err, ErrRejected) {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestReportAtOnceWritesWhatTakingTurnsWrites: the report writes the Parquet
+// files on a second connection while it writes the workbooks (a year with
+// few metric rows), and the files are byte for byte those it writes taking
+// turns (a year with many); a Parquet file that cannot be written fails the
+// report either way.
+func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	if err := os.MkdirAll(in, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	set := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}
+	for i := 0; i < set.Scale.Units; i++ {
+		rep := gen.Generate(set, i)
+		if i == 1 { // rows to reject: the report also writes a workbook back to this unit
+			rep.Members[3].CellCode = "9999"
+			rep.Meetings[2].Present = rep.Meetings[2].Members + 5
+		}
+		if _, err := rep.WriteXLSX(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	e := &Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Models: orgsql.Models, Tests: orgsql.Tests,
+		WarehousePath: filepath.Join(dir, "w.duckdb"), Config: cfg, Now: func() time.Time { return now }}
+	ctx := context.Background()
+	if _, err := e.Run(ctx, RunOptions{Input: in, Output: filepath.Join(dir, "out")}); err != nil && !errors.Is(err, ErrRejected) {
+		t.Fatal(err)
+	}
+	w, err := warehouse.Open(ctx, e.WarehousePath, warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(ctx, false)
+	write := func(root string, limit int64) (*ReportResult, error) {
+		was := concurrentReportRows
+		concurrentReportRows = limit
+		defer func() { concurrentReportRows = was }()
+		return e.write(ctx, w, 2025, root, true)
+	}
+	atOnce, turns := filepath.Join(dir, "at-once"), filepath.Join(dir, "turns")
+	res, err := write(atOnce, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Parquet) != 7 || len(res.Rejects) == 0 || len(res.Units) == 0 {
+		t.Fatalf("at once: %d Parquet files, %d rejects workbooks, %d unit workbooks", len(res.Parquet), len(res.Rejects), len(res.Units))
+	}
+	if _, err := write(turns, -1); err != nil {
+		t.Fatal(err)
+	}
+	files := 0
+	err = filepath.WalkDir(atOnce, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(atOnce, p)
+		a, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(filepath.Join(turns, rel))
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs: %d bytes at once, %d taking turns", rel, len(a), len(b))
+		}
+		files++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 1 + len(res.Parquet) + len(res.Units) + len(res.Rejects); files < want {
+		t.Errorf("%d files written, want at least %d", files, want)
+	}
+	for _, limit := range []int64{1_000_000, -1} {
+		root := filepath.Join(dir, fmt.Sprint("no-parquet", limit))
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, "parquet"), nil, 0o644); err != nil { // a file where the folder goes
+			t.Fatal(err)
+		}
+		if _, err := write(root, limit); err == nil || !strings.Contains(err.Error(), "parquet") {
+			t.Errorf("limit %d: a Parquet folder that cannot be made gave %v", limit, err)
 		}
 	}
 }

@@ -220,19 +220,47 @@ func (s *Session) Report(year int, perUnit bool) (*ReportResult, error) {
 	return res, err
 }
 
+// concurrentReportRows is the most metric rows a year may have for its
+// Parquet files to be written while its workbooks are (a province has about
+// 270.000). Above it they take turns: the nation's metrics file sorts 9,2
+// million rows, the report's memory peak, and the workbook's Go values would
+// sit on top of it.
+var concurrentReportRows int64 = 1_000_000
+
 // write writes the year's workbooks and Parquet files under root.
 func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root string, perUnit bool) (*ReportResult, error) {
 	res := &ReportResult{}
+	var rows int64
+	if err := w.DB.QueryRowContext(ctx, `SELECT count(*) FROM mart_metrics WHERE year = ?`, year).Scan(&rows); err != nil {
+		return res, err
+	}
+	// The workbooks are mostly Go's work and the Parquet files DuckDB's, each
+	// on about one core: on a second connection the files are written while
+	// the workbooks are.
+	var parquetErr error
+	parquetDone := make(chan struct{})
+	if rows <= concurrentReportRows {
+		pctx, cancel := context.WithCancel(ctx)
+		defer func() { cancel(); <-parquetDone }()
+		r := w.Reader()
+		go func() {
+			defer close(parquetDone)
+			defer r.Close()
+			res.Parquet, parquetErr = reports.WriteParquet(pctx, r, year, root)
+		}()
+	}
 	var err error
 	if res.Excel, err = reports.WriteExcel(ctx, w.DB, year, filepath.Join(root, "excel", WorkbookName(year)), e.now()); err != nil {
 		return res, err
 	}
 	faults.Point("report.excel")
-	// the workbook's Go values are garbage now, and DuckDB's sorts come next:
-	// hand the heap's free pages back rather than hold both at once
-	debug.FreeOSMemory()
-	if res.Parquet, err = reports.WriteParquet(ctx, w.DB, year, root); err != nil {
-		return res, err
+	if rows > concurrentReportRows {
+		// the workbook's Go values are garbage now, and DuckDB's sorts come next:
+		// hand the heap's free pages back rather than hold both at once
+		debug.FreeOSMemory()
+		if res.Parquet, err = reports.WriteParquet(ctx, w.DB, year, root); err != nil {
+			return res, err
+		}
 	}
 	if res.Rejects, err = reports.WriteRejects(ctx, w.DB, year, root, e.now()); err != nil {
 		return res, err
@@ -247,7 +275,10 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 			return res, err
 		}
 	}
-	return res, nil
+	if rows <= concurrentReportRows {
+		<-parquetDone
+	}
+	return res, parquetErr
 }
 
 // Built is one year's outputs, staged by the report step.

@@ -26,6 +26,7 @@ type Warehouse struct {
 	Path string // the file open
 	live string // for a working copy (Begin): the file it replaces on Commit
 	opt  Options
+	conn *duckdb.Connector // the database DB's connection is on
 }
 
 // Options tune DuckDB; zero values keep the defaults.
@@ -84,7 +85,7 @@ func open(ctx context.Context, path string, opt Options) (*Warehouse, error) {
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
-	w := &Warehouse{DB: db, Path: path, opt: opt}
+	w := &Warehouse{DB: db, Path: path, opt: opt, conn: connector}
 	// Nothing orgqa writes relies on a table keeping the order its rows were
 	// inserted in (every export and report sorts), and keeping it makes DuckDB
 	// hold results in memory that it could otherwise stream or spill.
@@ -199,8 +200,21 @@ func (w *Warehouse) Reopen(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.DB = n.DB
+	w.DB, w.conn = n.DB, n.conn
 	return nil
+}
+
+// Reader opens a second connection on the open database, for reading while
+// DB's connection does something else (DuckDB runs the two at once; a write
+// on it would not be ordered with DB's, so it is for reads and temporary
+// tables only). Settings are the database's. The caller closes it, before
+// Reopen, Close or Commit.
+func (w *Warehouse) Reader() *sql.DB {
+	db := sql.OpenDB(w.conn)
+	db.SetMaxOpenConns(1) // one connection: a temporary table is seen by what follows
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	return db
 }
 
 // CapMemory lowers DuckDB's memory limit to at most limit (in DuckDB's units,

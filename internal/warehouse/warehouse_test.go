@@ -168,6 +168,46 @@ func TestReopen(t *testing.T) {
 	}
 }
 
+// TestReader: the second connection is on the same database, after a Reopen
+// too (not a copy of the file as it was), with the database's settings, and
+// its temporary tables are its own.
+func TestReader(t *testing.T) {
+	ctx := context.Background()
+	w, err := Begin(ctx, filepath.Join(t.TempDir(), "w.duckdb"), Options{MemoryLimit: "300MB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Discard()
+	if _, err := w.DB.Exec(`CREATE TABLE t AS SELECT * FROM range(7)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Reopen(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.DB.Exec(`INSERT INTO t VALUES (7)`); err != nil { // after the Reopen, in the log only
+		t.Fatal(err)
+	}
+	r := w.Reader()
+	defer r.Close()
+	var n int
+	var limit string
+	if err := r.QueryRow(`SELECT count(*), current_setting('memory_limit') FROM t`).Scan(&n, &limit); err != nil {
+		t.Fatal(err)
+	}
+	if n != 8 || limit != "286.1 MiB" {
+		t.Errorf("the reader sees %d rows at memory_limit %s, want 8 at 286.1 MiB", n, limit)
+	}
+	if _, err := r.Exec(`CREATE TEMP TABLE mine AS SELECT 1 AS x`); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.QueryRow(`SELECT count(*) FROM mine`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("the reader's own temporary table: %d rows, %v", n, err)
+	}
+	if _, err := w.DB.Exec(`SELECT * FROM mine`); err == nil {
+		t.Error("the writer sees the reader's temporary table")
+	}
+}
+
 // memoryLimit is DuckDB's memory_limit on w, as DuckDB prints it.
 func memoryLimit(t *testing.T, w *Warehouse) string {
 	t.Helper()
