@@ -125,9 +125,9 @@ func TestIngestUnderTheMemoryCap(t *testing.T) {
 
 // TestReportAtOnceWritesWhatTakingTurnsWrites: the report writes the Parquet
 // files on a second connection while it writes the workbooks (a year with
-// few metric rows), and the files are byte for byte those it writes taking
-// turns (a year with many); a Parquet file that cannot be written fails the
-// report either way.
+// few metric and rejected rows), and the files are byte for byte those it
+// writes taking turns (a year with many of either); a Parquet file that
+// cannot be written fails the report either way.
 func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
@@ -150,7 +150,8 @@ func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
-	e := &Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Models: orgsql.Models, Tests: orgsql.Tests,
+	var logged bytes.Buffer
+	e := &Env{Log: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})), Models: orgsql.Models, Tests: orgsql.Tests,
 		WarehousePath: filepath.Join(dir, "w.duckdb"), Config: cfg, Now: func() time.Time { return now }}
 	ctx := context.Background()
 	if _, err := e.Run(ctx, RunOptions{Input: in, Output: filepath.Join(dir, "out")}); err != nil && !errors.Is(err, ErrRejected) {
@@ -161,48 +162,59 @@ func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close(ctx, false)
-	write := func(root string, limit int64) (*ReportResult, error) {
-		was := concurrentReportRows
-		concurrentReportRows = limit
-		defer func() { concurrentReportRows = was }()
-		return e.write(ctx, w, 2025, root, true)
+	// write writes the report under root with the limits given, and says
+	// whether it wrote the Parquet files beside the workbooks
+	write := func(root string, rows, rejects int64) (*ReportResult, bool, error) {
+		wasRows, wasRejects := concurrentReportRows, concurrentReportRejects
+		concurrentReportRows, concurrentReportRejects = rows, rejects
+		defer func() { concurrentReportRows, concurrentReportRejects = wasRows, wasRejects }()
+		logged.Reset()
+		res, err := e.write(ctx, w, 2025, root, true)
+		return res, strings.Contains(logged.String(), "parquet_beside_workbooks=true"), err
 	}
-	atOnce, turns := filepath.Join(dir, "at-once"), filepath.Join(dir, "turns")
-	res, err := write(atOnce, 1_000_000)
+	atOnce := filepath.Join(dir, "at-once")
+	res, beside, err := write(atOnce, 1_000_000, 100_000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Parquet) != 7 || len(res.Rejects) == 0 || len(res.Units) == 0 {
-		t.Fatalf("at once: %d Parquet files, %d rejects workbooks, %d unit workbooks", len(res.Parquet), len(res.Rejects), len(res.Units))
+	if !beside || len(res.Parquet) != 7 || len(res.Rejects) == 0 || len(res.Units) == 0 {
+		t.Fatalf("at once (%v): %d Parquet files, %d rejects workbooks, %d unit workbooks", beside, len(res.Parquet), len(res.Rejects), len(res.Units))
 	}
-	if _, err := write(turns, -1); err != nil {
-		t.Fatal(err)
-	}
-	files := 0
-	err = filepath.WalkDir(atOnce, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	// many metric rows, then many rejected rows: the two take turns
+	for _, turns := range []struct {
+		name          string
+		rows, rejects int64
+	}{{"turns-metrics", -1, 100_000}, {"turns-rejects", 1_000_000, 0}} {
+		root := filepath.Join(dir, turns.name)
+		if _, beside, err := write(root, turns.rows, turns.rejects); err != nil || beside {
+			t.Fatalf("%s: beside %v, %v", turns.name, beside, err)
 		}
-		rel, _ := filepath.Rel(atOnce, p)
-		a, err := os.ReadFile(p)
+		files := 0
+		err = filepath.WalkDir(atOnce, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(atOnce, p)
+			a, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			b, err := os.ReadFile(filepath.Join(root, rel))
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(a, b) {
+				t.Errorf("%s: %s differs: %d bytes at once, %d taking turns", turns.name, rel, len(a), len(b))
+			}
+			files++
+			return nil
+		})
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		b, err := os.ReadFile(filepath.Join(turns, rel))
-		if err != nil {
-			return err
+		if want := 1 + len(res.Parquet) + len(res.Units) + len(res.Rejects); files < want {
+			t.Errorf("%d files written, want at least %d", files, want)
 		}
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s differs: %d bytes at once, %d taking turns", rel, len(a), len(b))
-		}
-		files++
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := 1 + len(res.Parquet) + len(res.Units) + len(res.Rejects); files < want {
-		t.Errorf("%d files written, want at least %d", files, want)
 	}
 	for _, limit := range []int64{1_000_000, -1} {
 		root := filepath.Join(dir, fmt.Sprint("no-parquet", limit))
@@ -212,7 +224,7 @@ func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(root, "parquet"), nil, 0o644); err != nil { // a file where the folder goes
 			t.Fatal(err)
 		}
-		if _, err := write(root, limit); err == nil || !strings.Contains(err.Error(), "parquet") {
+		if _, _, err := write(root, limit, 100_000); err == nil || !strings.Contains(err.Error(), "parquet") {
 			t.Errorf("limit %d: a Parquet folder that cannot be made gave %v", limit, err)
 		}
 	}

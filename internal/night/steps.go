@@ -220,26 +220,35 @@ func (s *Session) Report(year int, perUnit bool) (*ReportResult, error) {
 	return res, err
 }
 
-// concurrentReportRows is the most metric rows a year may have for its
-// Parquet files to be written while its workbooks are (a province has about
-// 270.000). Above it they take turns: the nation's metrics file sorts 9,2
-// million rows, the report's memory peak, and the workbook's Go values would
-// sit on top of it.
-var concurrentReportRows int64 = 1_000_000
+// A year's Parquet files are written while its workbooks are when it has at
+// most concurrentReportRows metric rows and concurrentReportRejects rejected
+// rows (a province has about 270.000 and a few hundred); above either they
+// take turns, so that what DuckDB holds for the files is not on top of the
+// workbooks' Go values: the nation's metrics file sorts 9,2 million rows, the
+// report's memory peak, and a million rejected rows make a return workbook and
+// a Parquet file of a million rows each (at once, that night's peak went
+// 613-665 -> 679-696 MiB).
+var (
+	concurrentReportRows    int64 = 1_000_000
+	concurrentReportRejects int64 = 100_000
+)
 
 // write writes the year's workbooks and Parquet files under root.
 func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root string, perUnit bool) (*ReportResult, error) {
 	res := &ReportResult{}
-	var rows int64
-	if err := w.DB.QueryRowContext(ctx, `SELECT count(*) FROM mart_metrics WHERE year = ?`, year).Scan(&rows); err != nil {
+	var rows, rejected int64
+	if err := w.DB.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM mart_metrics WHERE year = $1),
+			(SELECT count(*) FROM rejects WHERE report_year = $1)`, year).Scan(&rows, &rejected); err != nil {
 		return res, err
 	}
+	atOnce := rows <= concurrentReportRows && rejected <= concurrentReportRejects
+	e.Log.Debug("report", "year", year, "metric_rows", rows, "rejected_rows", rejected, "parquet_beside_workbooks", atOnce)
 	// The workbooks are mostly Go's work and the Parquet files DuckDB's, each
 	// on about one core: on a second connection the files are written while
 	// the workbooks are.
 	var parquetErr error
 	parquetDone := make(chan struct{})
-	if rows <= concurrentReportRows {
+	if atOnce {
 		pctx, cancel := context.WithCancel(ctx)
 		defer func() { cancel(); <-parquetDone }()
 		r := w.Reader()
@@ -254,7 +263,7 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 		return res, err
 	}
 	faults.Point("report.excel")
-	if rows > concurrentReportRows {
+	if !atOnce {
 		// the workbook's Go values are garbage now, and DuckDB's sorts come next:
 		// hand the heap's free pages back rather than hold both at once
 		debug.FreeOSMemory()
@@ -275,7 +284,7 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 			return res, err
 		}
 	}
-	if rows <= concurrentReportRows {
+	if atOnce {
 		<-parquetDone
 	}
 	return res, parquetErr
