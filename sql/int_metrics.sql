@@ -13,10 +13,11 @@
 -- received: the letters placed once (in the macro, each level joined them
 -- again), then a level at a time (a median holds its group's values: the four
 -- levels in one statement ran out of memory in the national transform at 192 MB)
--- (the letters on the right: see int_facts.sql)
+-- (the members with a letter only: see int_facts.sql)
 CREATE OR REPLACE TEMP TABLE metrics_letters AS
 SELECT l.days, m.reporting_unit, m.org_code, m.cell_code
-FROM int_member_at m JOIN int_letters_signed l USING (member_code) WHERE l.days IS NOT NULL;
+FROM int_letters_signed l JOIN (FROM int_member_at SEMI JOIN int_letters_signed USING (member_code)) m USING (member_code)
+WHERE l.days IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE metrics_medians AS
 SELECT 'cell' AS level, cell_code AS unit_code, 'M4' AS metric, median(days) AS med, count(*) AS n

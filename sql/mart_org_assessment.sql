@@ -37,7 +37,7 @@ FROM int_units o
 CROSS JOIN rule_thresholds t
 CROSS JOIN params p
 LEFT JOIN int_assess_names n ON n.metric = t.metric
--- (the organizations' graded metrics only: the right side is hashed, see int_facts.sql)
+-- (the organizations' graded metrics only: see int_facts.sql)
 LEFT JOIN (FROM int_metrics SEMI JOIN rule_thresholds USING (metric) WHERE level = 'org') m
     ON m.unit_code = o.unit_code AND m.metric = t.metric
 WHERE o.unit_level = 'co_so';
