@@ -226,8 +226,8 @@ func (s *Session) Report(year int, perUnit bool) (*ReportResult, error) {
 // take turns, so that what DuckDB holds for the files is not on top of the
 // workbooks' Go values: the nation's metrics file sorts 9,2 million rows, the
 // report's memory peak, and a million rejected rows make a return workbook and
-// a Parquet file of a million rows each (at once, that night's peak went
-// 613-665 -> 679-696 MiB).
+// a Parquet file of a million rows each (at once, that night peaked at 679 and
+// 696 MiB; in turn at 613-713, a night whose peak varies that much).
 var (
 	concurrentReportRows    int64 = 1_000_000
 	concurrentReportRejects int64 = 100_000

@@ -5,6 +5,7 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -208,14 +209,22 @@ func (w *Warehouse) Reopen(ctx context.Context) error {
 // DB's connection does something else (DuckDB runs the two at once; a write
 // on it would not be ordered with DB's, so it is for reads and temporary
 // tables only). Settings are the database's. The caller closes it, before
-// Reopen, Close or Commit.
+// Reopen, Close or Commit; closing it leaves the database open.
 func (w *Warehouse) Reader() *sql.DB {
-	db := sql.OpenDB(w.conn)
+	db := sql.OpenDB(borrowed{w.conn})
 	db.SetMaxOpenConns(1) // one connection: a temporary table is seen by what follows
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	return db
 }
+
+// borrowed connects to a database that another sql.DB owns. It is not an
+// io.Closer: sql.DB.Close closes a connector that is, and the DuckDB
+// connector's Close closes the database, under the owner's connection.
+type borrowed struct{ c *duckdb.Connector }
+
+func (b borrowed) Connect(ctx context.Context) (driver.Conn, error) { return b.c.Connect(ctx) }
+func (b borrowed) Driver() driver.Driver                            { return b.c.Driver() }
 
 // CapMemory lowers DuckDB's memory limit to at most limit (in DuckDB's units,
 // e.g. "96MB") until the next Reopen, which restores the limit the warehouse

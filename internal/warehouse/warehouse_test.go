@@ -206,6 +206,13 @@ func TestReader(t *testing.T) {
 	if _, err := w.DB.Exec(`SELECT * FROM mine`); err == nil {
 		t.Error("the writer sees the reader's temporary table")
 	}
+	// closing a reader leaves the database open: another reader connects
+	r.Close()
+	r2 := w.Reader()
+	defer r2.Close()
+	if err := r2.QueryRow(`SELECT count(*) FROM t`).Scan(&n); err != nil || n != 8 {
+		t.Errorf("a reader after one closed: %d rows, %v", n, err)
+	}
 }
 
 // memoryLimit is DuckDB's memory_limit on w, as DuckDB prints it.
