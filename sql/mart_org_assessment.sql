@@ -61,7 +61,10 @@ below_disc AS (
 below_n AS (SELECT org_code, count(*) AS n FROM below GROUP BY ALL),
 member_disc AS (
     SELECT m.org_code, count(DISTINCT d.target_code) AS n
-    FROM int_member_at m JOIN int_disciplines d ON d.target_type = 'dang_vien' AND m.member_code = d.target_code
+    FROM int_disciplines d
+    -- (the disciplined members only: see int_facts.sql)
+    JOIN (FROM int_member_at SEMI JOIN (FROM int_disciplines WHERE target_type = 'dang_vien') x ON x.target_code = member_code) m
+        ON d.target_type = 'dang_vien' AND m.member_code = d.target_code
     WHERE m.org_code IS NOT NULL GROUP BY ALL
 ),
 member_ratings AS (
