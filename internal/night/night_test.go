@@ -137,6 +137,9 @@ func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 	set := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}
 	for i := 0; i < set.Scale.Units; i++ {
 		rep := gen.Generate(set, i)
+		if rep.UnitCode == "0100" {
+			continue // its report is one LibreOffice saved (below)
+		}
 		if i == 1 { // rows to reject: the report also writes a workbook back to this unit
 			rep.Members[3].CellCode = "9999"
 			rep.Meetings[2].Present = rep.Meetings[2].Members + 5
@@ -144,6 +147,17 @@ func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 		if _, err := rep.WriteXLSX(in); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// unit 0100's report as LibreOffice saved it: title rows, a blank row above
+	// each header, a Tổng cộng row under DangVien; its sheets hold 313 data rows
+	// (excelize's GetRows, counted as ingest's heldRows counts them)
+	lo := filepath.Join(in, "libreoffice-0100-2025.xlsx")
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "libreoffice", "libreoffice-0100-2025.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lo, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	cfg, err := config.Default()
 	if err != nil {
@@ -162,6 +176,14 @@ func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close(ctx, false)
+	var read, accepted, rejected int
+	if err := w.DB.QueryRow(`SELECT rows_read, rows_accepted, rows_rejected FROM load_manifest
+			WHERE outcome = 'loaded' AND reporting_unit = '0100'`).Scan(&read, &accepted, &rejected); err != nil {
+		t.Fatal(err)
+	}
+	if read != 313 || accepted+rejected != read {
+		t.Fatalf("LibreOffice's report: %d read, %d accepted + %d rejected; its file holds 313 data rows", read, accepted, rejected)
+	}
 	// write writes the report under root with the limits given, and says
 	// whether it wrote the Parquet files beside the workbooks
 	write := func(root string, rows, rejects int64) (*ReportResult, bool, error) {
