@@ -35,6 +35,16 @@ func (s *Session) Ingest(input string, force bool) (*ingest.Summary, error) {
 		if err := s.W.CapMemory(s.Work, loadMemoryLimit); err != nil {
 			return nil, err
 		}
+		// the loader's own goroutines (reading, parsing, appending) keep both
+		// cores busy; DuckDB's statements and appends between them are small,
+		// and a second DuckDB thread only waits for a core (province ingest,
+		// 6 alternating pairs: 3,49-4,70 s at one thread against 3,55-4,62 s
+		// at two, faster in 5 of 6, the statements after each report's rows
+		// 0,33-0,44 s against 0,41-0,59 s, and 0,3-0,5 s less CPU; 3,3
+		// million rows, 2 pairs: 18,2 and 15,8 s against 20,2 and 16,8 s)
+		if err := s.W.OneThread(s.Work); err != nil {
+			return nil, err
+		}
 		var err error
 		sum, err = s.e.Load(s.ctx, s.W, input, force)
 		if sum == nil {
@@ -249,6 +259,13 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 	var parquetErr error
 	parquetDone := make(chan struct{})
 	if atOnce {
+		// each side on one core: DuckDB's second thread would only take
+		// turns with the workbooks' goroutine (province report, at once:
+		// 0,84-1,11 s at one thread against 0,96-1,34 s at two, faster in 7
+		// alternating pairs of 7)
+		if err := w.OneThread(ctx); err != nil {
+			return res, err
+		}
 		pctx, cancel := context.WithCancel(ctx)
 		defer func() { cancel(); <-parquetDone }()
 		r := w.Reader()

@@ -247,6 +247,17 @@ func (w *Warehouse) CapMemory(ctx context.Context, limit string) error {
 	return nil
 }
 
+// OneThread has DuckDB run every statement on the thread that asks for it,
+// with none of its own beside it, until the next Reopen, which restores the
+// threads the warehouse was opened with. For a step whose Go work keeps the
+// other core busy: DuckDB's second thread then only competes with it.
+func (w *Warehouse) OneThread(ctx context.Context) error {
+	if _, err := w.DB.ExecContext(ctx, "SET threads = 1"); err != nil {
+		return fmt.Errorf("warehouse %s: one thread: %w", w.Path, err)
+	}
+	return nil
+}
+
 // parseSize reads a size as DuckDB's memory_limit takes it: a number, then a
 // unit of bytes (b), decimal kilo- to terabytes (kb, mb, gb, tb, or k, m, g,
 // t, or the words) or binary ones (kib, mib, gib, tib), in any case. DuckDB's

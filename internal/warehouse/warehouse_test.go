@@ -272,6 +272,44 @@ func TestCapMemory(t *testing.T) {
 	}
 }
 
+// OneThread lasts until the next Reopen, which gives back the threads the
+// warehouse was opened with: DuckDB's default (the machine's cores) or the
+// option.
+func TestOneThread(t *testing.T) {
+	ctx := context.Background()
+	threads := func(w *Warehouse) int {
+		t.Helper()
+		var n int
+		if err := w.DB.QueryRow(`SELECT current_setting('threads')`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, opened := range []int{0, 2} {
+		w, err := Begin(ctx, filepath.Join(t.TempDir(), "w.duckdb"), Options{Threads: opened})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := threads(w) // DuckDB's default: the machine's cores
+		if opened > 0 && want != opened {
+			t.Errorf("opened with Threads %d: %d threads", opened, want)
+		}
+		if err := w.OneThread(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := threads(w); got != 1 {
+			t.Errorf("opened with Threads %d, then OneThread: %d threads", opened, got)
+		}
+		if err := w.Reopen(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := threads(w); got != want {
+			t.Errorf("opened with Threads %d, OneThread, reopened: %d threads, want %d", opened, got, want)
+		}
+		w.Discard()
+	}
+}
+
 // parseSize reads what DuckDB's memory_limit reads, to the byte: each form is
 // set as written and as parseSize's count of bytes, and DuckDB must print both
 // alike.
