@@ -810,14 +810,23 @@ func (l *Loader) loadWith(dc any, rr *reportReader, res *FileResult, st *setStat
 			err = serr
 		}
 	}()
+	// every Appender is opened first: opened at its sheet, the sink would
+	// open it only after adding the sheet before to its table (the
+	// connection is the flusher's alone), and copy nothing meanwhile
 	rejects := sk.open("rejects")
+	apps := make(map[*SheetSpec]int, len(Contract))
+	for _, spec := range Contract {
+		if rr.sheets[spec] != nil {
+			apps[spec] = sk.open(spec.Table) // closed by the sink's stop if its sheet is not done
+		}
+	}
 	var missing []*missingColumns
 	for _, spec := range Contract {
 		ss := rr.sheets[spec]
 		if ss == nil {
 			continue
 		}
-		err := l.appendSheet(sk, rejects, spec, ss, res, st)
+		err := l.appendSheet(sk, rejects, apps[spec], spec, ss, res, st)
 		var mc *missingColumns
 		if errors.As(err, &mc) {
 			missing = append(missing, mc) // every sheet's missing columns are said at once
@@ -855,7 +864,7 @@ func missingError(ms []*missingColumns) error {
 
 // appendSheet loads one sheet. The ThongTin sheet comes first and names the unit
 // and year every later row carries.
-func (l *Loader) appendSheet(sk *sink, rejects int, spec *SheetSpec, ss *sheetSource, res *FileResult, st *setState) error {
+func (l *Loader) appendSheet(sk *sink, rejects, app int, spec *SheetSpec, ss *sheetSource, res *FileResult, st *setState) error {
 	it, err := ss.open()
 	if err != nil {
 		return &FileError{Path: ss.file, Sheet: ss.sheet, Msg: "cannot read sheet", Reason: "Không đọc được sheet", Err: err}
@@ -864,7 +873,6 @@ func (l *Loader) appendSheet(sk *sink, rejects int, spec *SheetSpec, ss *sheetSo
 	enc, _ := it.(interface{ Encoding() string })
 	it = &closeOnce{rowIter: it}
 	defer it.Close()
-	app := sk.open(spec.Table) // closed by the sink's stop if this returns early
 	finder, err := newHeaderFinder(spec)
 	if err != nil {
 		return err

@@ -71,3 +71,51 @@ func TestSinkDoesItsWorkInOrderAndStopsAtTheFirstError(t *testing.T) {
 	}
 	conn.ExecContext(ctx, `ROLLBACK`)
 }
+
+// TestSinkStopsAtTheFirstErrorWhereverItComesFrom: a sheet DuckDB refuses when
+// its rows are added to the table (a NOT NULL column given a null, found only
+// at the Appender's close, in the flusher) is the error even when a row
+// handed over after it is wrong too (found by the filler, which may meet it
+// first); the error names the sheet. What the loader handed over after it
+// may reach its table (a sheet the filler had done before it knew), as the
+// report fails and its rows go with it; the wrong row never does.
+func TestSinkStopsAtTheFirstErrorWhereverItComesFrom(t *testing.T) {
+	ctx := context.Background()
+	conn, err := openTestWarehouse(t).DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{`CREATE TABLE a (n INTEGER NOT NULL)`, `CREATE TABLE b (n INTEGER)`, `CREATE TABLE c (n INTEGER)`} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = conn.Raw(func(dc any) error {
+		sk := newSink(dc.(driver.Conn), 3)
+		ha, hb, hc := sk.open("a"), sk.open("b"), sk.open("c")
+		sa := &sheetSource{file: "bc.xlsx", sheet: "DangVien"}
+		sb := &sheetSource{file: "bc.xlsx", sheet: "XepLoai"}
+		for i := 1; i <= 3*sinkBatchRows; i++ {
+			sk.row(ha, sa, i+1, int32(i))
+		}
+		sk.row(ha, sa, 3*sinkBatchRows+2, nil) // refused at the close
+		sk.close(ha, sa)
+		for i := 1; i <= 3*sinkBatchRows; i++ {
+			sk.row(hb, sb, i+1, int32(i))
+		}
+		sk.close(hb, sb)
+		sk.row(hc, nil, 0, "not a number") // refused by the filler, after
+		sk.close(hc, nil)
+		return sk.stop()
+	})
+	if err == nil || !strings.Contains(err.Error(), "bc.xlsx!DangVien:") || !strings.Contains(err.Error(), "NOT NULL") {
+		t.Fatalf("error %v, want the NOT NULL of bc.xlsx!DangVien", err)
+	}
+	for _, table := range []string{"a", "c"} {
+		var n int
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%s: %d rows (%v), want none", table, n, err)
+		}
+	}
+}
