@@ -251,3 +251,102 @@ func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestTransformOnOneThreadBuildsWhatTwoBuild: a small year is transformed on
+// one DuckDB thread, a large one on DuckDB's threads (oneThreadTransformMembers);
+// every table the models build holds the same rows either way.
+func TestTransformOnOneThreadBuildsWhatTwoBuild(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	if err := os.MkdirAll(in, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	set := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 5}
+	for i := 0; i < set.Scale.Units; i++ {
+		if _, err := gen.Generate(set, i).WriteXLSX(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	e := &Env{Log: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})), Models: orgsql.Models, Tests: orgsql.Tests,
+		WarehousePath: filepath.Join(dir, "w.duckdb"), Config: cfg}
+	ctx := context.Background()
+	if err := e.Ingest(ctx, in, false); err != nil {
+		t.Fatal(err)
+	}
+	// transform builds the year with members at most limit on one thread, and
+	// returns the threads the log says it used
+	transform := func(limit int64) string {
+		t.Helper()
+		was := oneThreadTransformMembers
+		oneThreadTransformMembers = limit
+		defer func() { oneThreadTransformMembers = was }()
+		logged.Reset()
+		if err := e.Transform(ctx, 2025); err != nil {
+			t.Fatal(err)
+		}
+		i := strings.Index(logged.String(), "one_thread=")
+		if i < 0 {
+			t.Fatalf("no threads logged:\n%s", logged.String())
+		}
+		return strings.Fields(logged.String()[i:])[0]
+	}
+	if got := transform(-1); got != "one_thread=false" {
+		t.Fatalf("below every year: %s", got)
+	}
+	ref := filepath.Join(dir, "two-threads.duckdb")
+	b, err := os.ReadFile(e.WarehousePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ref, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := transform(500_000); got != "one_thread=true" {
+		t.Fatalf("a small year at the default limit: %s", got)
+	}
+	w, err := warehouse.Open(ctx, e.WarehousePath, warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(ctx, false)
+	if _, err := w.DB.Exec(fmt.Sprintf("ATTACH '%s' AS ref (READ_ONLY)", ref)); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := w.DB.Query(`SELECT table_name FROM duckdb_tables()
+		WHERE database_name = current_database() AND (table_name LIKE 'int\_%' ESCAPE '\' OR table_name LIKE 'mart\_%' ESCAPE '\')
+		ORDER BY table_name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	rows.Close()
+	if len(tables) < 20 {
+		t.Fatalf("only %d int_ and mart_ tables: %v", len(tables), tables)
+	}
+	for _, table := range tables {
+		var n, onlyOne, onlyTwo int
+		if err := w.DB.QueryRow(fmt.Sprintf(`SELECT (SELECT count(*) FROM %[1]s),
+			(SELECT count(*) FROM (SELECT * FROM %[1]s EXCEPT ALL SELECT * FROM ref.%[1]s)),
+			(SELECT count(*) FROM (SELECT * FROM ref.%[1]s EXCEPT ALL SELECT * FROM %[1]s))`, table)).Scan(&n, &onlyOne, &onlyTwo); err != nil {
+			t.Fatal(err)
+		}
+		if onlyOne != 0 || onlyTwo != 0 {
+			t.Errorf("%s: %d rows built on one thread only, %d on two only (of %d)", table, onlyOne, onlyTwo, n)
+		}
+		if n == 0 && (table == "mart_metrics" || table == "int_facts" || table == "mart_org_assessment") {
+			t.Errorf("%s is empty: nothing compared", table)
+		}
+	}
+}
