@@ -42,10 +42,13 @@ test:
 # bench: one table, every step in its own process on a cached province-scale data
 # set (SCALE=national on request), then the Go benchmarks of the hot paths
 # (benchstat-comparable: go test -bench ... -count 10 > old.txt; benchstat old.txt new.txt).
+# REPEAT=3 runs every step three rounds, one after the other, and adds a table
+# of each step's median (on a noisy machine one round's ratios move by a third).
 SCALE ?= province
 STEPS ?=
+REPEAT ?= 1
 bench: build
-	$(GO) run ./internal/benchtable -orgqa $(BIN) -scale $(SCALE) -steps "$(STEPS)" -markdown bench-$(SCALE).md
+	$(GO) run ./internal/benchtable -orgqa $(BIN) -scale $(SCALE) -steps "$(STEPS)" -repeat $(REPEAT) -markdown bench-$(SCALE).md
 	$(GO) test -run '^$$' -bench 'Parse|Header|Fold|Append|Transform|ExcelizeFloor|FastReader|StepCommit' -benchmem ./ingest ./cmd/orgqa ./internal/warehouse
 
 # every Go benchmark, on the demo data set

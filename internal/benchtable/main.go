@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -49,6 +50,7 @@ func main() {
 	md := flag.String("markdown", "", "also write the table as Markdown to this file")
 	floor := flag.String("floor", "", "internal: run the excelize floor over this folder and print its row count")
 	only := flag.String("steps", "", "comma-separated steps to run (floor, ingest-xlsx, transform, report, ingest-csv, run, run-again, peer, million-rejects); default all")
+	repeat := flag.Int("repeat", 1, "rounds of every step, one after the other; more than one prints each round, then each step's median")
 	flag.Parse()
 	if *floor != "" {
 		n, err := floorRows(*floor)
@@ -65,13 +67,17 @@ func main() {
 			want[s] = true
 		}
 	}
-	if err := run(*orgqa, *scale, *cache, *year, *md, want); err != nil {
+	if *repeat < 1 {
+		fmt.Fprintln(os.Stderr, "benchtable: -repeat must be at least 1")
+		os.Exit(2)
+	}
+	if err := run(*orgqa, *scale, *cache, *year, *md, want, *repeat); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtable:", err)
 		os.Exit(1)
 	}
 }
 
-func run(orgqa, scale, cache string, year int, md string, want map[string]bool) error {
+func run(orgqa, scale, cache string, year int, md string, want map[string]bool, repeat int) error {
 	orgqa, err := filepath.Abs(orgqa)
 	if err != nil {
 		return err
@@ -87,9 +93,62 @@ func run(orgqa, scale, cache string, year int, md string, want map[string]bool) 
 			return err
 		}
 	}
+	var rounds [][]result
+	var members, m1 string
+	for round := 1; round <= repeat; round++ {
+		results, mem, m, err := runRound(orgqa, xlsx, csv, cache, year, on)
+		if err != nil {
+			return err
+		}
+		rounds = append(rounds, results)
+		members, m1 = mem, m
+	}
+	title := fmt.Sprintf("orgqa bench: scale %s (%s workbooks), year %d, %s; %d cores", scale, countFiles(xlsx, ".xlsx"), year,
+		time.Now().Format("2006-01-02 15:04"), runtime.NumCPU())
+	if members != "" {
+		title += "; members: " + members
+	}
+	for _, results := range rounds {
+		for i := range results {
+			if strings.HasPrefix(results[i].step, "peer") && results[i].skipped == "" {
+				results[i].note += fmt.Sprintf(" (orgqa's M1: %s)", m1)
+			}
+		}
+	}
+	var f io.Writer = io.Discard
+	if md != "" {
+		file, err := os.Create(md)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		f = file
+	}
+	if repeat == 1 {
+		printTable(os.Stdout, title, rounds[0], nil)
+		printMarkdown(f, title, rounds[0], nil)
+		return nil
+	}
+	for i, results := range rounds {
+		t := fmt.Sprintf("%s; round %d of %d", title, i+1, repeat)
+		printTable(os.Stdout, t, results, nil)
+		fmt.Println()
+		printMarkdown(f, t, results, nil)
+		fmt.Fprintln(f)
+	}
+	med, figs := medians(rounds)
+	t := fmt.Sprintf("%s; each step's median of %d rounds (its ratio the median of the rounds' ratios)", title, repeat)
+	printTable(os.Stdout, t, med, figs)
+	printMarkdown(f, t, med, figs)
+	return nil
+}
+
+// runRound runs the steps once, each on warehouses of its own round, and
+// returns their results, the year's members and orgqa's M1.
+func runRound(orgqa, xlsx, csv, cache string, year int, on func(string) bool) (_ []result, members, m1 string, err error) {
 	work, err := os.MkdirTemp("", "orgqa-bench-run-")
 	if err != nil {
-		return err
+		return nil, "", "", err
 	}
 	defer os.RemoveAll(work)
 	wh := func(name string) string { return filepath.Join(work, name, "w.duckdb") }
@@ -160,31 +219,12 @@ func run(orgqa, scale, cache string, year int, md string, want map[string]bool) 
 			continue
 		}
 		if err := s.run(); err != nil {
-			return err
+			return nil, "", "", err
 		}
 	}
-	members, _ := query(orgqa, wh("r"), fmt.Sprintf(`SELECT count(*) FROM members WHERE report_year = %d`, year))
-	m1, _ := query(orgqa, wh("r"), fmt.Sprintf(`SELECT value FROM mart_metrics WHERE level = 'province' AND metric = 'M1' AND year = %d`, year))
-	for i := range results {
-		if strings.HasPrefix(results[i].step, "peer") && results[i].skipped == "" {
-			results[i].note += fmt.Sprintf(" (orgqa's M1: %s)", m1)
-		}
-	}
-	title := fmt.Sprintf("orgqa bench: scale %s (%s workbooks), year %d, %s; %d cores", scale, countFiles(xlsx, ".xlsx"), year,
-		time.Now().Format("2006-01-02 15:04"), runtime.NumCPU())
-	if members != "" {
-		title += "; members: " + members
-	}
-	printTable(os.Stdout, title, results)
-	if md != "" {
-		f, err := os.Create(md)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		printMarkdown(f, title, results)
-	}
-	return nil
+	members, _ = query(orgqa, wh("r"), fmt.Sprintf(`SELECT count(*) FROM members WHERE report_year = %d`, year))
+	m1, _ = query(orgqa, wh("r"), fmt.Sprintf(`SELECT value FROM mart_metrics WHERE level = 'province' AND metric = 'M1' AND year = %d`, year))
+	return results, members, m1, nil
 }
 
 // dataset returns the cached data set, generating it with orgqa gen once.
@@ -394,29 +434,15 @@ func rowsPerSec(r result) float64 {
 	return float64(r.rows) / r.wall.Seconds()
 }
 
-// cells formats a result as the table's columns (Vietnamese-neutral figures: the
-// table is for developers and analysts reading a terminal).
-func cells(r result, floor float64, floorWall, full time.Duration) []string {
-	if r.skipped != "" {
-		return []string{r.step, "-", "-", "-", "-", "-", "-", "-", r.skipped}
-	}
-	ratio, share := "", ""
-	switch rps := rowsPerSec(r); {
-	case floor > 0 && strings.Contains(r.step, "ingest"):
-		ratio = fmt.Sprintf("%.2fx faster", rps/floor) // issue 18's goal: ≥ 4x
-	case floorWall > 0 && strings.HasPrefix(r.step, "orgqa run"):
-		ratio = fmt.Sprintf("%.3fx the time", r.wall.Seconds()/floorWall.Seconds()) // goals: full ≤ 0,5x, nothing new ≤ 0,05x
-	}
-	if full > 0 && (strings.HasSuffix(r.step, "transform") || strings.HasSuffix(r.step, "report")) {
-		share = fmt.Sprintf("%.1f%%", 100*r.wall.Seconds()/full.Seconds())
-	}
-	return []string{r.step, fmt.Sprint(r.rows), fmt.Sprintf("%.0f", rowsPerSec(r)), fmt.Sprintf("%.2f", r.wall.Seconds()),
-		fmt.Sprintf("%.2f", r.cpu.Seconds()), fmt.Sprintf("%.0f", r.rssMiB), ratio, share, r.note}
-}
+// figures are a row's ratio to the floor and share of the full run, as
+// numbers (0: none).
+type figures struct{ ratio, share float64 }
 
-var header = []string{"step", "rows", "rows/s", "wall s", "CPU s", "peak RSS MiB", "x floor", "of full run", "note"}
-
-func refs(results []result) (floor float64, floorWall, full time.Duration) {
+// rowFigures computes each result's figures against the floor and the full
+// run of the same round.
+func rowFigures(results []result) []figures {
+	var floor float64
+	var floorWall, full time.Duration
 	for _, r := range results {
 		if r.floorFor {
 			floor, floorWall = rowsPerSec(r), r.wall
@@ -425,25 +451,112 @@ func refs(results []result) (floor float64, floorWall, full time.Duration) {
 			full = r.wall
 		}
 	}
-	return floor, floorWall, full
+	figs := make([]figures, len(results))
+	for i, r := range results {
+		if r.skipped != "" {
+			continue
+		}
+		switch rps := rowsPerSec(r); {
+		case floor > 0 && strings.Contains(r.step, "ingest"):
+			figs[i].ratio = rps / floor // issue 18's goal: ≥ 4x
+		case floorWall > 0 && strings.HasPrefix(r.step, "orgqa run"):
+			figs[i].ratio = r.wall.Seconds() / floorWall.Seconds() // goals: full ≤ 0,5x, nothing new ≤ 0,05x
+		}
+		if full > 0 && (strings.HasSuffix(r.step, "transform") || strings.HasSuffix(r.step, "report")) {
+			figs[i].share = r.wall.Seconds() / full.Seconds()
+		}
+	}
+	return figs
 }
 
-func printTable(w io.Writer, title string, results []result) {
-	floor, floorWall, full := refs(results)
+// medians is each step's median over the rounds (wall and CPU time; peak RSS
+// the highest), with the median of its ratios, and the rounds' wall times in
+// its note.
+func medians(rounds [][]result) ([]result, []figures) {
+	first := rounds[0]
+	out := make([]result, len(first))
+	figs := make([]figures, len(first))
+	all := make([][]figures, len(rounds))
+	for k, rs := range rounds {
+		all[k] = rowFigures(rs)
+	}
+	for i, r := range first {
+		out[i] = r
+		if r.skipped != "" {
+			continue
+		}
+		var walls, cpus, ratios, shares []float64
+		var spread []string
+		for k, rs := range rounds {
+			walls = append(walls, rs[i].wall.Seconds())
+			cpus = append(cpus, rs[i].cpu.Seconds())
+			ratios = append(ratios, all[k][i].ratio)
+			shares = append(shares, all[k][i].share)
+			out[i].rssMiB = max(out[i].rssMiB, rs[i].rssMiB)
+			spread = append(spread, fmt.Sprintf("%.2f", rs[i].wall.Seconds()))
+		}
+		out[i].wall = time.Duration(median(walls) * float64(time.Second))
+		out[i].cpu = time.Duration(median(cpus) * float64(time.Second))
+		figs[i] = figures{ratio: median(ratios), share: median(shares)}
+		out[i].note = "wall s by round: " + strings.Join(spread, ", ") + "; " + r.note
+	}
+	return out, figs
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// cells formats a result as the table's columns (Vietnamese-neutral figures: the
+// table is for developers and analysts reading a terminal).
+func cells(r result, f figures) []string {
+	if r.skipped != "" {
+		return []string{r.step, "-", "-", "-", "-", "-", "-", "-", r.skipped}
+	}
+	ratio, share := "", ""
+	switch {
+	case f.ratio > 0 && strings.Contains(r.step, "ingest"):
+		ratio = fmt.Sprintf("%.2fx faster", f.ratio)
+	case f.ratio > 0 && strings.HasPrefix(r.step, "orgqa run"):
+		ratio = fmt.Sprintf("%.3fx the time", f.ratio)
+	}
+	if f.share > 0 {
+		share = fmt.Sprintf("%.1f%%", 100*f.share)
+	}
+	return []string{r.step, fmt.Sprint(r.rows), fmt.Sprintf("%.0f", rowsPerSec(r)), fmt.Sprintf("%.2f", r.wall.Seconds()),
+		fmt.Sprintf("%.2f", r.cpu.Seconds()), fmt.Sprintf("%.0f", r.rssMiB), ratio, share, r.note}
+}
+
+var header = []string{"step", "rows", "rows/s", "wall s", "CPU s", "peak RSS MiB", "x floor", "of full run", "note"}
+
+// printTable prints results as a table; figs are their figures (nil: from
+// the results themselves, one round).
+func printTable(w io.Writer, title string, results []result, figs []figures) {
+	if figs == nil {
+		figs = rowFigures(results)
+	}
 	fmt.Fprintln(w, title)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	for _, r := range results {
-		fmt.Fprintln(tw, strings.Join(cells(r, floor, floorWall, full), "\t"))
+	for i, r := range results {
+		fmt.Fprintln(tw, strings.Join(cells(r, figs[i]), "\t"))
 	}
 	tw.Flush()
 }
 
-func printMarkdown(w io.Writer, title string, results []result) {
-	floor, floorWall, full := refs(results)
+func printMarkdown(w io.Writer, title string, results []result, figs []figures) {
+	if figs == nil {
+		figs = rowFigures(results)
+	}
 	fmt.Fprintf(w, "%s\n\n| %s |\n|%s\n", title, strings.Join(header, " | "), strings.Repeat("---|", len(header)))
-	for _, r := range results {
-		fmt.Fprintf(w, "| %s |\n", strings.Join(cells(r, floor, floorWall, full), " | "))
+	for i, r := range results {
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells(r, figs[i]), " | "))
 	}
 }
 
