@@ -105,8 +105,7 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 
 // Sources are the tables the models read and no model builds: what the
 // ingest loads (its contract's tables, rejects and load_manifest), and the
-// params, rule_thresholds, rule_caps and transform_runs row that Run writes
-// first.
+// params, rule_thresholds and rule_caps that Run writes first.
 func Sources() []string {
 	out := []string{"rejects", "load_manifest", "params", "rule_thresholds", "rule_caps", "transform_runs"}
 	for _, s := range ingest.Contract {
