@@ -1,6 +1,5 @@
 -- model: int_metrics
--- builds: int_metrics, mart_metrics
--- depends: int_facts, int_units, int_member_at, int_letters_signed, metric_catalog, file_info, transform_runs, params
+-- depends: int_facts, int_units, int_member_at, int_letters_signed, metric_catalog, file_info, params
 -- The year's long metrics (output contract v1, domain.md §6) but M18: one row
 -- per level, unit and metric, for every unit of the level and every metric of
 -- the level, zero counts included. value is the ratio (rounded once, here, to
@@ -9,25 +8,6 @@
 -- as one statement DuckDB held the four levels' sums and joins at once, out of
 -- memory in the national transform at a limit of 384 MB and 32 s at 512 MB; a
 -- level at a time builds at 384 MB, in 20 s. The rows are the same.
---
--- The rows go straight into mart_metrics (every year transformed; the year's
--- rows replaced), and int_metrics is the view of them: written once, not a
--- table copied into the mart (province 251.297 rows, 0,2 s and their share of
--- the commit; national 8,9 million, 8 s). The M18 rows are added to
--- mart_metrics by mart_metrics_m18, from the assessment.
-CREATE TABLE IF NOT EXISTS mart_metrics (
-    year INTEGER NOT NULL,
-    level VARCHAR NOT NULL,
-    unit_code VARCHAR NOT NULL,
-    unit_name VARCHAR,
-    parent_code VARCHAR,
-    metric VARCHAR NOT NULL,
-    numerator DOUBLE,
-    denominator DOUBLE,
-    value DOUBLE
-);
-
-DELETE FROM mart_metrics WHERE year = (SELECT year FROM params);
 
 -- M4: the median days from signing to receipt, over the year's letters
 -- received: the letters placed once (in the macro, each level joined them
@@ -115,16 +95,10 @@ LEFT JOIN sums s ON s.level = u.level AND s.unit_code = u.unit_code AND s.metric
 LEFT JOIN metrics_medians md ON md.level = u.level AND md.unit_code = u.unit_code AND md.metric = c.metric
 WHERE u.level = lvl;
 
-INSERT INTO mart_metrics SELECT * FROM int_metrics_of('cell');
-INSERT INTO mart_metrics SELECT * FROM int_metrics_of('org');
-INSERT INTO mart_metrics SELECT * FROM int_metrics_of('reporting_unit');
-INSERT INTO mart_metrics SELECT * FROM int_metrics_of('province');
+CREATE OR REPLACE TABLE int_metrics AS SELECT * FROM int_metrics_of('cell');
+INSERT INTO int_metrics SELECT * FROM int_metrics_of('org');
+INSERT INTO int_metrics SELECT * FROM int_metrics_of('reporting_unit');
+INSERT INTO int_metrics SELECT * FROM int_metrics_of('province');
 DROP MACRO TABLE int_metrics_of;
 DROP TABLE metrics_medians;
 DROP TABLE metrics_letters;
-
--- the last transform's year (transform_runs has its row from the start of
--- the transform), M18 aside
-CREATE OR REPLACE VIEW int_metrics AS
-SELECT * FROM mart_metrics
-WHERE year = (SELECT max_by(year, run_at) FROM transform_runs) AND NOT starts_with(metric, 'M18_');

@@ -17,19 +17,14 @@ import (
 // Its header is a run of "-- key: value" lines at the top:
 //
 //	-- model: int_units              the model's name (required, unique)
-//	-- builds: int_units, int_x      the tables (or views) it creates (default: its name,
-//	                                 or nothing when it adds)
-//	-- adds: mart_x                  tables another model builds that it adds rows to
+//	-- builds: int_units, int_x      the tables it creates (default: its name)
 //	-- depends: units, params        tables it reads: source tables or what other models build
 //
-// followed by free comment lines saying what it builds and why. A model that
-// adds to a table runs after the model that builds it, and every model that
-// reads the table runs after every model that adds to it.
+// followed by free comment lines saying what it builds and why.
 type Model struct {
 	Name    string
 	File    string
 	Builds  []string
-	Adds    []string
 	Depends []string
 	SQL     string
 }
@@ -82,7 +77,7 @@ func Load(fsys fs.FS, sources []string) ([]Model, error) {
 func parseModel(file, text string) (Model, error) {
 	m := Model{File: file, SQL: text}
 	seen := map[string]bool{}
-	for _, h := range readHeader(text, "model", "builds", "adds", "depends") {
+	for _, h := range readHeader(text, "model", "builds", "depends") {
 		key := h.key
 		if seen[key] {
 			return m, &ModelError{file, h.line, fmt.Sprintf("%q given twice", key)}
@@ -102,8 +97,6 @@ func parseModel(file, text string) (Model, error) {
 			m.Name = names[0]
 		case "builds":
 			m.Builds = names
-		case "adds":
-			m.Adds = names
 		case "depends":
 			m.Depends = names
 		}
@@ -117,7 +110,7 @@ func parseModel(file, text string) (Model, error) {
 	if want := strings.TrimSuffix(path.Base(file), ".sql"); want != m.Name {
 		return m, &ModelError{File: file, Msg: fmt.Sprintf("model %q must live in %s.sql", m.Name, m.Name)}
 	}
-	if len(m.Builds) == 0 && len(m.Adds) == 0 {
+	if len(m.Builds) == 0 {
 		m.Builds = []string{m.Name}
 	}
 	return m, nil
@@ -161,31 +154,12 @@ func order(models []Model, sources []string) ([]Model, error) {
 			builder[b] = i
 		}
 	}
-	adders := map[string][]int{} // a table's models that add to it
 	deps := make([][]int, len(models))
-	for i, m := range models {
-		for _, a := range m.Adds {
-			j, ok := builder[a]
-			if !ok {
-				return nil, &ModelError{File: m.File, Msg: fmt.Sprintf("adds to %q, which no model builds", a)}
-			}
-			if j == i {
-				return nil, &ModelError{File: m.File, Msg: fmt.Sprintf("adds to %q, which it builds itself", a)}
-			}
-			deps[i] = append(deps[i], j)
-			adders[a] = append(adders[a], i)
-		}
-	}
 	for i, m := range models {
 		for _, d := range m.Depends {
 			if j, ok := builder[d]; ok {
 				if j != i {
 					deps[i] = append(deps[i], j)
-				}
-				for _, k := range adders[d] {
-					if k != i {
-						deps[i] = append(deps[i], k)
-					}
 				}
 				continue
 			}

@@ -45,34 +45,6 @@ func TestLoadOrdersByDependency(t *testing.T) {
 	}
 }
 
-// TestLoadOrdersAddsAfterTheBuilderAndBeforeTheReaders: a model that adds
-// rows to a table runs after the model that builds it and before every model
-// that reads it, whatever the names; it builds nothing of its own by default.
-func TestLoadOrdersAddsAfterTheBuilderAndBeforeTheReaders(t *testing.T) {
-	fsys := files(
-		"a_read.sql", "-- model: a_read\n-- depends: t\nSELECT 1;",
-		"b_add.sql", "-- model: b_add\n-- adds: t\n-- depends: src\nSELECT 1;",
-		"c_add.sql", "-- model: c_add\n-- adds: t\n-- depends:\nSELECT 1;",
-		"z_build.sql", "-- model: z_build\n-- builds: t\n-- depends: src\nSELECT 1;",
-	)
-	models, err := Load(fsys, []string{"src"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pos := map[string]int{}
-	for i, m := range models {
-		pos[m.Name] = i
-		if m.Name == "b_add" && (len(m.Builds) != 0 || len(m.Adds) != 1) {
-			t.Errorf("b_add builds %v, adds %v; want nothing, t", m.Builds, m.Adds)
-		}
-	}
-	for _, edge := range [][2]string{{"z_build", "b_add"}, {"z_build", "c_add"}, {"b_add", "a_read"}, {"c_add", "a_read"}} {
-		if pos[edge[0]] > pos[edge[1]] {
-			t.Errorf("%s runs after %s", edge[0], edge[1])
-		}
-	}
-}
-
 func TestLoadRefusesBadModels(t *testing.T) {
 	tests := []struct {
 		name string
@@ -86,8 +58,6 @@ func TestLoadRefusesBadModels(t *testing.T) {
 		{"wrong file", files("a.sql", "-- model: b\n-- depends:\n"), `model "b" must live in b.sql`},
 		{"built twice", files("a.sql", "-- model: a\n-- builds: t\n-- depends:\n", "b.sql", "-- model: b\n-- builds: t\n-- depends:\n"), "t is also built by a.sql"},
 		{"rebuilds a source", files("a.sql", "-- model: a\n-- builds: src\n-- depends:\n"), "src is a source table"},
-		{"adds to what nothing builds", files("a.sql", "-- model: a\n-- adds: src\n-- depends:\n"), `a.sql: adds to "src", which no model builds`},
-		{"adds to its own", files("a.sql", "-- model: a\n-- builds: t\n-- adds: t\n-- depends:\n"), `a.sql: adds to "t", which it builds itself`},
 		{"bad name", files("a.sql", "-- model: a\n-- depends: x;drop\n"), `"x;drop" is not a table name`},
 		{"twice", files("a.sql", "-- model: a\n-- depends:\n-- depends: src\n"), `a.sql:3: "depends" given twice`},
 	}
@@ -112,7 +82,7 @@ func TestEmbeddedModelsLoad(t *testing.T) {
 		pos[m.Name] = i
 		names = append(names, m.Name)
 	}
-	for _, edge := range [][2]string{{"int_metrics", "mart_org_assessment"}, {"mart_org_assessment", "mart_metrics_m18"}, {"mart_metrics_m18", "mart_trend"}} {
+	for _, edge := range [][2]string{{"int_metrics", "mart_org_assessment"}, {"mart_org_assessment", "mart_metrics"}, {"mart_metrics", "mart_trend"}} {
 		if pos[edge[0]] >= pos[edge[1]] {
 			t.Errorf("%s must run before %s; order: %v", edge[0], edge[1], names)
 		}
@@ -161,60 +131,6 @@ func TestFailingModelLeavesPreviousMarts(t *testing.T) {
 	}
 	if a != 2024 || b != 20240 {
 		t.Errorf("after a failed run: int_a = %d, mart_b = %d; want the 2024 run's 2024 and 20240", a, b)
-	}
-}
-
-// TestRunReplacesWhatAModelNowMakesOfAnotherKind: a model that made a table
-// and now makes a view of the same name (int_metrics did) replaces the table
-// in the transform's transaction, and back; a model that fails after it
-// leaves the table as it was.
-func TestRunReplacesWhatAModelNowMakesOfAnotherKind(t *testing.T) {
-	ctx := context.Background()
-	w := tempWarehouse(t)
-	log := quietLog()
-	p, err := Defaults(2025)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := func(sql string, also ...string) error {
-		t.Helper()
-		fs := files(append([]string{"int_x.sql", "-- model: int_x\n-- depends: params\n" + sql}, also...)...)
-		models, err := Load(fs, Sources())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return Run(ctx, w.DB, models, nil, p, log)
-	}
-	kind := func() (string, int) {
-		t.Helper()
-		var k string
-		var n int
-		if err := w.DB.QueryRow(`SELECT (SELECT table_type FROM information_schema.tables WHERE table_name = 'int_x'), (SELECT n FROM int_x)`).Scan(&k, &n); err != nil {
-			t.Fatal(err)
-		}
-		return k, n
-	}
-	if err := run("CREATE OR REPLACE TABLE int_x AS SELECT 1 AS n;"); err != nil {
-		t.Fatal(err)
-	}
-	failing := []string{"mart_y.sql", "-- model: mart_y\n-- depends: int_x\nCREATE OR REPLACE TABLE mart_y AS SELECT no_such_column FROM int_x;"}
-	if err := run("CREATE OR REPLACE VIEW int_x AS SELECT 2 AS n;", failing...); err == nil {
-		t.Fatal("a failing model after the view: no error")
-	}
-	if k, n := kind(); k != "BASE TABLE" || n != 1 {
-		t.Fatalf("after a failed run: int_x a %s of %d, want the table of 1", k, n)
-	}
-	if err := run("CREATE OR REPLACE VIEW int_x AS SELECT 2 AS n;"); err != nil {
-		t.Fatal(err)
-	}
-	if k, n := kind(); k != "VIEW" || n != 2 {
-		t.Fatalf("int_x a %s of %d, want the view of 2", k, n)
-	}
-	if err := run("CREATE OR REPLACE TABLE int_x AS SELECT 3 AS n;"); err != nil {
-		t.Fatal(err)
-	}
-	if k, n := kind(); k != "BASE TABLE" || n != 3 {
-		t.Fatalf("int_x a %s of %d, want the table of 3", k, n)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"time"
 
@@ -63,20 +62,6 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 	if err := writeParams(ctx, conn, p); err != nil {
 		return rollback(err)
 	}
-	// the run is recorded first: a model's view may name the year it built
-	// (int_metrics); the row goes with the models if they fail
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS transform_runs (
-			run_at TIMESTAMP NOT NULL, year INTEGER NOT NULL, rule_set VARCHAR NOT NULL,
-			config_sha256 VARCHAR NOT NULL, config_json VARCHAR NOT NULL)`); err != nil {
-		return rollback(err)
-	}
-	if _, err := conn.ExecContext(ctx, `INSERT INTO transform_runs VALUES (?, ?, ?, ?, ?)`,
-		time.Now().UTC(), p.Year, p.RuleSet.ID, p.ConfigSHA256, p.ConfigJSON); err != nil {
-		return rollback(err)
-	}
-	if err := replaceKinds(ctx, conn, models); err != nil {
-		return rollback(err)
-	}
 	for _, m := range models {
 		start := time.Now()
 		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
@@ -95,6 +80,15 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 	for _, w := range warnings {
 		log.Warn("data test", "test", w.Test.Name, "failures", w.Failures, "title", w.Test.Title)
 	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS transform_runs (
+			run_at TIMESTAMP NOT NULL, year INTEGER NOT NULL, rule_set VARCHAR NOT NULL,
+			config_sha256 VARCHAR NOT NULL, config_json VARCHAR NOT NULL)`); err != nil {
+		return rollback(err)
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO transform_runs VALUES (?, ?, ?, ?, ?)`,
+		time.Now().UTC(), p.Year, p.RuleSet.ID, p.ConfigSHA256, p.ConfigJSON); err != nil {
+		return rollback(err)
+	}
 	// the transform's rows go into the file at once: the reopen or commit
 	// after the step would only read the log back (warehouse.CommitToFile)
 	if err := warehouse.CommitToFile(ctx, conn); err != nil {
@@ -107,50 +101,11 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 // ingest loads (its contract's tables, rejects and load_manifest), and the
 // params, rule_thresholds and rule_caps that Run writes first.
 func Sources() []string {
-	out := []string{"rejects", "load_manifest", "params", "rule_thresholds", "rule_caps", "transform_runs"}
+	out := []string{"rejects", "load_manifest", "params", "rule_thresholds", "rule_caps"}
 	for _, s := range ingest.Contract {
 		out = append(out, s.Table)
 	}
 	return out
-}
-
-// modelObject finds a model's "CREATE OR REPLACE TABLE|VIEW name" statements.
-var modelObject = regexp.MustCompile(`(?im)^\s*CREATE\s+OR\s+REPLACE\s+(TABLE|VIEW)\s+(\w+)\s+AS\b`)
-
-// replaceKinds drops what a model now makes of another kind: a table where it
-// creates a view, a view where it creates a table (int_metrics was a table
-// until it became a view of mart_metrics). DuckDB's CREATE OR REPLACE, and
-// DROP ... IF EXISTS, refuse an object of the other kind, so a model's SQL
-// cannot do it; it is done in the transform's transaction.
-func replaceKinds(ctx context.Context, conn *sql.Conn, models []Model) error {
-	for _, m := range models {
-		built := map[string]bool{}
-		for _, b := range m.Builds {
-			built[strings.ToLower(b)] = true
-		}
-		for _, g := range modelObject.FindAllStringSubmatch(m.SQL, -1) {
-			kind, name := strings.ToUpper(g[1]), strings.ToLower(g[2])
-			if !built[name] {
-				continue // a temporary table of its own work
-			}
-			other, drop := "VIEW", "DROP VIEW"
-			if kind == "VIEW" {
-				other, drop = "BASE TABLE", "DROP TABLE"
-			}
-			var n int
-			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables
-				WHERE table_schema = 'main' AND table_catalog = current_database() AND lower(table_name) = ? AND table_type = ?`,
-				name, other).Scan(&n); err != nil {
-				return fmt.Errorf("model %s (%s): %w", m.Name, m.File, err)
-			}
-			if n > 0 {
-				if _, err := conn.ExecContext(ctx, drop+" main."+name); err != nil {
-					return fmt.Errorf("model %s (%s): a %s %s before: %w", m.Name, m.File, strings.ToLower(other), name, err)
-				}
-			}
-		}
-	}
-	return nil
 }
 
 // writeParams makes the params, rule_thresholds and rule_caps tables the models read.

@@ -26,11 +26,8 @@ func newModelsCmd(e *env) *cobra.Command {
 			}
 			for i, m := range models {
 				fmt.Fprintf(e.stdout, "%2d. %s (%s)\n", i+1, m.Name, m.File)
-				if len(m.Builds) > 1 || len(m.Builds) == 1 && m.Builds[0] != m.Name {
+				if len(m.Builds) > 1 || m.Builds[0] != m.Name {
 					fmt.Fprintf(e.stdout, "      builds:  %s\n", strings.Join(m.Builds, ", "))
-				}
-				if len(m.Adds) > 0 {
-					fmt.Fprintf(e.stdout, "      adds:    %s\n", strings.Join(m.Adds, ", "))
 				}
 				fmt.Fprintf(e.stdout, "      depends: %s\n", strings.Join(m.Depends, ", "))
 			}
@@ -44,13 +41,9 @@ func newModelsCmd(e *env) *cobra.Command {
 // printDot writes the dependency graph: source tables as boxes, models as ellipses.
 func printDot(e *env, models []transform.Model) {
 	builtBy := map[string]string{}
-	addedBy := map[string][]string{}
 	for _, m := range models {
 		for _, b := range m.Builds {
 			builtBy[b] = m.Name
-		}
-		for _, a := range m.Adds {
-			addedBy[a] = append(addedBy[a], m.Name)
 		}
 	}
 	fmt.Fprintln(e.stdout, "digraph orgqa {\n  rankdir=LR;")
@@ -68,14 +61,6 @@ func printDot(e *env, models []transform.Model) {
 			if from != m.Name {
 				fmt.Fprintf(e.stdout, "  %q -> %q;\n", from, m.Name)
 			}
-			for _, a := range addedBy[d] {
-				if a != m.Name {
-					fmt.Fprintf(e.stdout, "  %q -> %q;\n", a, m.Name)
-				}
-			}
-		}
-		for _, a := range m.Adds {
-			fmt.Fprintf(e.stdout, "  %q -> %q [style=dashed];\n", builtBy[a], m.Name)
 		}
 	}
 	fmt.Fprintln(e.stdout, "}")

@@ -1,11 +1,26 @@
--- model: mart_metrics_m18
--- adds: mart_metrics
+-- model: mart_metrics
 -- depends: int_metrics, int_org_grades, mart_org_assessment, params
--- M18 in mart_metrics (output contract v1's long metrics of every year
--- transformed; int_metrics has put the year's other rows there): per
--- organization each graded metric, 1 green, 2 amber, 3 red, and the highest
--- rating allowed, 4 HTXS … 1 KHT; above organizations the organizations with a
--- red metric and those not allowed HTXS.
+-- Output contract v1's long metrics of every year transformed: the year's rows
+-- of int_metrics and M18 (per organization each graded metric, 1 green, 2 amber,
+-- 3 red, and the highest rating allowed, 4 HTXS … 1 KHT; above organizations the
+-- organizations with a red metric and those not allowed HTXS). Other years' rows
+-- are kept; the year's are replaced.
+CREATE TABLE IF NOT EXISTS mart_metrics (
+    year INTEGER NOT NULL,
+    level VARCHAR NOT NULL,
+    unit_code VARCHAR NOT NULL,
+    unit_name VARCHAR,
+    parent_code VARCHAR,
+    metric VARCHAR NOT NULL,
+    numerator DOUBLE,
+    denominator DOUBLE,
+    value DOUBLE
+);
+
+DELETE FROM mart_metrics WHERE year = (SELECT year FROM params);
+
+INSERT INTO mart_metrics SELECT * FROM int_metrics;
+
 INSERT INTO mart_metrics
 SELECT p.year, 'org', g.org_code, g.org_name, g.reporting_unit, 'M18_' || g.metric, NULL, NULL, g.grade::DOUBLE
 FROM int_org_grades g CROSS JOIN params p;
