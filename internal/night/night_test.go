@@ -253,7 +253,7 @@ func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 }
 
 // TestTransformOnOneThreadBuildsWhatTwoBuild: a small year is transformed on
-// one DuckDB thread, a large one on DuckDB's threads (oneThreadTransformMembers);
+// one DuckDB thread, a large one on DuckDB's threads (oneThreadTransformRows);
 // every table the models build holds the same rows either way.
 func TestTransformOnOneThreadBuildsWhatTwoBuild(t *testing.T) {
 	dir := t.TempDir()
@@ -278,13 +278,13 @@ func TestTransformOnOneThreadBuildsWhatTwoBuild(t *testing.T) {
 	if err := e.Ingest(ctx, in, false); err != nil {
 		t.Fatal(err)
 	}
-	// transform builds the year with members at most limit on one thread, and
+	// transform builds the year with rows at most limit on one thread, and
 	// returns the threads the log says it used
 	transform := func(limit int64) string {
 		t.Helper()
-		was := oneThreadTransformMembers
-		oneThreadTransformMembers = limit
-		defer func() { oneThreadTransformMembers = was }()
+		was := oneThreadTransformRows
+		oneThreadTransformRows = limit
+		defer func() { oneThreadTransformRows = was }()
 		logged.Reset()
 		if err := e.Transform(ctx, 2025); err != nil {
 			t.Fatal(err)
@@ -306,7 +306,7 @@ func TestTransformOnOneThreadBuildsWhatTwoBuild(t *testing.T) {
 	if err := os.WriteFile(ref, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := transform(500_000); got != "one_thread=true" {
+	if got := transform(1_800_000); got != "one_thread=true" {
 		t.Fatalf("a small year at the default limit: %s", got)
 	}
 	w, err := warehouse.Open(ctx, e.WarehousePath, warehouse.Options{})

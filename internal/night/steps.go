@@ -157,19 +157,22 @@ func LatestYear(ctx context.Context, db *sql.DB) (int, error) {
 	return int(y.Int64), nil
 }
 
-// A year of at most oneThreadTransformMembers members is transformed on one
-// DuckDB thread. The models' statements on a province's rows do not spread
+// A year of at most oneThreadTransformRows rows loaded (about 500.000
+// members: the data sets below have 3,2-3,7 rows a member) is transformed on
+// one DuckDB thread. The models' statements on a province's rows do not spread
 // over two cores: a second thread costs CPU and gains nothing, and on this
 // machine's two cores it takes a little time too. On larger years it pays,
 // and one thread is not enough: the nation's int_member_at (5,9 million
 // members) runs out of memory at 192 MB on one thread. Transform alone,
 // alternating, one thread against two:
-//   - 176.428 members: 3,27-4,08 s against 3,26-4,81 s, faster in 5 of 6;
-//   - 347.502: 4,30-4,71 s against 4,47-5,12 s, and a third less CPU;
-//   - 524.529: 5,88 / 7,31 / 6,48 s against 5,87 / 7,54 / 6,49 s, a quarter
-//     less CPU;
-//   - 1.059.724: 11,8 s against 8,5 s.
-var oneThreadTransformMembers int64 = 500_000
+//   - 176.428 members, 648.830 rows: 3,27-4,08 s against 3,26-4,81 s,
+//     faster in 5 of 6;
+//   - 347.502 members, 1.168.032 rows: 4,30-4,71 s against 4,47-5,12 s,
+//     and a third less CPU;
+//   - 524.529 members, 1.701.248 rows: 5,88 / 7,31 / 6,48 s against 5,87 /
+//     7,54 / 6,49 s, a quarter less CPU;
+//   - 1.059.724 members, 3.293.090 rows: 11,8 s against 8,5 s.
+var oneThreadTransformRows int64 = 1_800_000
 
 // Build builds the year's marts (year 0: the latest loaded) in the open
 // warehouse w, and returns the year and its metric rows.
@@ -192,12 +195,16 @@ func (e *Env) Build(ctx context.Context, w *warehouse.Warehouse, year int) (_, r
 	if err != nil {
 		return year, 0, err
 	}
-	var members int64
-	if err := w.DB.QueryRowContext(ctx, `SELECT count(*) FROM members WHERE report_year = ?`, year).Scan(&members); err != nil {
+	// the year's rows from the manifest, not a count of the members: a scan
+	// of the largest table right before the nation's transform, which runs
+	// near DuckDB's memory limit
+	var loaded int64
+	if err := w.DB.QueryRowContext(ctx, `SELECT coalesce(sum(rows_accepted), 0) FROM load_manifest
+			WHERE report_year = ? AND outcome = 'loaded'`, year).Scan(&loaded); err != nil {
 		return year, 0, err
 	}
-	oneThread := members <= oneThreadTransformMembers
-	e.Log.Debug("transform threads", "year", year, "members", members, "one_thread", oneThread)
+	oneThread := loaded <= oneThreadTransformRows
+	e.Log.Debug("transform threads", "year", year, "rows", loaded, "one_thread", oneThread)
 	if oneThread {
 		if err := w.OneThread(ctx); err != nil {
 			return year, 0, err
