@@ -130,35 +130,12 @@ func TestIngestUnderTheMemoryCap(t *testing.T) {
 // cannot be written fails the report either way.
 func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 	dir := t.TempDir()
-	in := filepath.Join(dir, "in")
-	if err := os.MkdirAll(in, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	set := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}
-	for i := 0; i < set.Scale.Units; i++ {
-		rep := gen.Generate(set, i)
-		if rep.UnitCode == "0100" {
-			continue // its report is one LibreOffice saved (below)
-		}
+	in := libreOfficeInbox(t, dir, 9, func(i int, rep *gen.Report) {
 		if i == 1 { // rows to reject: the report also writes a workbook back to this unit
 			rep.Members[3].CellCode = "9999"
 			rep.Meetings[2].Present = rep.Meetings[2].Members + 5
 		}
-		if _, err := rep.WriteXLSX(in); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// unit 0100's report as LibreOffice saved it: title rows, a blank row above
-	// each header, a Tổng cộng row under DangVien; its sheets hold 313 data rows
-	// (excelize's GetRows, counted as ingest's heldRows counts them)
-	lo := filepath.Join(in, "libreoffice-0100-2025.xlsx")
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "libreoffice", "libreoffice-0100-2025.xlsx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(lo, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	})
 	cfg, err := config.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -176,14 +153,7 @@ func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close(ctx, false)
-	var read, accepted, rejected int
-	if err := w.DB.QueryRow(`SELECT rows_read, rows_accepted, rows_rejected FROM load_manifest
-			WHERE outcome = 'loaded' AND reporting_unit = '0100'`).Scan(&read, &accepted, &rejected); err != nil {
-		t.Fatal(err)
-	}
-	if read != 313 || accepted+rejected != read {
-		t.Fatalf("LibreOffice's report: %d read, %d accepted + %d rejected; its file holds 313 data rows", read, accepted, rejected)
-	}
+	checkLibreOfficeRows(t, w)
 	// write writes the report under root with the limits given, and says
 	// whether it wrote the Parquet files beside the workbooks
 	write := func(root string, rows, rejects int64) (*ReportResult, bool, error) {
@@ -257,16 +227,7 @@ func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 // every table the models build holds the same rows either way.
 func TestTransformOnOneThreadBuildsWhatTwoBuild(t *testing.T) {
 	dir := t.TempDir()
-	in := filepath.Join(dir, "in")
-	if err := os.MkdirAll(in, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	set := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 5}
-	for i := 0; i < set.Scale.Units; i++ {
-		if _, err := gen.Generate(set, i).WriteXLSX(in); err != nil {
-			t.Fatal(err)
-		}
-	}
+	in := libreOfficeInbox(t, dir, 5, nil)
 	cfg, err := config.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -314,6 +275,7 @@ func TestTransformOnOneThreadBuildsWhatTwoBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close(ctx, false)
+	checkLibreOfficeRows(t, w)
 	if _, err := w.DB.Exec(fmt.Sprintf("ATTACH '%s' AS ref (READ_ONLY)", ref)); err != nil {
 		t.Fatal(err)
 	}
@@ -348,5 +310,53 @@ func TestTransformOnOneThreadBuildsWhatTwoBuild(t *testing.T) {
 		if n == 0 && (table == "mart_metrics" || table == "int_facts" || table == "mart_org_assessment") {
 			t.Errorf("%s is empty: nothing compared", table)
 		}
+	}
+}
+
+// libreOfficeInbox writes under dir/in the small generated set of seed (each
+// report edited by edit, when given), but for unit 0100, whose report is one
+// LibreOffice saved: title rows, a blank row above each header, a Tổng cộng
+// row under DangVien; its sheets hold 313 data rows (excelize's GetRows,
+// counted as ingest's heldRows counts them). It returns the folder.
+func libreOfficeInbox(t *testing.T, dir string, seed uint64, edit func(i int, rep *gen.Report)) string {
+	t.Helper()
+	in := filepath.Join(dir, "in")
+	if err := os.MkdirAll(in, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	set := gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: seed}
+	for i := 0; i < set.Scale.Units; i++ {
+		rep := gen.Generate(set, i)
+		if rep.UnitCode == "0100" {
+			continue
+		}
+		if edit != nil {
+			edit(i, rep)
+		}
+		if _, err := rep.WriteXLSX(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "libreoffice", "libreoffice-0100-2025.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(in, "libreoffice-0100-2025.xlsx"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// checkLibreOfficeRows: the load of LibreOffice's report read the 313 data
+// rows its file holds, each accepted or rejected.
+func checkLibreOfficeRows(t *testing.T, w *warehouse.Warehouse) {
+	t.Helper()
+	var read, accepted, rejected int
+	if err := w.DB.QueryRow(`SELECT rows_read, rows_accepted, rows_rejected FROM load_manifest
+			WHERE outcome = 'loaded' AND reporting_unit = '0100'`).Scan(&read, &accepted, &rejected); err != nil {
+		t.Fatal(err)
+	}
+	if read != 313 || accepted+rejected != read {
+		t.Fatalf("LibreOffice's report: %d read, %d accepted + %d rejected; its file holds 313 data rows", read, accepted, rejected)
 	}
 }
