@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"strconv"
 	"strings"
@@ -13,16 +14,7 @@ import (
 // naming its sheet and row, and nothing handed over after it is appended.
 func TestSinkDoesItsWorkInOrderAndStopsAtTheFirstError(t *testing.T) {
 	ctx := context.Background()
-	conn, err := openTestWarehouse(t).DB.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	for _, q := range []string{`CREATE TABLE a (n INTEGER, s VARCHAR)`, `CREATE TABLE b (n INTEGER)`} {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	conn := sinkConn(t, `CREATE TABLE a (n INTEGER, s VARCHAR)`, `CREATE TABLE b (n INTEGER)`)
 	const good = 3*sinkBatchRows + 17 // several batches, and a part of one
 	run := func(bad bool) error {
 		return conn.Raw(func(dc any) error {
@@ -61,7 +53,7 @@ func TestSinkDoesItsWorkInOrderAndStopsAtTheFirstError(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
 		t.Fatal(err)
 	}
-	err = run(true)
+	err := run(true)
 	if err == nil || !strings.Contains(err.Error(), "bc.xlsx!DangVien row "+strconv.Itoa(good+2)) {
 		t.Fatalf("error %v, want one naming bc.xlsx!DangVien row %d", err, good+2)
 	}
@@ -81,17 +73,8 @@ func TestSinkDoesItsWorkInOrderAndStopsAtTheFirstError(t *testing.T) {
 // report fails and its rows go with it; the wrong row never does.
 func TestSinkStopsAtTheFirstErrorWhereverItComesFrom(t *testing.T) {
 	ctx := context.Background()
-	conn, err := openTestWarehouse(t).DB.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	for _, q := range []string{`CREATE TABLE a (n INTEGER NOT NULL)`, `CREATE TABLE b (n INTEGER)`, `CREATE TABLE c (n INTEGER)`} {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	err = conn.Raw(func(dc any) error {
+	conn := sinkConn(t, `CREATE TABLE a (n INTEGER NOT NULL)`, `CREATE TABLE b (n INTEGER)`, `CREATE TABLE c (n INTEGER)`)
+	err := conn.Raw(func(dc any) error {
 		sk := newSink(dc.(driver.Conn), 3)
 		ha, hb, hc := sk.open("a"), sk.open("b"), sk.open("c")
 		sa := &sheetSource{file: "bc.xlsx", sheet: "DangVien"}
@@ -118,4 +101,22 @@ func TestSinkStopsAtTheFirstErrorWhereverItComesFrom(t *testing.T) {
 			t.Errorf("%s: %d rows (%v), want none", table, n, err)
 		}
 	}
+}
+
+// sinkConn is a connection on a fresh warehouse where the tables of ddl
+// exist, closed when the test ends.
+func sinkConn(t *testing.T, ddl ...string) *sql.Conn {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := openTestWarehouse(t).DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	for _, q := range ddl {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return conn
 }
