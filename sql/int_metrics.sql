@@ -64,36 +64,49 @@ units AS (
     UNION ALL
     SELECT 'province', province_code, province_name, NULL FROM params
 ),
+-- the unit and metric pairs of the level: every unit carries every metric of its kind
+frame AS (
+    SELECT u.unit_code, c.metric
+    FROM units u JOIN catalog c ON c.level_class = CASE WHEN u.level = 'cell' THEN 'cell' ELSE 'rollup' END
+    WHERE u.level = lvl
+),
+-- each unit's facts, its median row and its frame rows, added up in one
+-- grouping over their union (units and metrics outside the frame are left
+-- out). A join of the frame to the facts' sums, the nation's 4,7 million cell
+-- rows, allocated its hash table of 64 MiB at once, and ran out of memory in
+-- the national transform at 150 MB; a grouping spills to disk.
 sums AS (
-    -- each level takes the facts of its scope, so a metric name is unique per level
-    SELECT 'cell' AS level, cell_code AS unit_code, metric, sum(numerator) AS num, sum(denominator) AS den
-    FROM facts WHERE cell_code IS NOT NULL AND scope IN ('all', 'cell') GROUP BY ALL
-    UNION ALL
-    SELECT 'org', org_code, metric, sum(numerator), sum(denominator)
-    FROM facts WHERE org_code IS NOT NULL AND scope IN ('all', 'rollup') GROUP BY ALL
-    UNION ALL
-    SELECT 'reporting_unit', reporting_unit, metric, sum(numerator), sum(denominator)
-    FROM facts WHERE scope IN ('all', 'rollup') GROUP BY ALL
-    UNION ALL
-    SELECT 'province', p.province_code, metric, sum(numerator), sum(denominator)
-    FROM facts, params p WHERE scope IN ('all', 'rollup') GROUP BY ALL
+    SELECT unit_code, metric, sum(num) AS num, sum(den) AS den, any_value(med) AS med, any_value(n) AS n
+    FROM (
+        SELECT unit_code, metric, NULL::BIGINT AS num, NULL::BIGINT AS den, NULL::DOUBLE AS med, NULL::BIGINT AS n, true AS framed
+        FROM frame
+        UNION ALL
+        -- each level takes the facts of its scope, so a metric name is unique per level
+        SELECT CASE lvl WHEN 'cell' THEN cell_code WHEN 'org' THEN org_code WHEN 'reporting_unit' THEN reporting_unit
+                   ELSE (SELECT province_code FROM params) END, metric, numerator, denominator, NULL, NULL, false
+        FROM facts
+        WHERE CASE lvl WHEN 'cell' THEN cell_code IS NOT NULL AND scope IN ('all', 'cell')
+                       WHEN 'org' THEN org_code IS NOT NULL AND scope IN ('all', 'rollup')
+                       ELSE scope IN ('all', 'rollup') END
+        UNION ALL
+        SELECT unit_code, metric, NULL, NULL, med, n, false FROM metrics_medians WHERE level = lvl
+    )
+    GROUP BY ALL
+    HAVING bool_or(framed)
 )
 SELECT p.year::INTEGER AS year, u.level, u.unit_code, u.unit_name, u.parent_code, c.metric,
-       CASE c.kind WHEN 'median' THEN coalesce(md.n, 0) ELSE coalesce(s.num, 0) END::DOUBLE AS numerator,
+       CASE c.kind WHEN 'median' THEN coalesce(s.n, 0) ELSE coalesce(s.num, 0) END::DOUBLE AS numerator,
        CASE WHEN c.kind IN ('count', 'median') THEN NULL ELSE coalesce(s.den, 0)::DOUBLE END AS denominator,
        CASE c.kind
            WHEN 'count' THEN coalesce(s.num, 0)::DOUBLE
-           WHEN 'median' THEN md.med::DOUBLE
+           WHEN 'median' THEN s.med::DOUBLE
            WHEN 'per1000' THEN CASE WHEN s.den > 0 THEN round(1000.0 * s.num / s.den, 2) END
            ELSE CASE WHEN s.den > 0 THEN round(s.num / s.den, 3) END
        END AS value
-FROM units u
-CROSS JOIN params p
-JOIN catalog c ON c.level_class = CASE WHEN u.level = 'cell' THEN 'cell' ELSE 'rollup' END
-LEFT JOIN sums s ON s.level = u.level AND s.unit_code = u.unit_code AND s.metric = c.metric
--- equality only: a condition on c here made DuckDB plan a nested loop (4 s at province scale)
-LEFT JOIN metrics_medians md ON md.level = u.level AND md.unit_code = u.unit_code AND md.metric = c.metric
-WHERE u.level = lvl;
+FROM sums s
+JOIN units u ON u.unit_code = s.unit_code AND u.level = lvl
+JOIN catalog c ON c.metric = s.metric AND c.level_class = CASE WHEN lvl = 'cell' THEN 'cell' ELSE 'rollup' END
+CROSS JOIN params p;
 
 CREATE OR REPLACE TABLE int_metrics AS SELECT * FROM int_metrics_of('cell');
 INSERT INTO int_metrics SELECT * FROM int_metrics_of('org');

@@ -67,12 +67,20 @@ member_disc AS (
         ON d.target_type = 'dang_vien' AND m.member_code = d.target_code
     WHERE m.org_code IS NOT NULL GROUP BY ALL
 ),
+-- the members' ratings per organization, as M15 counted them (each member
+-- rated once, placed in one organization by int_member_at): a join of the
+-- ratings to the placed members hashed the nation's 5,9 million members, a
+-- table of 128 MiB at once, and ran out of memory at 192 MB now and then
 member_ratings AS (
-    SELECT m.org_code, count(*) AS rated, count(*) FILTER (WHERE r.rating = 'kht') AS kht,
-           count(*) FILTER (WHERE r.rating IN ('htt', 'htxs')) AS htt_plus,
-           count(*) FILTER (WHERE r.rating = 'htxs') AS htxs, count(*) FILTER (WHERE r.rating = 'htt') AS htt
-    FROM int_ratings r JOIN int_member_at m ON r.target_type = 'dang_vien' AND m.member_code = r.target_code
-    WHERE m.org_code IS NOT NULL GROUP BY ALL
+    SELECT unit_code AS org_code,
+           max(denominator)::BIGINT AS rated, -- each of the four rows counts the members rated
+           sum(numerator) FILTER (WHERE metric = 'M15_dang_vien_kht')::BIGINT AS kht,
+           sum(numerator) FILTER (WHERE metric IN ('M15_dang_vien_htt', 'M15_dang_vien_htxs'))::BIGINT AS htt_plus,
+           sum(numerator) FILTER (WHERE metric = 'M15_dang_vien_htxs')::BIGINT AS htxs,
+           sum(numerator) FILTER (WHERE metric = 'M15_dang_vien_htt')::BIGINT AS htt
+    FROM int_metrics
+    WHERE level = 'org' AND metric IN ('M15_dang_vien_htxs', 'M15_dang_vien_htt', 'M15_dang_vien_ht', 'M15_dang_vien_kht')
+    GROUP BY ALL
 )
 SELECT o.reporting_unit, o.org_code, o.is_cell,
        coalesce(od.n, 0) AS org_disciplined,
@@ -139,22 +147,34 @@ ALTER TABLE mart_org_assessment ADD COLUMN IF NOT EXISTS caps VARCHAR;       -- 
 ALTER TABLE mart_org_assessment ADD COLUMN IF NOT EXISTS flags VARCHAR;      -- what to review: red metrics, the quota, a rating above the cap
 ALTER TABLE mart_org_assessment ADD COLUMN IF NOT EXISTS severity INTEGER;   -- 1 capped at KHT, 2 at HT, 3 at HTT, 4 a red flag, 5 amber or a note; NULL nothing
 
+-- each organization's metrics at red and amber, in the rule set's words: its
+-- own statement, the red and the amber rows each grouped alone (in the
+-- statement below, one grouping of every graded row with four ordered
+-- string_aggs, and the joins after it, ran out of memory in the national
+-- transform at 120 MB)
+CREATE OR REPLACE TEMP TABLE assess_per_org AS
+SELECT reporting_unit, org_code, o.org_name, r.red_metrics, a.amber_metrics, r.red_names, r.red_reasons
+FROM (SELECT reporting_unit, org_code, min(org_name) AS org_name FROM int_org_grades GROUP BY ALL) o
+LEFT JOIN (
+    SELECT reporting_unit, org_code,
+           string_agg(metric, ', ' ORDER BY length(metric), metric) AS red_metrics,
+           string_agg(name_vi, ', ' ORDER BY length(metric), metric) AS red_names,
+           -- "Tỷ lệ có giấy giới thiệu 83,3%, dưới mức 90%"
+           string_agg(name_vi || ' ' || assess_pct(value) || ', ' ||
+                      CASE WHEN better = 'lower' THEN 'trên mức ' ELSE 'dưới mức ' END || assess_limit(amber), '; '
+                      ORDER BY length(metric), metric) AS red_reasons
+    FROM int_org_grades WHERE grade = 3 GROUP BY ALL
+) r USING (reporting_unit, org_code)
+LEFT JOIN (
+    SELECT reporting_unit, org_code, string_agg(metric, ', ' ORDER BY length(metric), metric) AS amber_metrics
+    FROM int_org_grades WHERE grade = 2 GROUP BY ALL
+) a USING (reporting_unit, org_code);
+
 DELETE FROM mart_org_assessment WHERE year = (SELECT year FROM params);
 
 INSERT INTO mart_org_assessment BY NAME
 WITH
 levels AS (SELECT * FROM (VALUES ('kht', 1), ('ht', 2), ('htt', 3), ('htxs', 4)) AS t(rating, n)),
-per_org AS (
-    SELECT reporting_unit, org_code, min(org_name) AS org_name,
-           string_agg(metric, ', ' ORDER BY length(metric), metric) FILTER (WHERE grade = 3) AS red_metrics,
-           string_agg(metric, ', ' ORDER BY length(metric), metric) FILTER (WHERE grade = 2) AS amber_metrics,
-           string_agg(name_vi, ', ' ORDER BY length(metric), metric) FILTER (WHERE grade = 3) AS red_names,
-           -- "Tỷ lệ có giấy giới thiệu 83,3%, dưới mức 90%"
-           string_agg(name_vi || ' ' || assess_pct(value) || ', ' ||
-                      CASE WHEN better = 'lower' THEN 'trên mức ' ELSE 'dưới mức ' END || assess_limit(amber), '; '
-                      ORDER BY length(metric), metric) FILTER (WHERE grade = 3) AS red_reasons
-    FROM int_org_grades GROUP BY reporting_unit, org_code
-),
 caps AS (
     SELECT org_code, min(l.n) AS cap_n, string_agg(reason, '; ' ORDER BY c.n) AS caps
     FROM int_org_caps c JOIN levels l ON l.rating = c.max_rating GROUP BY org_code
@@ -172,7 +192,7 @@ joined AS (
                       THEN (SELECT n FROM levels WHERE rating = p.max_rating_with_red) ELSE 4 END) AS max_n,
            (SELECT n FROM levels WHERE rating = f.org_rating) AS rated_n,
            EXISTS (SELECT 1 FROM rule_caps WHERE condition IN ('member_disciplined', 'any_disciplined')) AS member_discipline_caps
-    FROM per_org o CROSS JOIN params p
+    FROM assess_per_org o CROSS JOIN params p
     JOIN assess_facts f USING (reporting_unit, org_code)
     LEFT JOIN caps c ON c.org_code = o.org_code
     LEFT JOIN breach b ON b.org_code = o.org_code
@@ -205,3 +225,6 @@ SELECT p.year, f.reporting_unit, f.org_code, f.org_name, p.rule_set, f.red_metri
        f.disciplined, f.quota_breach, f.max_rating, f.red_names, f.caps, f.flags, f.severity,
        nullif(concat_ws('; ', f.caps, f.flags), '') AS reasons
 FROM flagged f CROSS JOIN params p;
+
+DROP TABLE assess_per_org;
+DROP TABLE assess_facts;
