@@ -152,6 +152,9 @@ an Excel workbook for leadership and Parquet files for analysts.`,
 			if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
 				return usageError{fmt.Errorf("--log-level: %w", err)}
 			}
+			if err := warehouse.CheckMemoryLimit(e.memoryLimit); err != nil {
+				return usageError{fmt.Errorf("--memory-limit %w", err)}
+			}
 			if now := os.Getenv("ORGQA_NOW"); now != "" {
 				t, err := time.Parse(time.RFC3339, now)
 				if err != nil {

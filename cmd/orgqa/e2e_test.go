@@ -356,6 +356,28 @@ func TestQueryPrintsValues(t *testing.T) {
 	}
 }
 
+// TestMemoryLimitTooSmallIsRefused: a --memory-limit that is not a size, or
+// below the least orgqa's steps work in, is a usage error before anything is
+// opened (at 8 MB DuckDB aborted the process on the transform's first
+// statement out of memory, with no message and no run in the history).
+func TestMemoryLimitTooSmallIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	wh := filepath.Join(dir, "w.duckdb")
+	for flag, want := range map[string]string{
+		"8MB":  "--memory-limit 8MB is below 64MB",
+		"60MB": "--memory-limit 60MB is below 64MB",
+		"lots": `--memory-limit "lots" is not a size`,
+	} {
+		code, _, stderr := runCLI(t, "transform", "--warehouse", wh, "--memory-limit", flag)
+		if code != exitUsage || !strings.Contains(stderr, want) {
+			t.Errorf("--memory-limit %s: exit %d, %q, want exit %d and %q", flag, code, stderr, exitUsage, want)
+		}
+	}
+	if _, err := os.Stat(wh); !os.IsNotExist(err) {
+		t.Errorf("a refused limit opened the warehouse: %v", err)
+	}
+}
+
 // TestReadOnlyCommandsKeepTheMemoryLimit: a query an analyst runs is held to
 // --memory-limit as a run is (default 192MB; it was DuckDB's default, 80% of the machine: an
 // ORDER BY over a national mart took 5,4 GB).

@@ -75,6 +75,51 @@ func TestNightWithoutTheCLI(t *testing.T) {
 	}
 }
 
+// TestOutOfMemorySaysWhatToDo: a step DuckDB could not build within the
+// memory limit fails with DuckDB's error and what the operator can do, in the
+// error the command prints and in the run history. (Three units' transform
+// runs out of memory at 20 MB, in mart_trend; it builds at 48 MB.)
+func TestOutOfMemorySaysWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}, in, "xlsx", nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Models: orgsql.Models, Tests: orgsql.Tests,
+		WarehousePath: filepath.Join(dir, "w.duckdb"), Config: cfg}
+	ctx := context.Background()
+	if err := e.Ingest(ctx, in, false); err != nil && !errors.Is(err, ErrRejected) {
+		t.Fatal(err)
+	}
+	e.MemoryLimit = "20MB"
+	err = e.Transform(ctx, 0)
+	const hint = "(DuckDB needed more memory than --memory-limit 20MB gives it: run again with a larger limit)"
+	if err == nil || !strings.Contains(err.Error(), "Out of Memory Error") || !strings.HasSuffix(err.Error(), hint) {
+		t.Fatalf("transform at 20MB: %v, want DuckDB's out of memory error ending %q", err, hint)
+	}
+	w, err := warehouse.Open(ctx, e.WarehousePath, warehouse.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(ctx, false)
+	runs, err := history.Last(ctx, w.DB, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].Outcome != "failed" || !strings.HasSuffix(runs[0].Error, hint) {
+		t.Errorf("the run history's last run: %+v, want failed with the hint", runs)
+	}
+	// the same night at the least limit orgqa takes builds
+	e.MemoryLimit = warehouse.MinMemoryLimit
+	if err := e.Transform(ctx, 0); err != nil {
+		t.Errorf("transform at %s: %v", warehouse.MinMemoryLimit, err)
+	}
+}
+
 // TestIngestUnderTheMemoryCap: a night's ingest runs with DuckDB's memory
 // capped (loadMemoryLimit), and its transform with the warehouse's own limit
 // again; a warehouse opened below the cap keeps its own limit throughout.

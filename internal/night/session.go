@@ -18,6 +18,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"time"
 
 	"orgqa/ingest"
@@ -283,6 +284,7 @@ func (s *Session) Step(name string, fn func() (map[string]any, error)) error {
 		st.Outcome, st.Error = "cancelled", err.Error()
 		s.e.Log.Warn("step stopped", args...)
 	case err != nil && !errors.Is(err, ErrRejected):
+		err = s.e.outOfMemory(err)
 		st.Outcome, st.Error = "failed", err.Error()
 		s.e.Log.Error("step failed", append(args, "error", err)...)
 	default:
@@ -290,6 +292,15 @@ func (s *Session) Step(name string, fn func() (map[string]any, error)) error {
 	}
 	s.Run.Steps = append(s.Run.Steps, st)
 	return err
+}
+
+// outOfMemory adds to DuckDB's error of running out of memory what the
+// operator can do about it: the step's statements need more than the limit.
+func (e *Env) outOfMemory(err error) error {
+	if e.MemoryLimit == "" || !strings.Contains(err.Error(), "Out of Memory Error") {
+		return err
+	}
+	return fmt.Errorf("%w (DuckDB needed more memory than --memory-limit %s gives it: run again with a larger limit)", err, e.MemoryLimit)
 }
 
 // stepArgs are a step's log attributes: its name, time and figures.

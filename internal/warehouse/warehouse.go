@@ -258,6 +258,26 @@ func (w *Warehouse) OneThread(ctx context.Context) error {
 	return nil
 }
 
+// MinMemoryLimit is the least memory limit orgqa takes (--memory-limit).
+// Below it DuckDB cannot build even a small set's marts: three units' ran out
+// of memory at 32 MB (in mart_trend), a province's at 48 MB. Below 16 MB
+// DuckDB aborts the whole process when a statement runs out of memory, leaving
+// no run in the history and no message.
+const MinMemoryLimit = "64MB"
+
+// CheckMemoryLimit says why limit cannot be orgqa's memory limit: it is not a
+// size DuckDB reads, or it is below MinMemoryLimit.
+func CheckMemoryLimit(limit string) error {
+	n, ok := parseSize(limit)
+	if !ok {
+		return fmt.Errorf("%q is not a size: write it as DuckDB does, e.g. 192MB or 1GB", limit)
+	}
+	if min, _ := parseSize(MinMemoryLimit); n < min {
+		return fmt.Errorf("%s is below %s, the least orgqa's steps can work in", limit, MinMemoryLimit)
+	}
+	return nil
+}
+
 // parseSize reads a size as DuckDB's memory_limit takes it: a number, then a
 // unit of bytes (b), decimal kilo- to terabytes (kb, mb, gb, tb, or k, m, g,
 // t, or the words) or binary ones (kib, mib, gib, tib), in any case. DuckDB's
