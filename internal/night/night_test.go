@@ -25,16 +25,8 @@ import (
 // *YearError and publishes nothing; each is in the run history.
 func TestNightWithoutTheCLI(t *testing.T) {
 	dir := t.TempDir()
-	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out")
-	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}, in, "xlsx", nil); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Models: orgsql.Models, Tests: orgsql.Tests,
-		WarehousePath: filepath.Join(dir, "w.duckdb"), Config: cfg}
+	e, in := smallNight(t, dir)
+	out := filepath.Join(dir, "out")
 	ctx := context.Background()
 	res, err := e.Run(ctx, RunOptions{Input: in, Output: out})
 	if err != nil && !errors.Is(err, ErrRejected) {
@@ -57,15 +49,7 @@ func TestNightWithoutTheCLI(t *testing.T) {
 	if _, err := os.Stat(WorkbookPath(out, 2024)); !os.IsNotExist(err) {
 		t.Errorf("a workbook for 2024: %v", err)
 	}
-	w, err := warehouse.Open(ctx, e.WarehousePath, warehouse.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(ctx, false)
-	runs, err := history.Last(ctx, w.DB, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	runs := lastRuns(t, e.WarehousePath, 10)
 	var got []string
 	for _, r := range runs {
 		got = append(got, string(r.Outcome))
@@ -75,12 +59,11 @@ func TestNightWithoutTheCLI(t *testing.T) {
 	}
 }
 
-// TestOutOfMemorySaysWhatToDo: a step DuckDB could not build within the
-// memory limit fails with DuckDB's error and what the operator can do, in the
-// error the command prints and in the run history. (Three units' transform
-// runs out of memory at 20 MB, in mart_trend; it builds at 48 MB.)
-func TestOutOfMemorySaysWhatToDo(t *testing.T) {
-	dir := t.TempDir()
+// smallNight writes the small generated set (three units, seed 9) under
+// dir/in, and returns it with an Env of the default configuration on
+// dir/w.duckdb.
+func smallNight(t *testing.T, dir string) (*Env, string) {
+	t.Helper()
 	in := filepath.Join(dir, "in")
 	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}, in, "xlsx", nil); err != nil {
 		t.Fatal(err)
@@ -89,27 +72,44 @@ func TestOutOfMemorySaysWhatToDo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Models: orgsql.Models, Tests: orgsql.Tests,
-		WarehousePath: filepath.Join(dir, "w.duckdb"), Config: cfg}
+	return &Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Models: orgsql.Models, Tests: orgsql.Tests,
+		WarehousePath: filepath.Join(dir, "w.duckdb"), Config: cfg}, in
+}
+
+// lastRuns reads the last n runs of the run history, newest first, from the
+// warehouse at path, opened read-only and closed again.
+func lastRuns(t *testing.T, path string, n int) []history.Run {
+	t.Helper()
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, path, warehouse.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(ctx, false)
+	runs, err := history.Last(ctx, w.DB, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs
+}
+
+// TestOutOfMemorySaysWhatToDo: a step DuckDB could not build within the
+// memory limit fails with DuckDB's error and what the operator can do, in the
+// error the command prints and in the run history. (Three units' transform
+// runs out of memory at 20 MB, in mart_trend; it builds at 48 MB.)
+func TestOutOfMemorySaysWhatToDo(t *testing.T) {
+	e, in := smallNight(t, t.TempDir())
 	ctx := context.Background()
 	if err := e.Ingest(ctx, in, false); err != nil && !errors.Is(err, ErrRejected) {
 		t.Fatal(err)
 	}
 	e.MemoryLimit = "20MB"
-	err = e.Transform(ctx, 0)
+	err := e.Transform(ctx, 0)
 	const hint = "(DuckDB needed more memory than --memory-limit 20MB gives it: run again with a larger limit)"
 	if err == nil || !strings.Contains(err.Error(), "Out of Memory Error") || !strings.HasSuffix(err.Error(), hint) {
 		t.Fatalf("transform at 20MB: %v, want DuckDB's out of memory error ending %q", err, hint)
 	}
-	w, err := warehouse.Open(ctx, e.WarehousePath, warehouse.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(ctx, false)
-	runs, err := history.Last(ctx, w.DB, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	runs := lastRuns(t, e.WarehousePath, 1)
 	if len(runs) != 1 || runs[0].Outcome != "failed" || !strings.HasSuffix(runs[0].Error, hint) {
 		t.Errorf("the run history's last run: %+v, want failed with the hint", runs)
 	}
@@ -125,21 +125,14 @@ func TestOutOfMemorySaysWhatToDo(t *testing.T) {
 // again; a warehouse opened below the cap keeps its own limit throughout.
 func TestIngestUnderTheMemoryCap(t *testing.T) {
 	dir := t.TempDir()
-	in := filepath.Join(dir, "in")
-	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}, in, "xlsx", nil); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
+	small, in := smallNight(t, dir)
 	// as DuckDB prints 192MB, 96MB and 64MB
 	for _, c := range []struct{ limit, ingest, transform string }{
 		{"192MB", "91.5 MiB", "183.1 MiB"},
 		{"64MB", "61.0 MiB", "61.0 MiB"},
 	} {
-		e := &Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Models: orgsql.Models, Tests: orgsql.Tests,
-			WarehousePath: filepath.Join(dir, c.limit+".duckdb"), Config: cfg, MemoryLimit: c.limit}
+		e := *small
+		e.WarehousePath, e.MemoryLimit = filepath.Join(dir, c.limit+".duckdb"), c.limit
 		limit := func(s *Session) string {
 			var v string
 			if err := s.W.DB.QueryRowContext(s.Work, `SELECT current_setting('memory_limit')`).Scan(&v); err != nil {
