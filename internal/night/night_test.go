@@ -25,8 +25,7 @@ import (
 // *YearError and publishes nothing; each is in the run history.
 func TestNightWithoutTheCLI(t *testing.T) {
 	dir := t.TempDir()
-	e, in := smallNight(t, dir)
-	out := filepath.Join(dir, "out")
+	in, e, out := libreOfficeInbox(t, dir, 9, nil), testEnv(t, dir), filepath.Join(dir, "out")
 	ctx := context.Background()
 	res, err := e.Run(ctx, RunOptions{Input: in, Output: out})
 	if err != nil && !errors.Is(err, ErrRejected) {
@@ -49,7 +48,9 @@ func TestNightWithoutTheCLI(t *testing.T) {
 	if _, err := os.Stat(WorkbookPath(out, 2024)); !os.IsNotExist(err) {
 		t.Errorf("a workbook for 2024: %v", err)
 	}
-	runs := lastRuns(t, e.WarehousePath, 10)
+	w := readOnly(t, e.WarehousePath)
+	checkLibreOfficeRows(t, w)
+	runs := lastRuns(t, w, 10)
 	var got []string
 	for _, r := range runs {
 		got = append(got, string(r.Outcome))
@@ -59,34 +60,33 @@ func TestNightWithoutTheCLI(t *testing.T) {
 	}
 }
 
-// smallNight writes the small generated set (three units, seed 9) under
-// dir/in, and returns it with an Env of the default configuration on
-// dir/w.duckdb.
-func smallNight(t *testing.T, dir string) (*Env, string) {
+// testEnv is an Env of the default configuration on dir/w.duckdb, its log
+// discarded.
+func testEnv(t *testing.T, dir string) *Env {
 	t.Helper()
-	in := filepath.Join(dir, "in")
-	if err := gen.WriteSet(gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9}, in, "xlsx", nil); err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := config.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Models: orgsql.Models, Tests: orgsql.Tests,
-		WarehousePath: filepath.Join(dir, "w.duckdb"), Config: cfg}, in
+		WarehousePath: filepath.Join(dir, "w.duckdb"), Config: cfg}
 }
 
-// lastRuns reads the last n runs of the run history, newest first, from the
-// warehouse at path, opened read-only and closed again.
-func lastRuns(t *testing.T, path string, n int) []history.Run {
+// readOnly opens the warehouse at path read-only, closed when the test ends.
+func readOnly(t *testing.T, path string) *warehouse.Warehouse {
 	t.Helper()
-	ctx := context.Background()
-	w, err := warehouse.Open(ctx, path, warehouse.Options{ReadOnly: true})
+	w, err := warehouse.Open(context.Background(), path, warehouse.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close(ctx, false)
-	runs, err := history.Last(ctx, w.DB, n)
+	t.Cleanup(func() { w.Close(context.Background(), false) })
+	return w
+}
+
+// lastRuns reads the last n runs of the run history, newest first.
+func lastRuns(t *testing.T, w *warehouse.Warehouse, n int) []history.Run {
+	t.Helper()
+	runs, err := history.Last(context.Background(), w.DB, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,8 @@ func lastRuns(t *testing.T, path string, n int) []history.Run {
 // error the command prints and in the run history. (Three units' transform
 // runs out of memory at 20 MB, in mart_trend; it builds at 48 MB.)
 func TestOutOfMemorySaysWhatToDo(t *testing.T) {
-	e, in := smallNight(t, t.TempDir())
+	dir := t.TempDir()
+	in, e := libreOfficeInbox(t, dir, 9, nil), testEnv(t, dir)
 	ctx := context.Background()
 	if err := e.Ingest(ctx, in, false); err != nil && !errors.Is(err, ErrRejected) {
 		t.Fatal(err)
@@ -109,7 +110,9 @@ func TestOutOfMemorySaysWhatToDo(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Out of Memory Error") || !strings.HasSuffix(err.Error(), hint) {
 		t.Fatalf("transform at 20MB: %v, want DuckDB's out of memory error ending %q", err, hint)
 	}
-	runs := lastRuns(t, e.WarehousePath, 1)
+	w := readOnly(t, e.WarehousePath)
+	checkLibreOfficeRows(t, w)
+	runs := lastRuns(t, w, 1)
 	if len(runs) != 1 || runs[0].Outcome != "failed" || !strings.HasSuffix(runs[0].Error, hint) {
 		t.Errorf("the run history's last run: %+v, want failed with the hint", runs)
 	}
@@ -125,7 +128,7 @@ func TestOutOfMemorySaysWhatToDo(t *testing.T) {
 // again; a warehouse opened below the cap keeps its own limit throughout.
 func TestIngestUnderTheMemoryCap(t *testing.T) {
 	dir := t.TempDir()
-	small, in := smallNight(t, dir)
+	in, small := libreOfficeInbox(t, dir, 9, nil), testEnv(t, dir)
 	// as DuckDB prints 192MB, 96MB and 64MB
 	for _, c := range []struct{ limit, ingest, transform string }{
 		{"192MB", "91.5 MiB", "183.1 MiB"},
@@ -174,14 +177,10 @@ func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 			rep.Meetings[2].Present = rep.Meetings[2].Members + 5
 		}
 	})
-	cfg, err := config.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
 	var logged bytes.Buffer
-	e := &Env{Log: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})), Models: orgsql.Models, Tests: orgsql.Tests,
-		WarehousePath: filepath.Join(dir, "w.duckdb"), Config: cfg, Now: func() time.Time { return now }}
+	e := testEnv(t, dir)
+	e.Log, e.Now = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})), func() time.Time { return now }
 	ctx := context.Background()
 	if _, err := e.Run(ctx, RunOptions{Input: in, Output: filepath.Join(dir, "out")}); err != nil && !errors.Is(err, ErrRejected) {
 		t.Fatal(err)
@@ -265,14 +264,9 @@ func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 // every table the models build holds the same rows either way.
 func TestTransformOnOneThreadBuildsWhatTwoBuild(t *testing.T) {
 	dir := t.TempDir()
-	in := libreOfficeInbox(t, dir, 5, nil)
-	cfg, err := config.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
+	in, e := libreOfficeInbox(t, dir, 5, nil), testEnv(t, dir)
 	var logged bytes.Buffer
-	e := &Env{Log: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})), Models: orgsql.Models, Tests: orgsql.Tests,
-		WarehousePath: filepath.Join(dir, "w.duckdb"), Config: cfg}
+	e.Log = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx := context.Background()
 	if err := e.Ingest(ctx, in, false); err != nil {
 		t.Fatal(err)
