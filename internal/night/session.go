@@ -18,7 +18,6 @@ import (
 	"os"
 	"runtime/debug"
 	"sort"
-	"strings"
 	"time"
 
 	"orgqa/ingest"
@@ -297,7 +296,7 @@ func (s *Session) Step(name string, fn func() (map[string]any, error)) error {
 // outOfMemory adds to DuckDB's error of running out of memory what the
 // operator can do about it: the step's statements need more than the limit.
 func (e *Env) outOfMemory(err error) error {
-	if e.MemoryLimit == "" || !strings.Contains(err.Error(), "Out of Memory Error") {
+	if e.MemoryLimit == "" || !warehouse.OutOfMemory(err) {
 		return err
 	}
 	return fmt.Errorf("%w (DuckDB needed more memory than --memory-limit %s gives it: run again with a larger limit)", err, e.MemoryLimit)

@@ -62,6 +62,12 @@ func Open(ctx context.Context, path string, opt Options) (*Warehouse, error) {
 	}
 }
 
+// OutOfMemory says whether err is DuckDB running out of its memory limit.
+func OutOfMemory(err error) bool {
+	var de *duckdb.Error
+	return errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory
+}
+
 // Busy says whether err is DuckDB refusing a file another process holds.
 func Busy(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "Could not set lock on file")
