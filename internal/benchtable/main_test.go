@@ -45,6 +45,9 @@ func TestMedians(t *testing.T) {
 	if c := cells(med[1], figs[1]); c[6] != "4.00x faster" || !strings.HasPrefix(c[8], "wall s by round: 2.00, 6.00, 4.00") {
 		t.Errorf("ingest row %q", c)
 	}
+	if c := cells(med[3], figs[3]); c[6] != "0.500x the time" {
+		t.Errorf("full run row %q", c)
+	}
 	if got := median([]float64{3, 1, 2, 10}); got != 2.5 {
 		t.Errorf("median of four: %v, want 2,5", got)
 	}
