@@ -62,6 +62,9 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 	if err := writeParams(ctx, conn, p); err != nil {
 		return rollback(err)
 	}
+	if err := splitMartMetrics(ctx, conn, p.Year); err != nil {
+		return rollback(fmt.Errorf("mart_metrics: %w", err))
+	}
 	for _, m := range models {
 		start := time.Now()
 		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
@@ -70,10 +73,12 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 		log.Debug("model built", "model", m.Name, "seconds", time.Since(start).Seconds())
 		faults.Point("transform.model")
 	}
+	start := time.Now()
 	warnings, err := runTests(ctx, conn, tests)
 	if err != nil {
 		return rollback(err)
 	}
+	log.Debug("data tests checked", "tests", len(tests), "seconds", time.Since(start).Seconds())
 	if err := recordWarnings(ctx, conn, p.Year, warnings); err != nil {
 		return rollback(err)
 	}
@@ -91,8 +96,37 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 	}
 	// the transform's rows go into the file at once: the reopen or commit
 	// after the step would only read the log back (warehouse.CommitToFile)
+	start = time.Now()
 	if err := warehouse.CommitToFile(ctx, conn); err != nil {
 		return rollback(fmt.Errorf("commit: %w", err))
+	}
+	log.Debug("transform committed", "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// splitMartMetrics turns a warehouse built before mart_metrics became a view
+// (December 2026) into its parts: the table's rows of the years other than
+// the one built now go to mart_metrics_other_years, the table and the old
+// int_metrics leave (the models build the year's rows again). Nothing is
+// deleted row by row: a table with only the year built now copies nothing.
+func splitMartMetrics(ctx context.Context, conn *sql.Conn, year int) error {
+	var kind string
+	err := conn.QueryRowContext(ctx, `SELECT table_type FROM information_schema.tables
+		WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = 'mart_metrics'`).Scan(&kind)
+	if err == sql.ErrNoRows || err == nil && kind != "BASE TABLE" {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, q := range []string{
+		fmt.Sprintf(`CREATE TABLE mart_metrics_other_years AS FROM mart_metrics WHERE year <> %d`, year),
+		`DROP TABLE mart_metrics`,
+		`DROP TABLE IF EXISTS int_metrics`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return err
+		}
 	}
 	return nil
 }

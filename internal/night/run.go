@@ -337,10 +337,11 @@ func unbacked(m *delivery.Marker, backed map[int]bool) []int {
 
 // dropYears removes the marts' rows of years no accepted report backs any
 // more (every report of the year withdrawn), so analysts querying the
-// warehouse see what the outputs show.
+// warehouse see what the outputs show. The rows are in tables: mart_metrics
+// is the view of int_metrics (the last year built) and of its own tables.
 func (s *Session) dropYears(backed map[int]bool) error {
-	rows, err := s.W.DB.QueryContext(s.Work, `SELECT DISTINCT table_name FROM duckdb_columns()
-		WHERE column_name = 'year' AND (table_name LIKE 'mart\_%' ESCAPE '\' OR table_name = 'data_test_results') ORDER BY 1`)
+	rows, err := s.W.DB.QueryContext(s.Work, `SELECT DISTINCT table_name FROM duckdb_columns() JOIN duckdb_tables() USING (database_name, schema_name, table_name)
+		WHERE column_name = 'year' AND (table_name LIKE 'mart\_%' ESCAPE '\' OR table_name IN ('data_test_results', 'int_metrics')) ORDER BY 1`)
 	if err != nil {
 		return err
 	}
