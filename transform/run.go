@@ -3,6 +3,7 @@ package transform
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -106,24 +107,28 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 
 // splitMartMetrics turns a warehouse built before mart_metrics became a view
 // (December 2026) into its parts: the table's rows of the years other than
-// the one built now go to mart_metrics_other_years, the table and the old
+// the one built now go to mart_metrics_other_years (with the table's NOT
+// NULL columns, as the int_metrics model creates it), the table and the old
 // int_metrics leave (the models build the year's rows again). Nothing is
 // deleted row by row: a table with only the year built now copies nothing.
 func splitMartMetrics(ctx context.Context, conn *sql.Conn, year int) error {
 	var kind string
 	err := conn.QueryRowContext(ctx, `SELECT table_type FROM information_schema.tables
 		WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = 'mart_metrics'`).Scan(&kind)
-	if err == sql.ErrNoRows || err == nil && kind != "BASE TABLE" {
-		return nil
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil // a new warehouse
+	case err != nil:
 		return err
+	case kind != "BASE TABLE":
+		return nil // split already
 	}
-	for _, q := range []string{
-		fmt.Sprintf(`CREATE TABLE mart_metrics_other_years AS FROM mart_metrics WHERE year <> %d`, year),
-		`DROP TABLE mart_metrics`,
-		`DROP TABLE IF EXISTS int_metrics`,
-	} {
+	steps := []string{fmt.Sprintf(`CREATE TABLE mart_metrics_other_years AS FROM mart_metrics WHERE year <> %d`, year)}
+	for _, c := range []string{"year", "level", "unit_code", "metric"} {
+		steps = append(steps, `ALTER TABLE mart_metrics_other_years ALTER COLUMN `+c+` SET NOT NULL`)
+	}
+	steps = append(steps, `DROP TABLE mart_metrics`, `DROP TABLE IF EXISTS int_metrics`)
+	for _, q := range steps {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return err
 		}

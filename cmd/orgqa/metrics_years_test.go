@@ -114,6 +114,17 @@ func TestMetricsOfEveryYearAcrossRebuilds(t *testing.T) {
 	}
 	cli("transform", "--year", "2025", "--warehouse", wh)
 	same("the old layout after building 2025", rows(wh, ""), both)
+	// the split table's columns as a new warehouse's: types and NOT NULLs
+	columns := func(wh string) string {
+		t.Helper()
+		db, done := openBriefly(t, wh)
+		defer done()
+		return strings.Join(queryRows(t, db, `SELECT column_name || ' ' || data_type || ' ' || is_nullable FROM information_schema.columns
+			WHERE table_name = 'mart_metrics_other_years' ORDER BY ordinal_position`), ", ")
+	}
+	if got, want := columns(wh), columns(filepath.Join(dir, "alone-2025.duckdb")); got != want || !strings.Contains(got, "unit_code VARCHAR NO") {
+		t.Errorf("mart_metrics_other_years split from the old table:\n got %s\nwant %s", got, want)
+	}
 
 	// every 2025 report withdrawn: the night rebuilds 2024 without the
 	// 2024 events the 2025 reports listed, as a warehouse that never loaded
