@@ -123,9 +123,15 @@ func splitMartMetrics(ctx context.Context, conn *sql.Conn, year int) error {
 	case kind != "BASE TABLE":
 		return nil // split already
 	}
+	// a CREATE TABLE AS drops them: the table's NOT NULL columns, set again
+	var notNull string
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(string_agg(column_name, ',' ORDER BY ordinal_position), '') FROM information_schema.columns
+		WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = 'mart_metrics' AND is_nullable = 'NO'`).Scan(&notNull); err != nil {
+		return err
+	}
 	steps := []string{fmt.Sprintf(`CREATE TABLE mart_metrics_other_years AS FROM mart_metrics WHERE year <> %d`, year)}
-	for _, c := range []string{"year", "level", "unit_code", "metric"} {
-		steps = append(steps, `ALTER TABLE mart_metrics_other_years ALTER COLUMN `+c+` SET NOT NULL`)
+	for _, c := range strings.FieldsFunc(notNull, func(r rune) bool { return r == ',' }) {
+		steps = append(steps, fmt.Sprintf(`ALTER TABLE mart_metrics_other_years ALTER COLUMN %q SET NOT NULL`, c))
 	}
 	steps = append(steps, `DROP TABLE mart_metrics`, `DROP TABLE IF EXISTS int_metrics`)
 	for _, q := range steps {
