@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"orgqa/internal/warehouse"
 )
@@ -82,6 +83,7 @@ func (l *Loader) settle(ctx context.Context, conn *sql.Conn, last bool) error {
 	if !l.group.open {
 		return nil
 	}
+	t0 := time.Now()
 	if err := l.checkGroup(ctx, conn); err != nil {
 		if errors.Is(err, errMiscounted) {
 			l.Log.Warn("a group's rows are not what its reports handed over", "error", err)
@@ -89,11 +91,17 @@ func (l *Loader) settle(ctx context.Context, conn *sql.Conn, last bool) error {
 		}
 		return err
 	}
+	reports := l.group.reports
 	l.group = txGroup{oneByOne: l.group.oneByOne}
+	t1 := time.Now()
+	var err error
 	if last {
-		return warehouse.CommitToFile(ctx, conn)
+		err = warehouse.CommitToFile(ctx, conn)
+	} else {
+		_, err = conn.ExecContext(ctx, "COMMIT")
 	}
-	_, err := conn.ExecContext(ctx, "COMMIT")
+	l.Log.Debug("group committed", "reports", reports, "into_file", last,
+		"count_seconds", t1.Sub(t0).Seconds(), "commit_seconds", time.Since(t1).Seconds())
 	return err
 }
 

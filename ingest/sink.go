@@ -6,25 +6,27 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync/atomic"
-
-	"github.com/marcboeker/go-duckdb"
 )
 
 // A report's rows reach DuckDB through a sink: the loader parses and checks
 // each row and hands it over, and the sink's own two goroutines put it into
-// DuckDB. The filler copies each row into an Appender's chunks (go-duckdb
-// copies every value into C memory, one call per value); the flusher hands
-// each sheet's chunks, once the sheet is done, to DuckDB (the Appender's
-// Close), which adds them to the table, and opens the Appenders. So on two
+// DuckDB. The filler copies each row into an Appender's chunks (chunks.go:
+// into C memory, a chunk's strings in one call); the flusher adds each chunk
+// to the table once it is full (2.048 rows) and the sheet's last one when the
+// sheet is done, closing its Appender, and opens the Appenders. So on two
 // cores the loader parses the next rows while the filler copies the last
-// ones and the flusher adds the sheet before to the table. With the copying
+// ones and the flusher adds the ones before to the table. With the copying
 // and the adding in one goroutine, that goroutine was the ingest's slowest
-// part: at province scale the loader waited 1,4 s of 2,7 for it.
+// part: at province scale the loader waited 1,4 s of 2,7 for it. A sheet's
+// chunks were held until its end: the ingest of one sheet of a million
+// rejected rows peaked at 708 MB, and at 254 MB since they are added as they
+// fill.
 //
 // Only the flusher uses the connection: filling an Appender's chunks touches
-// nothing but their own memory, and the filler hands an Appender over only
-// after its last row. Nothing else uses the connection meanwhile: the loader
-// touches DuckDB only through the sink until stop returns.
+// nothing but their own memory, and the filler hands a chunk over only once
+// it is full, and the Appender after its last row. Nothing else uses the
+// connection meanwhile: the loader touches DuckDB only through the sink
+// until stop returns.
 //
 // The sink takes the Appenders' operations in the loader's order (open one,
 // append a row, close one) and does them in that order. The first error the
@@ -67,8 +69,8 @@ type sinkBatch struct {
 
 type sink struct {
 	conn    driver.Conn
-	opened  int                // handles given (the loader's)
-	apps    []*duckdb.Appender // by handle; the filler's, until stop
+	opened  int              // handles given (the loader's)
+	apps    []*chunkAppender // by handle; the filler's, until stop
 	cur     *sinkBatch
 	ch      chan *sinkBatch
 	free    chan *sinkBatch
@@ -78,7 +80,7 @@ type sink struct {
 	failed  atomic.Bool   // the flusher met an error: the filler stops
 	fillErr sinkErr       // the filler's, read after done
 	flErr   sinkErr       // the flusher's, read after flushed
-	left    []*duckdb.Appender
+	left    []*chunkAppender
 	closed  bool
 }
 
@@ -89,17 +91,20 @@ type sinkErr struct {
 }
 
 // flushOp asks the flusher to open an Appender on table (its answer on
-// reply) or to close app, adding its rows to the table.
+// reply), or to add chunks to app's table, and then to close app.
 type flushOp struct {
 	seq   int
 	table string
 	reply chan opened
-	app   *duckdb.Appender
-	ss    *sheetSource // for an error: the sheet
+	app   *chunkAppender
+	// the chunks to add to app's table; close: then close app
+	chunks dataChunks
+	close  bool
+	ss     *sheetSource // for an error: the sheet
 }
 
 type opened struct {
-	app *duckdb.Appender
+	app *chunkAppender
 	err error
 }
 
@@ -108,7 +113,7 @@ var errSinkStopped = errors.New("not done: an earlier operation failed")
 
 // newSink starts a sink for at most handles Appenders on conn.
 func newSink(conn driver.Conn, handles int) *sink {
-	s := &sink{conn: conn, apps: make([]*duckdb.Appender, handles),
+	s := &sink{conn: conn, apps: make([]*chunkAppender, handles),
 		ch: make(chan *sinkBatch, sinkBatches), free: make(chan *sinkBatch, sinkBatches+1), done: make(chan struct{}),
 		flush: make(chan flushOp, handles), flushed: make(chan struct{})}
 	s.cur = s.batch()
@@ -176,11 +181,12 @@ func (s *sink) stop() error {
 	for h, a := range s.apps {
 		if a != nil { // left open by a sheet that failed: its error is the one to give
 			s.apps[h] = nil
-			a.Close()
+			a.seal()
+			a.close(a.take())
 		}
 	}
 	for _, a := range s.left {
-		a.Close()
+		a.close(nil)
 	}
 	s.left = nil
 	return s.firstErr()
@@ -234,16 +240,22 @@ func (s *sink) do(b *sinkBatch, op sinkOp, seq int) {
 		}
 		s.apps[op.h] = o.app
 	case sinkRow:
-		if err := s.apps[op.h].AppendRow(b.vals[op.off : op.off+op.n]...); err != nil {
+		a := s.apps[op.h]
+		if err := a.appendRow(b.vals[op.off : op.off+op.n]); err != nil {
 			if op.ss != nil {
 				err = fmt.Errorf("%s!%s row %d: %w", op.ss.file, op.ss.sheet, op.row, err)
 			}
 			s.fillErr = sinkErr{seq, err}
+			return
+		}
+		if len(a.full) > 0 { // a chunk filled: added to the table while the sheet goes on
+			s.flush <- flushOp{seq: seq, app: a, chunks: a.take(), ss: op.ss}
 		}
 	case sinkClose:
 		a := s.apps[op.h]
 		s.apps[op.h] = nil
-		s.flush <- flushOp{seq: seq, app: a, ss: op.ss}
+		a.seal() // the filler's last strings, before the flusher has the chunks
+		s.flush <- flushOp{seq: seq, app: a, chunks: a.take(), ss: op.ss, close: true}
 	}
 }
 
@@ -265,7 +277,8 @@ func (s *sink) refuse(op flushOp) {
 	if op.reply != nil {
 		op.reply <- opened{err: errSinkStopped}
 	}
-	if op.app != nil {
+	dropChunks(op.chunks)
+	if op.close {
 		s.left = append(s.left, op.app)
 	}
 }
@@ -282,12 +295,18 @@ func (s *sink) flushOne(op flushOp) {
 		}
 	}()
 	if op.reply != nil {
-		a, err := duckdb.NewAppenderFromConn(s.conn, "", op.table)
+		a, err := newChunkAppender(s.conn, op.table)
 		answered = true
 		op.reply <- opened{app: a, err: err}
 		return
 	}
-	if err := op.app.Close(); err != nil {
+	var err error
+	if op.close {
+		err = op.app.close(op.chunks)
+	} else {
+		err = op.app.add(op.chunks)
+	}
+	if err != nil {
 		if op.ss != nil {
 			err = fmt.Errorf("%s!%s: %w", op.ss.file, op.ss.sheet, err)
 		}
