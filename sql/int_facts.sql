@@ -30,7 +30,8 @@ FROM int_members m SEMI JOIN (
 ) w ON m.rowid = w.rid;
 
 -- M1-M3: working members counted in the year, with Diện Giới thiệu or Miễn.
-CREATE OR REPLACE TABLE int_member_213 AS
+-- A view in the warehouse, and a temporary table for the models (as in int_events).
+CREATE OR REPLACE VIEW main.int_member_213 AS
 SELECT m.reporting_unit, m.org_code, m.cell_code, m.member_code, m.scheme_213,
        l.member_code IS NOT NULL AS has_letter,
        coalesce(l.confirmed, false) AS confirmed,
@@ -40,6 +41,7 @@ CROSS JOIN params p
 LEFT JOIN int_letters l ON l.member_code = m.member_code
 LEFT JOIN int_comments c ON c.member_code = m.member_code
 WHERE m.counted AND m.working AND m.scheme_213 IN ('gioi_thieu', 'mien');
+CREATE OR REPLACE TEMP TABLE int_member_213 AS FROM main.int_member_213;
 
 -- M6: members with a Chưa tốt comment for the year and a rating HTT or HTXS
 -- for it: a flag to review, not a breach of a rule

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 
@@ -66,6 +67,9 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 	if err := splitMartMetrics(ctx, conn, p.Year); err != nil {
 		return rollback(fmt.Errorf("mart_metrics: %w", err))
 	}
+	if err := dropTablesNowViews(ctx, conn, models); err != nil {
+		return rollback(err)
+	}
 	for _, m := range models {
 		start := time.Now()
 		if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
@@ -80,6 +84,9 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 		return rollback(err)
 	}
 	log.Debug("data tests checked", "tests", len(tests), "seconds", time.Since(start).Seconds())
+	if err := dropTemporary(ctx, conn); err != nil {
+		return rollback(err)
+	}
 	if err := recordWarnings(ctx, conn, p.Year, warnings); err != nil {
 		return rollback(err)
 	}
@@ -102,6 +109,76 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 		return rollback(fmt.Errorf("commit: %w", err))
 	}
 	log.Debug("transform committed", "seconds", time.Since(start).Seconds())
+	return nil
+}
+
+// viewName is the view a CREATE OR REPLACE VIEW statement of a model makes.
+var viewName = regexp.MustCompile(`(?i)CREATE\s+OR\s+REPLACE\s+VIEW\s+(?:main\.)?(\w+)`)
+
+// dropTablesNowViews drops the tables of a warehouse built before a model
+// made them views (the int_ views, December 2026): DuckDB refuses to
+// replace a table with a view. They held the last transform's rows only,
+// which the models build again.
+func dropTablesNowViews(ctx context.Context, conn *sql.Conn, models []Model) error {
+	var views []string
+	for _, m := range models {
+		for _, v := range viewName.FindAllStringSubmatch(m.SQL, -1) {
+			views = append(views, strings.ToLower(v[1]))
+		}
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT table_name FROM duckdb_tables()
+		WHERE database_name = current_database() AND schema_name = 'main' AND NOT temporary
+		AND list_contains(`+warehouse.ListParam+`, lower(table_name))`, warehouse.ListArg(views))
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`DROP TABLE main.%q`, t)); err != nil {
+			return fmt.Errorf("%s, now a view: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// dropTemporary drops the models' temporary tables once the data tests have
+// read them: the commit's checkpoint, and the connection's next user, do not
+// hold them in memory.
+func dropTemporary(ctx context.Context, conn *sql.Conn) error {
+	rows, err := conn.QueryContext(ctx, `SELECT table_name FROM duckdb_tables() WHERE temporary`)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`DROP TABLE temp.%q`, t)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -159,7 +236,8 @@ func writeParams(ctx context.Context, conn *sql.Conn, p Params) error {
 		return fmt.Errorf("params: no rule set for %d", p.Year)
 	}
 	rs := p.RuleSet
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE params AS SELECT
+	// kept in the warehouse: the int_ views read it (their year, its bounds)
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TABLE params AS SELECT
 			?::INTEGER AS year,
 			make_date(?::INTEGER, 1, 1) AS year_start,
 			make_date(?::INTEGER, 12, 31) AS year_end,
