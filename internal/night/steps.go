@@ -286,9 +286,11 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 	atOnce := rows <= concurrentReportRows && rejected <= concurrentReportRejects
 	e.Log.Debug("report", "year", year, "metric_rows", rows, "rejected_rows", rejected, "parquet_beside_workbooks", atOnce)
 	// The workbooks are mostly Go's work and the Parquet files DuckDB's, each
-	// on about one core: on a second connection the files are written while
-	// the workbooks are.
+	// on about one core: on a second connection the longest file (the
+	// metrics) is written while the workbooks are, and the others after them
+	// (province: the workbooks take 0,6 s, the metrics file 0,8-0,9 s).
 	var parquetErr error
+	var longest []reports.ParquetFile
 	parquetDone := make(chan struct{})
 	if atOnce {
 		// each side on one core: DuckDB's second thread would only take
@@ -304,7 +306,7 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 		go func() {
 			defer close(parquetDone)
 			defer r.Close()
-			res.Parquet, parquetErr = reports.WriteParquet(pctx, r, year, root)
+			longest, parquetErr = reports.WriteParquetOf(pctx, r, year, root, func(dir string) bool { return dir == reports.LongestParquet })
 		}()
 	}
 	var err error
@@ -312,7 +314,12 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 		return res, err
 	}
 	faults.Point("report.excel")
-	if !atOnce {
+	var rest []reports.ParquetFile
+	if atOnce {
+		if rest, err = reports.WriteParquetOf(ctx, w.DB, year, root, func(dir string) bool { return dir != reports.LongestParquet }); err != nil {
+			return res, err
+		}
+	} else {
 		// the workbook's Go values are garbage now, and DuckDB's sorts come next:
 		// hand the heap's free pages back rather than hold both at once
 		debug.FreeOSMemory()
@@ -335,6 +342,7 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 	}
 	if atOnce {
 		<-parquetDone
+		res.Parquet = append(longest, rest...) // the contract's order: the metrics first
 	}
 	return res, parquetErr
 }
