@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"orgqa/internal/warehouse"
 )
 
 // provenance columns lead every loaded table: which load, report and row a
@@ -43,21 +45,8 @@ func rowSourceTables(ctx context.Context, db *sql.DB) ([]string, error) {
 	for _, s := range Contract {
 		loaded = append(loaded, s.Table, "withdrawn_"+s.Table)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT table_name FROM duckdb_columns()
+	return warehouse.Strings(ctx, db, `SELECT table_name FROM duckdb_columns()
 		WHERE schema_name = 'main' AND list_contains(`+listParam+`, table_name) AND column_name = 'source_file' ORDER BY 1`, duckdbList(loaded))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
 }
 
 func movedSources(table string) []string {

@@ -126,23 +126,10 @@ func dropTablesNowViews(ctx context.Context, conn *sql.Conn, models []Model) err
 			views = append(views, strings.ToLower(v[1]))
 		}
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT table_name FROM duckdb_tables()
+	tables, err := warehouse.Strings(ctx, conn, `SELECT table_name FROM duckdb_tables()
 		WHERE database_name = current_database() AND schema_name = 'main' AND NOT temporary
 		AND list_contains(`+warehouse.ListParam+`, lower(table_name))`, warehouse.ListArg(views))
 	if err != nil {
-		return err
-	}
-	var tables []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return err
-		}
-		tables = append(tables, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, t := range tables {
@@ -157,21 +144,8 @@ func dropTablesNowViews(ctx context.Context, conn *sql.Conn, models []Model) err
 // read them: the commit's checkpoint, and the connection's next user, do not
 // hold them in memory.
 func dropTemporary(ctx context.Context, conn *sql.Conn) error {
-	rows, err := conn.QueryContext(ctx, `SELECT table_name FROM duckdb_tables() WHERE temporary`)
+	tables, err := warehouse.Strings(ctx, conn, `SELECT table_name FROM duckdb_tables() WHERE temporary`)
 	if err != nil {
-		return err
-	}
-	var tables []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return err
-		}
-		tables = append(tables, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, t := range tables {

@@ -12,6 +12,7 @@ import (
 	"orgqa/ingest"
 	"orgqa/internal/delivery"
 	"orgqa/internal/history"
+	"orgqa/internal/warehouse"
 )
 
 // RunOptions are the nightly run's.
@@ -340,22 +341,9 @@ func unbacked(m *delivery.Marker, backed map[int]bool) []int {
 // warehouse see what the outputs show. The rows are in tables: mart_metrics
 // is the view of int_metrics (the last year built) and of its own tables.
 func (s *Session) dropYears(backed map[int]bool) error {
-	rows, err := s.W.DB.QueryContext(s.Work, `SELECT DISTINCT table_name FROM duckdb_columns() JOIN duckdb_tables() USING (database_name, schema_name, table_name)
+	tables, err := warehouse.Strings(s.Work, s.W.DB, `SELECT DISTINCT table_name FROM duckdb_columns() JOIN duckdb_tables() USING (database_name, schema_name, table_name)
 		WHERE column_name = 'year' AND (table_name LIKE 'mart\_%' ESCAPE '\' OR table_name IN ('data_test_results', 'int_metrics')) ORDER BY 1`)
 	if err != nil {
-		return err
-	}
-	var tables []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return err
-		}
-		tables = append(tables, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	keep := make([]string, 0, len(backed))

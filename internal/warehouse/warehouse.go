@@ -412,6 +412,27 @@ func syncFile(path string) error {
 	return nil
 }
 
+// Strings is the first column of query's rows, as text: the names a
+// catalog query lists.
+func Strings(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
 // ListArg passes a list of strings as one statement parameter, read as a
 // VARCHAR[] by ListParam in the statement's text: each element hex-encoded,
 // so any text (a comma, a quote, a newline in a file name) comes back
