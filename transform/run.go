@@ -67,6 +67,9 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 	if err := splitMartMetrics(ctx, conn, p.Year); err != nil {
 		return rollback(fmt.Errorf("mart_metrics: %w", err))
 	}
+	// after the split: an older mart_metrics table holds every year's rows,
+	// which the split keeps; the int_ tables now views hold only the last
+	// transform's, which the models build again
 	if err := dropTablesNowViews(ctx, conn, models); err != nil {
 		return rollback(err)
 	}
