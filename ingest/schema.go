@@ -45,7 +45,7 @@ func rowSourceTables(ctx context.Context, db *sql.DB) ([]string, error) {
 	for _, s := range Contract {
 		loaded = append(loaded, s.Table, "withdrawn_"+s.Table)
 	}
-	return warehouse.Strings(ctx, db, `SELECT table_name FROM duckdb_columns()
+	return warehouse.Column[string](ctx, db, `SELECT table_name FROM duckdb_columns()
 		WHERE schema_name = 'main' AND list_contains(`+listParam+`, table_name) AND column_name = 'source_file' ORDER BY 1`, duckdbList(loaded))
 }
 

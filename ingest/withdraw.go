@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"orgqa/internal/warehouse"
 )
 
 // The operator's controls. A report that should never have counted (a unit's
@@ -191,20 +193,7 @@ func Restore(ctx context.Context, db *sql.DB, m *ManifestEntry) (replaced []int6
 
 // loadedOf are the loads of unit and year loaded now.
 func loadedOf(ctx context.Context, conn *sql.Conn, unit string, year int) ([]int64, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT load_id FROM load_manifest WHERE reporting_unit = ? AND report_year = ? AND outcome = 'loaded'`, unit, year)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return warehouse.Column[int64](ctx, conn, `SELECT load_id FROM load_manifest WHERE reporting_unit = ? AND report_year = ? AND outcome = 'loaded'`, unit, year)
 }
 
 // replaceLoads takes the rows of the loads old out of the warehouse: by wins.

@@ -129,7 +129,7 @@ func dropTablesNowViews(ctx context.Context, conn *sql.Conn, models []Model) err
 			views = append(views, strings.ToLower(v[1]))
 		}
 	}
-	tables, err := warehouse.Strings(ctx, conn, `SELECT table_name FROM duckdb_tables()
+	tables, err := warehouse.Column[string](ctx, conn, `SELECT table_name FROM duckdb_tables()
 		WHERE database_name = current_database() AND schema_name = 'main' AND NOT temporary
 		AND list_contains(`+warehouse.ListParam+`, lower(table_name))`, warehouse.ListArg(views))
 	if err != nil {
@@ -147,7 +147,7 @@ func dropTablesNowViews(ctx context.Context, conn *sql.Conn, models []Model) err
 // read them: the commit's checkpoint, and the connection's next user, do not
 // hold them in memory.
 func dropTemporary(ctx context.Context, conn *sql.Conn) error {
-	tables, err := warehouse.Strings(ctx, conn, `SELECT table_name FROM duckdb_tables() WHERE temporary`)
+	tables, err := warehouse.Column[string](ctx, conn, `SELECT table_name FROM duckdb_tables() WHERE temporary`)
 	if err != nil {
 		return err
 	}

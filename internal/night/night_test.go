@@ -327,22 +327,13 @@ func TestTransformOnOneThreadBuildsWhatTwoBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	exec(fmt.Sprintf("ATTACH '%s' AS ref (READ_ONLY)", ref))
-	rows, err := conn.QueryContext(ctx, `SELECT table_name FROM information_schema.tables
+	tables, err := warehouse.Column[string](ctx, conn, `SELECT table_name FROM information_schema.tables
 		WHERE table_catalog = current_database() AND table_schema = 'main'
 		AND (table_name LIKE 'int\_%' ESCAPE '\' OR table_name LIKE 'mart\_%' ESCAPE '\')
 		ORDER BY table_name`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tables []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, name)
-	}
-	rows.Close()
 	if len(tables) < 20 {
 		t.Fatalf("only %d int_ and mart_ tables and views: %v", len(tables), tables)
 	}

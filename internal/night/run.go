@@ -273,20 +273,7 @@ func (e *Env) Restore(ctx context.Context, load int64, file string) (m *ingest.M
 
 // LoadedYears are the report years with an accepted report, oldest first.
 func LoadedYears(ctx context.Context, db *sql.DB) ([]int, error) {
-	rows, err := db.QueryContext(ctx, `SELECT DISTINCT report_year FROM load_manifest WHERE outcome = 'loaded' ORDER BY 1`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var years []int
-	for rows.Next() {
-		var y int
-		if err := rows.Scan(&y); err != nil {
-			return nil, err
-		}
-		years = append(years, y)
-	}
-	return years, rows.Err()
+	return warehouse.Column[int](ctx, db, `SELECT DISTINCT report_year FROM load_manifest WHERE outcome = 'loaded' ORDER BY 1`)
 }
 
 // YearError is a --year no accepted report backs: its outputs would show
@@ -341,7 +328,7 @@ func unbacked(m *delivery.Marker, backed map[int]bool) []int {
 // warehouse see what the outputs show. The rows are in tables: mart_metrics
 // is the view of int_metrics (the last year built) and of its own tables.
 func (s *Session) dropYears(backed map[int]bool) error {
-	tables, err := warehouse.Strings(s.Work, s.W.DB, `SELECT DISTINCT table_name FROM duckdb_columns() JOIN duckdb_tables() USING (database_name, schema_name, table_name)
+	tables, err := warehouse.Column[string](s.Work, s.W.DB, `SELECT DISTINCT table_name FROM duckdb_columns() JOIN duckdb_tables() USING (database_name, schema_name, table_name)
 		WHERE column_name = 'year' AND (table_name LIKE 'mart\_%' ESCAPE '\' OR table_name IN ('data_test_results', 'int_metrics')) ORDER BY 1`)
 	if err != nil {
 		return err

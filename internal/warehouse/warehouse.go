@@ -412,23 +412,23 @@ func syncFile(path string) error {
 	return nil
 }
 
-// Strings is the first column of query's rows, as text: the names a
-// catalog query lists.
-func Strings(ctx context.Context, q interface {
+// Column is the first column of query's rows: the names a catalog query
+// lists, the ids of some loads, the years loaded.
+func Column[T any](ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]string, error) {
+}, query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out []T
 	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
