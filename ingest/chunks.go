@@ -212,29 +212,11 @@ func (c *chunkAppender) appendRow(vals []driver.Value) error {
 			}
 		case chunkInt32:
 			var n int32
-			switch x := v.(type) {
-			case int32:
-				n = x
-			case int64:
-				n = int32(x)
-			case int:
-				n = int32(x)
-			default:
-				ok = false
-			}
+			n, ok = integer[int32](v)
 			*(*int32)(unsafe.Add(p, 4*r)) = n
 		case chunkInt64:
 			var n int64
-			switch x := v.(type) {
-			case int64:
-				n = x
-			case int32:
-				n = int64(x)
-			case int:
-				n = int64(x)
-			default:
-				ok = false
-			}
+			n, ok = integer[int64](v)
 			*(*int64)(unsafe.Add(p, 8*r)) = n
 		case chunkDate:
 			t, isTime := v.(time.Time)
@@ -256,6 +238,21 @@ func (c *chunkAppender) appendRow(vals []driver.Value) error {
 		c.seal()
 	}
 	return nil
+}
+
+// integer is v for an INTEGER or BIGINT column, converted as go-duckdb's
+// AppendRow converts it (an int64 into an INTEGER wraps: the loader
+// range-checks its numbers before), or false for a value of no integer type.
+func integer[T int32 | int64](v driver.Value) (T, bool) {
+	switch x := v.(type) {
+	case int32:
+		return T(x), true
+	case int64:
+		return T(x), true
+	case int:
+		return T(x), true
+	}
+	return 0, false
 }
 
 // undo leaves out a row refused halfway: its strings, and the nulls set.
