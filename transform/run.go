@@ -3,7 +3,6 @@ package transform
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -64,13 +63,7 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 	if err := writeParams(ctx, conn, p); err != nil {
 		return rollback(err)
 	}
-	if err := splitMartMetrics(ctx, conn, p.Year); err != nil {
-		return rollback(fmt.Errorf("mart_metrics: %w", err))
-	}
-	// after the split: an older mart_metrics table holds every year's rows,
-	// which the split keeps; the int_ tables now views hold only the last
-	// transform's, which the models build again
-	if err := dropTablesNowViews(ctx, conn, models); err != nil {
+	if err := replaceTablesNowViews(ctx, conn, models, p.Year); err != nil {
 		return rollback(err)
 	}
 	for _, m := range models {
@@ -118,11 +111,13 @@ func Run(ctx context.Context, db *sql.DB, models []Model, tests []DataTest, p Pa
 // viewName is the view a CREATE OR REPLACE VIEW statement of a model makes.
 var viewName = regexp.MustCompile(`(?i)CREATE\s+OR\s+REPLACE\s+VIEW\s+(?:main\.)?(\w+)`)
 
-// dropTablesNowViews drops the tables of a warehouse built before a model
-// made them views (the int_ views, December 2026): DuckDB refuses to
-// replace a table with a view. They held the last transform's rows only,
-// which the models build again.
-func dropTablesNowViews(ctx context.Context, conn *sql.Conn, models []Model) error {
+// replaceTablesNowViews clears the way for the views the models make where
+// an older warehouse has tables (DuckDB refuses to replace a table with a
+// view): mart_metrics, a view since December 2026, and nine int_ models since
+// later that month. An int_ table held the last transform's rows only, which
+// the models build again: it is dropped. mart_metrics held every year's rows:
+// it is split (splitMartMetrics).
+func replaceTablesNowViews(ctx context.Context, conn *sql.Conn, models []Model, year int) error {
 	var views []string
 	for _, m := range models {
 		for _, v := range viewName.FindAllStringSubmatch(m.SQL, -1) {
@@ -136,6 +131,12 @@ func dropTablesNowViews(ctx context.Context, conn *sql.Conn, models []Model) err
 		return err
 	}
 	for _, t := range tables {
+		if t == "mart_metrics" {
+			if err := splitMartMetrics(ctx, conn, year); err != nil {
+				return fmt.Errorf("mart_metrics: %w", err)
+			}
+			continue
+		}
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`DROP TABLE main.%q`, t)); err != nil {
 			return fmt.Errorf("%s, now a view: %w", t, err)
 		}
@@ -159,32 +160,22 @@ func dropTemporary(ctx context.Context, conn *sql.Conn) error {
 	return nil
 }
 
-// splitMartMetrics turns a warehouse built before mart_metrics became a view
-// (December 2026) into its parts: the table's rows of the years other than
+// splitMartMetrics turns the mart_metrics table of a warehouse built before
+// it became a view into its parts: the table's rows of the years other than
 // the one built now go to mart_metrics_other_years (with the table's NOT
 // NULL columns, as the int_metrics model creates it), the table and the old
 // int_metrics leave (the models build the year's rows again). Nothing is
 // deleted row by row: a table with only the year built now copies nothing.
 func splitMartMetrics(ctx context.Context, conn *sql.Conn, year int) error {
-	var kind string
-	err := conn.QueryRowContext(ctx, `SELECT table_type FROM information_schema.tables
-		WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = 'mart_metrics'`).Scan(&kind)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil // a new warehouse
-	case err != nil:
-		return err
-	case kind != "BASE TABLE":
-		return nil // split already
-	}
 	// a CREATE TABLE AS drops them: the table's NOT NULL columns, set again
-	var notNull string
-	if err := conn.QueryRowContext(ctx, `SELECT coalesce(string_agg(column_name, ',' ORDER BY ordinal_position), '') FROM information_schema.columns
-		WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = 'mart_metrics' AND is_nullable = 'NO'`).Scan(&notNull); err != nil {
+	notNull, err := warehouse.Column[string](ctx, conn, `SELECT column_name FROM information_schema.columns
+		WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = 'mart_metrics' AND is_nullable = 'NO'
+		ORDER BY ordinal_position`)
+	if err != nil {
 		return err
 	}
 	steps := []string{fmt.Sprintf(`CREATE TABLE mart_metrics_other_years AS FROM mart_metrics WHERE year <> %d`, year)}
-	for _, c := range strings.FieldsFunc(notNull, func(r rune) bool { return r == ',' }) {
+	for _, c := range notNull {
 		steps = append(steps, fmt.Sprintf(`ALTER TABLE mart_metrics_other_years ALTER COLUMN %q SET NOT NULL`, c))
 	}
 	steps = append(steps, `DROP TABLE mart_metrics`, `DROP TABLE IF EXISTS int_metrics`)
