@@ -53,6 +53,34 @@ func openWarehouse(t *testing.T, path string) *sql.DB {
 // case the generator makes (checked in requireEdgeCases).
 var testScale = gen.Scale{Name: "test", Units: 4, OrgsPerUnit: 7, CellsPerOrg: 3, MembersPerCell: 20}
 
+// sendLibreOfficeReport puts in dir, in place of unit 0100's generated 2025
+// report, the one LibreOffice saved (testdata/libreoffice: title rows, a
+// blank row above each header, a Tổng cộng row; 313 data rows).
+func sendLibreOfficeReport(t *testing.T, dir string) {
+	t.Helper()
+	generated, err := filepath.Glob(filepath.Join(dir, "*0100*"))
+	if err != nil || len(generated) != 1 {
+		t.Fatalf("the generated 2025 report of 0100: %v %v", generated, err)
+	}
+	if err := os.Remove(generated[0]); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, filepath.Join("..", "..", "testdata", "libreoffice", "libreoffice-0100-2025.xlsx"), filepath.Join(dir, "libreoffice-0100-2025.xlsx"))
+}
+
+// checkLibreOfficeRead checks that the warehouse wh read the 313 data rows
+// LibreOffice's report holds, each accepted or rejected.
+func checkLibreOfficeRead(t *testing.T, wh string) {
+	t.Helper()
+	db, done := openBriefly(t, wh)
+	defer done()
+	lo := queryRows(t, db, `SELECT rows_read || ' ' || (rows_accepted + rows_rejected) FROM load_manifest
+		WHERE outcome = 'loaded' AND source_path LIKE '%libreoffice-0100-2025.xlsx'`)
+	if strings.Join(lo, "; ") != "313 313" {
+		t.Fatalf("LibreOffice's report: read, accepted + rejected = %v; its file holds 313 data rows", lo)
+	}
+}
+
 // writeReports generates a data set into dir and returns its records.
 func writeReports(t *testing.T, dir, format string, cfg gen.Config) []*gen.Report {
 	t.Helper()
