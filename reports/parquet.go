@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"orgqa/internal/warehouse"
 )
 
 // ParquetFile is one Parquet file written, with the rows it holds.
@@ -154,22 +156,14 @@ func writeMart(ctx context.Context, db *sql.DB, m parquetMart, year int, outDir 
 // named for it. Metric names come from the transform's SQL, never from input
 // cells, and are quoted all the same.
 func orgsWide(ctx context.Context, db *sql.DB, year int) (drop func(), err error) {
-	rows, err := db.QueryContext(ctx, `SELECT DISTINCT metric FROM mart_metrics
+	metrics, err := warehouse.Column[string](ctx, db, `SELECT DISTINCT metric FROM mart_metrics
 		WHERE year = ? AND level = 'org' ORDER BY metric`, year)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var cols []pivotCol
-	for rows.Next() {
-		var m string
-		if err := rows.Scan(&m); err != nil {
-			return nil, err
-		}
-		cols = append(cols, pivotCol{agg: "first(value)", metric: m, as: m})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	cols := make([]pivotCol, len(metrics))
+	for i, m := range metrics {
+		cols[i] = pivotCol{agg: "first(value)", metric: m, as: m}
 	}
 	return pivotTable(ctx, db, "orgs_wide", "SELECT * FROM mart_metrics WHERE year = ? AND level = 'org'",
 		[]string{"min(unit_name) AS unit_name", "min(parent_code) AS parent_code"}, cols, year)

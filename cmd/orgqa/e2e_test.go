@@ -53,6 +53,14 @@ func openWarehouse(t *testing.T, path string) *sql.DB {
 // case the generator makes (checked in requireEdgeCases).
 var testScale = gen.Scale{Name: "test", Units: 4, OrgsPerUnit: 7, CellsPerOrg: 3, MembersPerCell: 20}
 
+// cliOK runs the CLI in-process and fails the test unless it exits 0.
+func cliOK(t *testing.T, args ...string) {
+	t.Helper()
+	if code, _, stderr := runCLI(t, args...); code != exitOK {
+		t.Fatalf("%v: exit %d\n%s", args, code, stderr)
+	}
+}
+
 // sendLibreOfficeReport puts in dir, in place of unit 0100's generated 2025
 // report, the one LibreOffice saved (testdata/libreoffice: title rows, a
 // blank row above each header, a Tổng cộng row; 313 data rows).

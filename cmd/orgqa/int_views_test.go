@@ -28,15 +28,9 @@ func TestIntViewsReplaceTheirTables(t *testing.T) {
 	in := filepath.Join(dir, "in")
 	writeReports(t, in, "xlsx", gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 8})
 	sendLibreOfficeReport(t, in)
-	cli := func(args ...string) {
-		t.Helper()
-		if code, _, stderr := runCLI(t, args...); code != exitOK {
-			t.Fatalf("%v: exit %d\n%s", args, code, stderr)
-		}
-	}
 	fresh, old := filepath.Join(dir, "fresh.duckdb"), filepath.Join(dir, "old.duckdb")
-	cli("ingest", "--input", in, "--warehouse", fresh)
-	cli("transform", "--warehouse", fresh, "--year", "2025")
+	cliOK(t, "ingest", "--input", in, "--warehouse", fresh)
+	cliOK(t, "transform", "--warehouse", fresh, "--year", "2025")
 	checkLibreOfficeRead(t, fresh)
 	copyFile(t, fresh, old)
 
@@ -112,7 +106,7 @@ func TestIntViewsReplaceTheirTables(t *testing.T) {
 		}
 		return out
 	}
-	cli("transform", "--warehouse", old, "--year", "2025")
+	cliOK(t, "transform", "--warehouse", old, "--year", "2025")
 	if got := kinds(old); got != strings.Join(want, "\n") {
 		t.Fatalf("the older warehouse after its transform:\n%s\nwant\n%s", got, strings.Join(want, "\n"))
 	}
@@ -129,7 +123,7 @@ func TestIntViewsReplaceTheirTables(t *testing.T) {
 	// an ingest with no transform after it: the views read the new rows, the marts keep theirs
 	more := filepath.Join(dir, "more")
 	writeReports(t, more, "xlsx", gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 9})
-	cli("ingest", "--input", more, "--warehouse", fresh)
+	cliOK(t, "ingest", "--input", more, "--warehouse", fresh)
 	after := objects(fresh)
 	if strings.Join(after["int_members"], "\n") == strings.Join(ref["int_members"], "\n") {
 		t.Error("int_members did not change with the new reports")

@@ -25,12 +25,6 @@ func TestMetricsOfEveryYearAcrossRebuilds(t *testing.T) {
 	in2025 := filepath.Join(in, "2025")
 	writeReports(t, in2025, "xlsx", gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 6})
 	sendLibreOfficeReport(t, in2025)
-	cli := func(args ...string) {
-		t.Helper()
-		if code, _, stderr := runCLI(t, args...); code != exitOK {
-			t.Fatalf("%v: exit %d\n%s", args, code, stderr)
-		}
-	}
 	rows := func(wh, where string) []string {
 		t.Helper()
 		db, done := openBriefly(t, wh)
@@ -48,8 +42,8 @@ func TestMetricsOfEveryYearAcrossRebuilds(t *testing.T) {
 	alone := map[string][]string{}
 	for _, y := range []string{"2024", "2025"} {
 		wh := filepath.Join(dir, "alone-"+y+".duckdb")
-		cli("ingest", "--input", in, "--warehouse", wh)
-		cli("transform", "--year", y, "--warehouse", wh)
+		cliOK(t, "ingest", "--input", in, "--warehouse", wh)
+		cliOK(t, "transform", "--year", y, "--warehouse", wh)
 		alone[y] = rows(wh, "")
 		if len(alone[y]) < 1000 || !strings.HasPrefix(alone[y][0], y+"\t") {
 			t.Fatalf("%s alone: %d rows, first %q", y, len(alone[y]), alone[y][:min(1, len(alone[y]))])
@@ -59,9 +53,9 @@ func TestMetricsOfEveryYearAcrossRebuilds(t *testing.T) {
 	checkLibreOfficeRead(t, filepath.Join(dir, "alone-2025.duckdb"))
 
 	wh := filepath.Join(dir, "w.duckdb")
-	cli("ingest", "--input", in, "--warehouse", wh)
+	cliOK(t, "ingest", "--input", in, "--warehouse", wh)
 	for i, y := range []string{"2024", "2025", "2024", "2025", "2025"} {
-		cli("transform", "--year", y, "--warehouse", wh)
+		cliOK(t, "transform", "--year", y, "--warehouse", wh)
 		if i == 0 {
 			same("after 2024", rows(wh, ""), alone["2024"])
 			continue
@@ -113,13 +107,13 @@ func TestMetricsOfEveryYearAcrossRebuilds(t *testing.T) {
 		t.Fatalf("the old layout: %s", got)
 	}
 	// its next transform builds the year before the one int_metrics holds
-	cli("transform", "--year", "2024", "--warehouse", wh)
+	cliOK(t, "transform", "--year", "2024", "--warehouse", wh)
 	same("the old layout after building 2024", rows(wh, ""), both)
 	want = "int_metrics BASE TABLE 2024|mart_metrics VIEW 2024,2025|mart_metrics_m18 BASE TABLE 2024|mart_metrics_other_years BASE TABLE 2025"
 	if got := strings.Join(layout(), "|"); got != want {
 		t.Fatalf("layout after the old one's transform:\n got %s\nwant %s", got, want)
 	}
-	cli("transform", "--year", "2025", "--warehouse", wh)
+	cliOK(t, "transform", "--year", "2025", "--warehouse", wh)
 	same("the old layout after building 2025", rows(wh, ""), both)
 	// the split table's columns as a new warehouse's: types and NOT NULLs
 	columns := func(wh string) string {
@@ -137,8 +131,8 @@ func TestMetricsOfEveryYearAcrossRebuilds(t *testing.T) {
 	// 2024 events the 2025 reports listed, as a warehouse that never loaded
 	// them, and 2025's rows leave int_metrics with the rest
 	only2024 := filepath.Join(dir, "only-2024.duckdb")
-	cli("ingest", "--input", filepath.Join(in, "2024"), "--warehouse", only2024)
-	cli("transform", "--year", "2024", "--warehouse", only2024)
+	cliOK(t, "ingest", "--input", filepath.Join(in, "2024"), "--warehouse", only2024)
+	cliOK(t, "transform", "--year", "2024", "--warehouse", only2024)
 	db, done := openBriefly(t, wh)
 	loads := queryRows(t, db, `SELECT load_id FROM load_manifest WHERE report_year = 2025 AND outcome = 'loaded' ORDER BY 1`)
 	done()
@@ -146,9 +140,9 @@ func TestMetricsOfEveryYearAcrossRebuilds(t *testing.T) {
 		t.Fatal("no 2025 loads")
 	}
 	for _, id := range loads {
-		cli("files", "withdraw", "--load", id, "--reason", "Thử rút toàn bộ báo cáo năm 2025", "--warehouse", wh)
+		cliOK(t, "files", "withdraw", "--load", id, "--reason", "Thử rút toàn bộ báo cáo năm 2025", "--warehouse", wh)
 	}
-	cli("run", "--input", in, "--output", filepath.Join(dir, "out"), "--warehouse", wh)
+	cliOK(t, "run", "--input", in, "--output", filepath.Join(dir, "out"), "--warehouse", wh)
 	same("after 2025 was withdrawn", rows(wh, ""), rows(only2024, ""))
 	want = "int_metrics BASE TABLE 2024|mart_metrics VIEW 2024|mart_metrics_m18 BASE TABLE 2024|mart_metrics_other_years BASE TABLE -"
 	if got := strings.Join(layout(), "|"); got != want {
