@@ -111,12 +111,22 @@ func TestGroupsLoadWhatReportsOneByOneLoad(t *testing.T) {
 // cell), but a trailing "Tổng cộng" row, which totals the rows above it.
 func heldRows(t *testing.T, path string) int {
 	t.Helper()
+	held := 0
+	for _, n := range heldRowsBySheet(t, path) {
+		held += n
+	}
+	return held
+}
+
+// heldRowsBySheet is heldRows for each sheet, by the sheet's name.
+func heldRowsBySheet(t *testing.T, path string) map[string]int {
+	t.Helper()
 	f, err := excelize.OpenFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	held := 0
+	held := map[string]int{}
 	for _, sheet := range f.GetSheetList() {
 		rows, _ := f.GetRows(sheet)
 		header := false
@@ -133,7 +143,7 @@ func heldRows(t *testing.T, path string) int {
 			case len(cells) == 0:
 			case i == len(rows)-1 && strings.HasPrefix(strings.ToLower(cells[0]), "tổng cộng"):
 			default:
-				held++
+				held[sheet]++
 			}
 		}
 	}

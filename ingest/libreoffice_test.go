@@ -42,6 +42,46 @@ func TestLibreOfficeWorkbooks(t *testing.T) {
 	}
 }
 
+// TestLibreOfficeSheetsOverSeveralChunks: a report LibreOffice saved whose
+// DangVien and XepLoai hold more rows than one of DuckDB's data chunks, so
+// the sink adds a full chunk to the table while the sheet goes on (chunks.go).
+// Each table holds every data row its sheet holds, counted with excelize's
+// GetRows, and rows read = accepted + rejected = what the file holds.
+func TestLibreOfficeSheetsOverSeveralChunks(t *testing.T) {
+	dir := t.TempDir()
+	path := copyLibreOffice(t, "libreoffice-chunks-0100-2025.xlsx", dir)
+	held := heldRowsBySheet(t, path)
+	if held["DangVien"] <= chunkRows || held["XepLoai"] <= chunkRows {
+		t.Fatalf("the file's sheets hold %v rows: DangVien and XepLoai must hold more than a chunk (%d)", held, chunkRows)
+	}
+	w := openTestWarehouse(t)
+	sum, err := quietLoader(w).LoadDir(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := sum.Files[0]
+	total := 0
+	for _, n := range held {
+		total += n
+	}
+	if f.Outcome != Loaded || f.Read != total || f.Accepted+f.Rejected != f.Read || f.Rejected != 0 {
+		t.Fatalf("outcome %s, read %d (the file holds %d), accepted %d, rejected %d, %v", f.Outcome, f.Read, total, f.Accepted, f.Rejected, f.Err)
+	}
+	for sheet, n := range held {
+		spec, err := SheetFor(sheet)
+		if err != nil || spec == nil {
+			t.Fatalf("sheet %s: %v", sheet, err)
+		}
+		var got int
+		if err := w.DB.QueryRow(`SELECT count(*) FROM ` + spec.Table).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != n {
+			t.Errorf("%s: %d rows in %s, the sheet holds %d", sheet, got, spec.Table, n)
+		}
+	}
+}
+
 // castAll renders columns as text, NULL as ∅, so rows compare as strings.
 func castAll(cols []string) []string {
 	out := make([]string, len(cols))
