@@ -276,6 +276,10 @@ func (s *Session) Step(name string, fn func() (map[string]any, error)) error {
 	// report's workbook) and the next is mostly DuckDB's memory: return the
 	// heap's free pages between steps rather than hold both at the peak
 	debug.FreeOSMemory()
+	// and the C heap's: what DuckDB's C++ objects freed stays in glibc's
+	// arenas otherwise (national night: 156 MiB held, 9-11 in use)
+	trimmed := warehouse.TrimCHeap()
+	s.e.Log.Debug("memory returned after the step", "step", name, "c_heap_mib", trimmed>>20)
 	st.Figures = figures
 	args := stepArgs(st)
 	switch {

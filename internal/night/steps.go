@@ -323,6 +323,7 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 		// the workbook's Go values are garbage now, and DuckDB's sorts come next:
 		// hand the heap's free pages back rather than hold both at once
 		debug.FreeOSMemory()
+		warehouse.TrimCHeap()
 		if res.Parquet, err = reports.WriteParquet(ctx, w.DB, year, root); err != nil {
 			return res, err
 		}

@@ -203,6 +203,7 @@ func (w *Warehouse) Reopen(ctx context.Context) error {
 	if err := w.Close(ctx, !w.opt.ReadOnly); err != nil {
 		return err
 	}
+	TrimCHeap() // what the closed database's objects held
 	n, err := Open(ctx, w.Path, w.opt)
 	if err != nil {
 		return err
