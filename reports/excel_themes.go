@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/collate"
 
 	"orgqa/internal/vnfmt"
 	"orgqa/transform"
@@ -57,7 +56,7 @@ func themeColumns(t theme) ([]column, error) {
 
 // writeTheme writes one theme sheet: reporting units in Vietnamese order, the
 // province, colour scales on the shares, and a chart below the table.
-func writeTheme(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, t theme, subtitle string, col *collate.Collator) error {
+func writeTheme(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, year int, t theme, subtitle string, vi *viOrder) error {
 	cols, err := themeColumns(t)
 	if err != nil {
 		return err
@@ -71,7 +70,7 @@ func writeTheme(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, y
 		return err
 	}
 	sort.Slice(units, func(i, j int) bool {
-		return cmpNamed(col, units[i].name, units[i].code, units[j].name, units[j].code) < 0
+		return cmpNamed(vi, units[i].name, units[i].code, units[j].name, units[j].code) < 0
 	})
 	if _, err := f.NewSheet(t.sheet); err != nil {
 		return err

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/collate"
-	"golang.org/x/text/language"
 
 	"orgqa/internal/vnfmt"
 )
@@ -31,11 +29,11 @@ func WriteUnitWorkbooks(ctx context.Context, db *sql.DB, year int, outDir string
 	if err != nil {
 		return nil, err
 	}
-	col := collate.New(language.Vietnamese)
+	vi := newViOrder()
 	var paths []string
 	for _, u := range units {
 		path := filepath.Join(UnitWorkbooksDir(outDir, year), fmt.Sprintf("tccs-%s-%d.xlsx", UnitFileKey(u.code), year))
-		if err := writeUnitWorkbook(ctx, db, year, u, path, now, applied, col); err != nil {
+		if err := writeUnitWorkbook(ctx, db, year, u, path, now, applied, vi); err != nil {
 			return paths, fmt.Errorf("workbook of unit %s: %w", u.code, err)
 		}
 		paths = append(paths, path)
@@ -43,7 +41,7 @@ func WriteUnitWorkbooks(ctx context.Context, db *sql.DB, year int, outDir string
 	return paths, nil
 }
 
-func writeUnitWorkbook(ctx context.Context, db *sql.DB, year int, u unitRow, path string, now time.Time, applied *rulesApplied, col *collate.Collator) error {
+func writeUnitWorkbook(ctx context.Context, db *sql.DB, year int, u unitRow, path string, now time.Time, applied *rulesApplied, vi *viOrder) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	st, err := newStyles(f)
@@ -89,10 +87,10 @@ func writeUnitWorkbook(ctx context.Context, db *sql.DB, year int, u unitRow, pat
 		return err
 	}
 	subtitle := fmt.Sprintf("%s: các tổ chức cơ sở đảng trực thuộc. Số liệu lập ngày %s.", u.name, vnfmt.Date(now))
-	if err := writeOrgs(ctx, db, f, st, year, subtitle, col, u.code); err != nil {
+	if err := writeOrgs(ctx, db, f, st, year, subtitle, vi, u.code); err != nil {
 		return err
 	}
-	if err := writeAttention(ctx, db, f, st, year, col, u.code); err != nil {
+	if err := writeAttention(ctx, db, f, st, year, vi, u.code); err != nil {
 		return err
 	}
 	if err := writeNotes(ctx, db, f, "Phương pháp", st, year, applied); err != nil {

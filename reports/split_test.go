@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/collate"
-	"golang.org/x/text/language"
 )
 
 // TestOrgSheetSplitsNeverTruncates lowers the row limit and writes 7
@@ -31,7 +29,7 @@ func TestOrgSheetSplitsNeverTruncates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeOrgs(ctx, w.DB, f, st, 2025, "", collate.New(language.Vietnamese), ""); err != nil {
+	if err := writeOrgs(ctx, w.DB, f, st, 2025, "", newViOrder(), ""); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
