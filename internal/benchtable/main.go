@@ -32,14 +32,18 @@ import (
 var peerScript []byte
 
 type result struct {
-	step     string
-	rows     int64
-	wall     time.Duration
-	cpu      time.Duration
-	rssMiB   float64
-	note     string
-	skipped  string
-	floorFor bool // the reference for the ratio column
+	step   string
+	rows   int64
+	wall   time.Duration
+	cpu    time.Duration
+	rssMiB float64
+	// the machine meanwhile (/proc/stat): the CPU time every other process
+	// took, and the time the hypervisor gave this VM's CPUs to other guests
+	// (steal). A step measured beside either is not measured alone.
+	others, steal time.Duration
+	note          string
+	skipped       string
+	floorFor      bool // the reference for the ratio column
 }
 
 func main() {
@@ -94,8 +98,10 @@ func run(orgqa, scale, cache string, year int, md string, want map[string]bool, 
 		}
 	}
 	var rounds [][]result
+	var loads []string // each round's load averages at its start
 	var members, m1 string
 	for round := 1; round <= repeat; round++ {
+		loads = append(loads, loadAverage())
 		results, mem, m, err := runRound(orgqa, xlsx, csv, cache, year, on)
 		if err != nil {
 			return err
@@ -125,22 +131,32 @@ func run(orgqa, scale, cache string, year int, md string, want map[string]bool, 
 		f = file
 	}
 	if repeat == 1 {
-		printTable(os.Stdout, title, rounds[0], nil)
-		printMarkdown(f, title, rounds[0], nil)
+		t := title + loadNote(loads[0])
+		printTable(os.Stdout, t, rounds[0], nil)
+		printMarkdown(f, t, rounds[0], nil)
 		return nil
 	}
 	for i, results := range rounds {
-		t := fmt.Sprintf("%s; round %d of %d", title, i+1, repeat)
+		t := fmt.Sprintf("%s; round %d of %d%s", title, i+1, repeat, loadNote(loads[i]))
 		printTable(os.Stdout, t, results, nil)
 		fmt.Println()
 		printMarkdown(f, t, results, nil)
 		fmt.Fprintln(f)
 	}
 	med, figs := medians(rounds)
-	t := fmt.Sprintf("%s; each step's median of %d rounds (its ratio the median of the rounds' ratios)", title, repeat)
+	t := fmt.Sprintf("%s; each step's median of %d rounds (its ratio the median of the rounds' ratios); load averages at the rounds' starts: %s",
+		title, repeat, strings.Join(loads, "; "))
 	printTable(os.Stdout, t, med, figs)
 	printMarkdown(f, t, med, figs)
 	return nil
+}
+
+// loadNote is a title's mention of the load averages at a round's start.
+func loadNote(load string) string {
+	if load == "" {
+		return ""
+	}
+	return "; load averages at its start " + load
 }
 
 // runRound runs the steps once, each on warehouses of its own round, and
@@ -316,6 +332,7 @@ func measure(step, name string, args ...string) (result, string, error) {
 	cmd := exec.Command(name, args...)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	machine, statErr := readCPUTicks()
 	start := time.Now()
 	err := cmd.Run()
 	r.wall = time.Since(start)
@@ -324,6 +341,9 @@ func measure(step, name string, args ...string) (result, string, error) {
 			r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 			r.rssMiB = float64(ru.Maxrss) / 1024 // KiB on Linux
 		}
+	}
+	if after, err := readCPUTicks(); err == nil && statErr == nil {
+		r.others, r.steal = machine.during(after, r.cpu)
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() == 3 { // done, with rejected input
@@ -337,6 +357,64 @@ func measure(step, name string, args ...string) (result, string, error) {
 		return r, stdout.String(), fmt.Errorf("%v\n%s", err, tail)
 	}
 	return r, stdout.String(), nil
+}
+
+// cpuTicks is the machine's CPU time so far, from the first line of
+// /proc/stat, in clock ticks: busy (user, nice, system; guest time is within
+// user) and steal. Interrupts' time (irq, softirq) is no process's and is
+// left out: a step's own work causes most of it, and its rusage does not
+// count it (the floor's 13 s on a quiet machine hold 1,3 s of softirq).
+type cpuTicks struct{ busy, steal int64 }
+
+// clockTick is the unit of /proc/stat: USER_HZ, 100 on every Linux
+// architecture's user interface whatever the kernel's own HZ.
+const clockTick = 10 * time.Millisecond
+
+func readCPUTicks() (cpuTicks, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTicks{}, err
+	}
+	return parseCPUTicks(string(b))
+}
+
+func parseCPUTicks(stat string) (cpuTicks, error) {
+	line, _, _ := strings.Cut(stat, "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return cpuTicks{}, fmt.Errorf("/proc/stat: no cpu line with steal time: %q", line)
+	}
+	var v [8]int64
+	for i := range v {
+		n, err := strconv.ParseInt(f[i+1], 10, 64)
+		if err != nil {
+			return cpuTicks{}, fmt.Errorf("/proc/stat: %q: %w", line, err)
+		}
+		v[i] = n
+	}
+	// user nice system idle iowait irq softirq steal
+	return cpuTicks{busy: v[0] + v[1] + v[2], steal: v[7]}, nil
+}
+
+// during is what the machine spent between c and after beside a child that
+// took own of CPU: the other processes' CPU time (never below 0: the ticks
+// are coarser than rusage) and the steal.
+func (c cpuTicks) during(after cpuTicks, own time.Duration) (others, steal time.Duration) {
+	others = time.Duration(after.busy-c.busy)*clockTick - own
+	return max(others, 0), time.Duration(after.steal-c.steal) * clockTick
+}
+
+// loadAverage is /proc/loadavg's three load averages ("" where there is none).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // orgqaStep runs an orgqa command and takes the rows it read from its run record.
@@ -489,11 +567,13 @@ func medians(rounds [][]result) ([]result, []figures) {
 		if r.skipped != "" {
 			continue
 		}
-		var walls, cpus, ratios, shares []float64
+		var walls, cpus, others, steals, ratios, shares []float64
 		var spread []string
 		for k, rs := range rounds {
 			walls = append(walls, rs[i].wall.Seconds())
 			cpus = append(cpus, rs[i].cpu.Seconds())
+			others = append(others, rs[i].others.Seconds())
+			steals = append(steals, rs[i].steal.Seconds())
 			ratios = append(ratios, all[k][i].ratio)
 			shares = append(shares, all[k][i].share)
 			out[i].rssMiB = max(out[i].rssMiB, rs[i].rssMiB)
@@ -501,6 +581,8 @@ func medians(rounds [][]result) ([]result, []figures) {
 		}
 		out[i].wall = time.Duration(median(walls) * float64(time.Second))
 		out[i].cpu = time.Duration(median(cpus) * float64(time.Second))
+		out[i].others = time.Duration(median(others) * float64(time.Second))
+		out[i].steal = time.Duration(median(steals) * float64(time.Second))
 		figs[i] = figures{ratio: median(ratios), share: median(shares), faster: all[0][i].faster}
 		out[i].note = "wall s by round: " + strings.Join(spread, ", ") + "; " + r.note
 	}
@@ -521,7 +603,7 @@ func median(xs []float64) float64 {
 // table is for developers and analysts reading a terminal).
 func cells(r result, f figures) []string {
 	if r.skipped != "" {
-		return []string{r.step, "-", "-", "-", "-", "-", "-", "-", r.skipped}
+		return []string{r.step, "-", "-", "-", "-", "-", "-", "-", "-", "-", r.skipped}
 	}
 	ratio, share := "", ""
 	switch {
@@ -534,10 +616,13 @@ func cells(r result, f figures) []string {
 		share = fmt.Sprintf("%.1f%%", 100*f.share)
 	}
 	return []string{r.step, fmt.Sprint(r.rows), fmt.Sprintf("%.0f", rowsPerSec(r)), fmt.Sprintf("%.2f", r.wall.Seconds()),
-		fmt.Sprintf("%.2f", r.cpu.Seconds()), fmt.Sprintf("%.0f", r.rssMiB), ratio, share, r.note}
+		fmt.Sprintf("%.2f", r.cpu.Seconds()), fmt.Sprintf("%.0f", r.rssMiB), ratio, share,
+		fmt.Sprintf("%.2f", r.others.Seconds()), fmt.Sprintf("%.2f", r.steal.Seconds()), r.note}
 }
 
-var header = []string{"step", "rows", "rows/s", "wall s", "CPU s", "peak RSS MiB", "x floor", "of full run", "note"}
+// "others' CPU s" and "steal s": what the rest of the machine took meanwhile
+// (see result)
+var header = []string{"step", "rows", "rows/s", "wall s", "CPU s", "peak RSS MiB", "x floor", "of full run", "others' CPU s", "steal s", "note"}
 
 // printTable prints results as a table; figs are their figures (nil: from
 // the results themselves, one round).
