@@ -603,7 +603,11 @@ func median(xs []float64) float64 {
 // table is for developers and analysts reading a terminal).
 func cells(r result, f figures) []string {
 	if r.skipped != "" {
-		return []string{r.step, "-", "-", "-", "-", "-", "-", "-", "-", "-", r.skipped}
+		row := []string{r.step}
+		for range header[1 : len(header)-1] {
+			row = append(row, "-")
+		}
+		return append(row, r.skipped)
 	}
 	ratio, share := "", ""
 	switch {

@@ -60,6 +60,10 @@ func TestMedians(t *testing.T) {
 	if c := cells(med[3], figs[3]); c[6] != "0.500x the time" {
 		t.Errorf("full run row %q", c)
 	}
+	// a skipped step's row has every column of the header, its reason last
+	if c := cells(result{step: "peer", skipped: "no pandas"}, figures{}); len(c) != len(header) || c[len(c)-1] != "no pandas" || c[8] != "-" {
+		t.Errorf("skipped row %q against %d columns", c, len(header))
+	}
 	if got := median([]float64{3, 1, 2, 10}); got != 2.5 {
 		t.Errorf("median of four: %v, want 2,5", got)
 	}
@@ -107,7 +111,7 @@ func TestMeasureSeesTheOthers(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for x := 0; ; x++ {
+		for {
 			select {
 			case <-stop:
 				return
