@@ -120,6 +120,7 @@ func open(ctx context.Context, path string, opt Options) (*Warehouse, error) {
 			return nil, fmt.Errorf("warehouse %s: %s: %w", path, s, err)
 		}
 	}
+	setAllocatorDecay()
 	return w, nil
 }
 
