@@ -42,3 +42,28 @@ func TestTrimCHeapReturnsWhatDuckDBFreed(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCHeapKeepsFewArenas: DuckDB's eight threads, busy at once with strings
+// (from glibc's malloc), share the four arenas orgqa_malloc_limits allows;
+// without it, glibc gives them more (checked: 9 arenas).
+func TestCHeapKeepsFewArenas(t *testing.T) {
+	if n := cHeapArenas(); n < 0 {
+		t.Skip("glibc's malloc_info only")
+	}
+	ctx := context.Background()
+	w, err := Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), Options{Threads: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close(ctx, false)
+	for i := 0; i < 3; i++ {
+		var n int64
+		if err := w.DB.QueryRowContext(ctx, `SELECT count(DISTINCT s) FROM (SELECT 'đảng viên ' || (i % 500000) || repeat('x', i % 40) AS s
+				FROM range(2000000) t(i))`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := cHeapArenas(); n > 4 {
+		t.Errorf("glibc's malloc has %d arenas after DuckDB's eight threads ran: orgqa allows 4", n)
+	}
+}
