@@ -29,9 +29,9 @@ import (
 // the report's 344 for 191. A page handed back and used again costs a fault
 // (about 11 µs in this VM), so not at once: the nation's run, each
 // dirty/muzzy in ms, peak and report step:
-//   - 5000/5000 (DuckDB's): 499-544 MiB, report 21,5-23,3 s;
-//   - 2000/0: 453 MiB, report 24,2 s;
-//   - 1000/0: 427 MiB, report 36,6 s (its sort uses pages again after a
+//   - 5000/5000 (DuckDB's): 490-531 MiB, report 21,5-23,3 s;
+//   - 2000/0: 442-444 MiB, report 21,9-24,2 s;
+//   - 1000/0: 417 MiB, report 36,6 s (its sort uses pages again after a
 //     second).
 //
 // A province's run is unchanged (6,74-7,23 s against 6,75-7,38, peak 275-287
