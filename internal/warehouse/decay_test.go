@@ -2,8 +2,6 @@ package warehouse
 
 import (
 	"context"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 )
@@ -15,15 +13,8 @@ import (
 // DuckDB's own decay (5 s dirty, then 5 s muzzy, resident all along) keeps
 // them: the test fails without setAllocatorDecay (checked).
 func TestFreedPagesLeaveWithinSeconds(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("DuckDB's jemalloc is in its Linux builds")
-	}
 	ctx := context.Background()
-	w, err := Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), Options{MemoryLimit: "1GB"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(ctx, false)
+	w := linuxWarehouse(t, "DuckDB's jemalloc is in its Linux builds", Options{MemoryLimit: "1GB"})
 	before := residentBytes()
 	if before == 0 {
 		t.Skip("no /proc/self/statm")

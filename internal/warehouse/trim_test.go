@@ -13,14 +13,8 @@ import (
 // malloc), the C heap holds free pages, and TrimCHeap hands some back: the
 // process's resident memory shrinks. glibc only: elsewhere TrimCHeap does nothing.
 func TestTrimCHeapReturnsWhatDuckDBFreed(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("malloc_trim is glibc's")
-	}
 	ctx := context.Background()
-	w, err := Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := linuxWarehouse(t, "malloc_trim is glibc's", Options{})
 	for i := 0; i < 800; i++ {
 		if _, err := w.DB.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE t%d (a INTEGER, b VARCHAR, c DATE, d DOUBLE);
 			INSERT INTO t%d VALUES (%d, 'hàng %d', DATE '2025-01-01', 1.5)`, i, i, i, i)); err != nil {
@@ -38,24 +32,17 @@ func TestTrimCHeapReturnsWhatDuckDBFreed(t *testing.T) {
 	if n := TrimCHeap(); n <= 0 {
 		t.Errorf("TrimCHeap: resident memory shrank by %d bytes after about 530 tables were dropped: is it calling malloc_trim?", n)
 	}
-	if err := w.Close(ctx, false); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestCHeapKeepsFewArenas: DuckDB's eight threads, busy at once with strings
 // (from glibc's malloc), share the four arenas orgqa_malloc_limits allows;
-// without it, glibc gives them more (checked: 9 arenas).
+// without it, glibc gives them more (checked: 13 arenas).
 func TestCHeapKeepsFewArenas(t *testing.T) {
 	if n := cHeapArenas(); n < 0 {
 		t.Skip("glibc's malloc_info only")
 	}
 	ctx := context.Background()
-	w, err := Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"), Options{Threads: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close(ctx, false)
+	w := linuxWarehouse(t, "glibc's arenas", Options{Threads: 8})
 	for i := 0; i < 3; i++ {
 		var n int64
 		if err := w.DB.QueryRowContext(ctx, `SELECT count(DISTINCT s) FROM (SELECT 'đảng viên ' || (i % 500000) || repeat('x', i % 40) AS s
@@ -66,4 +53,19 @@ func TestCHeapKeepsFewArenas(t *testing.T) {
 	if n := cHeapArenas(); n > 4 {
 		t.Errorf("glibc's malloc has %d arenas after DuckDB's eight threads ran: orgqa allows 4", n)
 	}
+}
+
+// linuxWarehouse opens a warehouse in the test's folder, closed when the test
+// ends; the test is skipped (why) where the C allocators tested are not Linux's.
+func linuxWarehouse(t *testing.T, why string, opt Options) *Warehouse {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip(why)
+	}
+	w, err := Open(context.Background(), filepath.Join(t.TempDir(), "w.duckdb"), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close(context.Background(), false) })
+	return w
 }
