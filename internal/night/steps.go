@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -20,8 +21,19 @@ import (
 	"orgqa/transform"
 )
 
-// loadMemoryLimit caps DuckDB's memory limit while reports load.
-const loadMemoryLimit = "96MB"
+// Each step caps DuckDB's memory limit (--memory-limit stays the most any step
+// is given): loadMemoryLimit while reports load, buildMemoryLimit while the
+// marts are built and while the outputs are written. Built at 128 MB, a
+// province's statements fit without spilling (transform alone, alternating:
+// 2,91-2,99 s against 2,78-3,69 s at 192 MB, peak 194-196 MiB against
+// 238-244), and the nation's spill to disk instead of holding more (transform
+// alone: 107,6 s, peak 277 MiB, against 98,9 s, 336 MiB; in its night's run:
+// peak 304 MiB against 375). A step whose statements run out of memory at
+// its cap runs again at --memory-limit (capped).
+var (
+	loadMemoryLimit  = "96MB"
+	buildMemoryLimit = "128MB"
+)
 
 // Ingest is the session's ingest step: every new or changed report in input.
 func (s *Session) Ingest(input string, force bool) (*ingest.Summary, error) {
@@ -32,7 +44,7 @@ func (s *Session) Ingest(input string, force bool) (*ingest.Summary, error) {
 		// time); at the full limit its buffers fill with blocks it will not
 		// read again (national ingest peak: 392 MiB at 192MB, 298 at 96MB).
 		// The transform's Reopen gives the full limit back.
-		if err := s.W.CapMemory(s.Work, loadMemoryLimit); err != nil {
+		if _, err := s.W.CapMemory(s.Work, loadMemoryLimit); err != nil {
 			return nil, err
 		}
 		// the loader's own goroutines (reading, parsing, appending) keep both
@@ -135,11 +147,18 @@ func (s *Session) Transform(year int) (int, error) {
 		if err := s.W.Reopen(s.Work); err != nil {
 			return nil, fmt.Errorf("reopen before the transform: %w", err)
 		}
-		var err error
-		var rows int
-		year, rows, err = s.e.Build(s.Work, s.W, year)
+		var built, rows int
+		again, err := s.capped("transform", buildMemoryLimit, func() (err error) {
+			built, rows, err = s.e.Build(s.Work, s.W, year)
+			return err
+		})
+		year = built
 		s.Run.Year = year
-		return map[string]any{"year": year, "metric_rows": rows}, err
+		figures := map[string]any{"year": year, "metric_rows": rows}
+		if again {
+			figures["again_at_memory_limit"] = true
+		}
+		return figures, err
 	})
 	return year, err
 }
@@ -247,8 +266,23 @@ func (s *Session) Report(year int, perUnit bool) (*ReportResult, error) {
 		if err := s.W.Reopen(s.Work); err != nil {
 			return nil, fmt.Errorf("reopen before the report: %w", err)
 		}
-		var err error
-		res, err = s.e.write(s.Work, s.W, year, s.staging, perUnit)
+		atOnce, err := s.e.atOnce(s.Work, s.W, year)
+		if err != nil {
+			return nil, err
+		}
+		// written beside the workbooks, the metrics file's sort and the
+		// organizations' pivot share DuckDB's memory: at the cap they ran
+		// out of it on a province (2 of 6 reports). In turn, capped: the
+		// nation's report alone peaked at 281-287 MiB against 367, in 40 s
+		// against 25 (the sort spills)
+		limit := buildMemoryLimit
+		if atOnce {
+			limit = ""
+		}
+		again, err := s.capped("report", limit, func() (err error) {
+			res, err = s.e.write(s.Work, s.W, year, s.staging, perUnit, atOnce)
+			return err
+		})
 		if res == nil || res.Excel == nil {
 			return nil, err
 		}
@@ -256,10 +290,41 @@ func (s *Session) Report(year int, perUnit bool) (*ReportResult, error) {
 		for _, f := range res.Parquet {
 			rows += f.Rows
 		}
-		return map[string]any{"year": year, "reporting_units": res.Excel.ReportingUnits, "organizations": res.Excel.Organizations,
-			"parquet_files": len(res.Parquet), "parquet_rows": rows, "rejects_workbooks": len(res.Rejects), "unit_workbooks": len(res.Units)}, err
+		figures := map[string]any{"year": year, "reporting_units": res.Excel.ReportingUnits, "organizations": res.Excel.Organizations,
+			"parquet_files": len(res.Parquet), "parquet_rows": rows, "rejects_workbooks": len(res.Rejects), "unit_workbooks": len(res.Units)}
+		if again {
+			figures["again_at_memory_limit"] = true
+		}
+		return figures, err
 	})
 	return res, err
+}
+
+// capped runs a step's work with DuckDB's memory limit capped at limit
+// (none: "", the work as it is). When the work runs out of memory under the cap, the
+// warehouse is opened again (at --memory-limit, with what the failed attempt
+// held let go) and the work runs again, once: the cap saves memory on the
+// nights it is enough for, and never costs a night (again: it ran twice).
+// The work must leave nothing behind when it fails (the transform rolls
+// back; the report writes its files under temporary names).
+func (s *Session) capped(step, limit string, work func() error) (again bool, err error) {
+	if limit == "" {
+		return false, work()
+	}
+	lowered, err := s.W.CapMemory(s.Work, limit)
+	if err != nil {
+		return false, err
+	}
+	err = work()
+	if err == nil || !lowered || !warehouse.OutOfMemory(err) {
+		return false, err
+	}
+	s.e.Log.Warn("out of memory at the step's cap: running it again at --memory-limit", "step", step,
+		"cap", limit, "memory_limit", s.e.MemoryLimit, "error", err)
+	if err := s.W.Reopen(s.Work); err != nil {
+		return true, fmt.Errorf("reopen after running out of memory: %w", err)
+	}
+	return true, work()
 }
 
 // A year's Parquet files are written while its workbooks are when it has at
@@ -270,21 +335,38 @@ func (s *Session) Report(year int, perUnit bool) (*ReportResult, error) {
 // report's memory peak, and a million rejected rows make a return workbook and
 // a Parquet file of a million rows each (at once, that night peaked at 679 and
 // 696 MiB; in turn at 613-713, a night whose peak varies that much).
+// workbookGoMemoryLimit is Go's soft memory limit while the leadership
+// workbook is written (unless GOMEMLIMIT is set). The nation's workbook holds
+// about 80 MB live at its most (each sheet's XML, up to 16 MiB, stays in
+// excelize's stream buffer until the file is saved; the attention list is
+// sorted in memory), and Go let the heap double beyond it. The nation's
+// report alone, capped (buildMemoryLimit): peak 293 MiB against 313 at 128 MiB
+// and 315 without; a province's workbook is far below it (report alone,
+// alternating: 0,79-1,11 s against 0,96-1,03 s without).
+const workbookGoMemoryLimit = 96 << 20
+
 var (
 	concurrentReportRows    int64 = 1_000_000
 	concurrentReportRejects int64 = 100_000
 )
 
-// write writes the year's workbooks and Parquet files under root.
-func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root string, perUnit bool) (*ReportResult, error) {
-	res := &ReportResult{}
+// atOnce says whether the year's Parquet files are written beside its
+// workbooks (see concurrentReportRows).
+func (e *Env) atOnce(ctx context.Context, w *warehouse.Warehouse, year int) (bool, error) {
 	var rows, rejected int64
 	if err := w.DB.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM mart_metrics WHERE year = $1),
 			(SELECT count(*) FROM rejects WHERE report_year = $1)`, year).Scan(&rows, &rejected); err != nil {
-		return res, err
+		return false, err
 	}
 	atOnce := rows <= concurrentReportRows && rejected <= concurrentReportRejects
 	e.Log.Debug("report", "year", year, "metric_rows", rows, "rejected_rows", rejected, "parquet_beside_workbooks", atOnce)
+	return atOnce, nil
+}
+
+// write writes the year's workbooks and Parquet files under root, the
+// Parquet files beside the workbooks when atOnce.
+func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root string, perUnit, atOnce bool) (*ReportResult, error) {
+	res := &ReportResult{}
 	// The workbooks are mostly Go's work and the Parquet files DuckDB's, each
 	// on about one core: on a second connection the longest file (the
 	// metrics) is written while the workbooks are, and the others after them
@@ -310,6 +392,9 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 		}()
 	}
 	var err error
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(workbookGoMemoryLimit))
+	}
 	if res.Excel, err = reports.WriteExcel(ctx, w.DB, year, filepath.Join(root, "excel", WorkbookName(year)), e.now()); err != nil {
 		return res, err
 	}
@@ -324,6 +409,11 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 		// hand the heap's free pages back rather than hold both at once
 		debug.FreeOSMemory()
 		warehouse.TrimCHeap()
+		// and one thread: at the step's cap (buildMemoryLimit), the nation's
+		// metrics file ran out of memory sorting on two
+		if err := w.OneThread(ctx); err != nil {
+			return res, err
+		}
 		if res.Parquet, err = reports.WriteParquet(ctx, w.DB, year, root); err != nil {
 			return res, err
 		}

@@ -236,23 +236,24 @@ func (b borrowed) Driver() driver.Driver                            { return b.c
 
 // CapMemory lowers DuckDB's memory limit to at most limit (in DuckDB's units,
 // e.g. "96MB") until the next Reopen, which restores the limit the warehouse
-// was opened with. A lower limit it was opened with stays; so does one this
-// package cannot read (DuckDB read it: it is not compared, never raised).
-func (w *Warehouse) CapMemory(ctx context.Context, limit string) error {
+// was opened with, and says whether it lowered it. A lower limit it was
+// opened with stays; so does one this package cannot read (DuckDB read it: it
+// is not compared, never raised).
+func (w *Warehouse) CapMemory(ctx context.Context, limit string) (lowered bool, err error) {
 	want, ok := parseSize(limit)
 	if !ok {
-		return fmt.Errorf("warehouse: memory cap %q is not a size", limit)
+		return false, fmt.Errorf("warehouse: memory cap %q is not a size", limit)
 	}
 	if w.opt.MemoryLimit != "" {
 		have, ok := parseSize(w.opt.MemoryLimit)
 		if !ok || have <= want {
-			return nil
+			return false, nil
 		}
 	}
 	if _, err := w.DB.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%s'", limit)); err != nil {
-		return fmt.Errorf("warehouse %s: memory cap %s: %w", w.Path, limit, err)
+		return false, fmt.Errorf("warehouse %s: memory cap %s: %w", w.Path, limit, err)
 	}
-	return nil
+	return true, nil
 }
 
 // OneThread has DuckDB run every statement on the thread that asks for it,

@@ -241,8 +241,12 @@ func TestCapMemory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := w.CapMemory(ctx, "96MB"); err != nil {
+		lowered, err := w.CapMemory(ctx, "96MB")
+		if err != nil {
 			t.Fatal(err)
+		}
+		if want := c.capped != c.reopened; lowered != want {
+			t.Errorf("opened at %s, capped at 96MB: lowered %v, want %v", c.limit, lowered, want)
 		}
 		if got := memoryLimit(t, w); got != c.capped {
 			t.Errorf("opened at %s, capped at 96MB: memory_limit %s, want %s", c.limit, got, c.capped)
@@ -261,13 +265,13 @@ func TestCapMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Discard()
-	if err := w.CapMemory(ctx, "96MB"); err != nil {
-		t.Fatal(err)
+	if lowered, err := w.CapMemory(ctx, "96MB"); err != nil || !lowered {
+		t.Fatalf("opened without a limit, capped at 96MB: lowered %v, %v", lowered, err)
 	}
 	if got := memoryLimit(t, w); got != "91.5 MiB" {
 		t.Errorf("opened without a limit, capped at 96MB: memory_limit %s", got)
 	}
-	if err := w.CapMemory(ctx, "lots"); err == nil {
+	if _, err := w.CapMemory(ctx, "lots"); err == nil {
 		t.Error("a cap that is not a size was taken")
 	}
 }
