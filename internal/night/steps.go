@@ -327,14 +327,6 @@ func (s *Session) capped(step, limit string, work func() error) (again bool, err
 	return true, work()
 }
 
-// A year's Parquet files are written while its workbooks are when it has at
-// most concurrentReportRows metric rows and concurrentReportRejects rejected
-// rows (a province has about 270.000 and a few hundred); above either they
-// take turns, so that what DuckDB holds for the files is not on top of the
-// workbooks' Go values: the nation's metrics file sorts 9,2 million rows, the
-// report's memory peak, and a million rejected rows make a return workbook and
-// a Parquet file of a million rows each (at once, that night peaked at 679 and
-// 696 MiB; in turn at 613-713, a night whose peak varies that much).
 // workbookGoMemoryLimit is Go's soft memory limit while the leadership
 // workbook is written (unless GOMEMLIMIT is set). The nation's workbook holds
 // about 80 MB live at its most (each sheet's XML, up to 16 MiB, stays in
@@ -345,10 +337,29 @@ func (s *Session) capped(step, limit string, work func() error) (again bool, err
 // alternating: 0,79-1,11 s against 0,96-1,03 s without).
 const workbookGoMemoryLimit = 96 << 20
 
+// A year's Parquet files are written while its workbooks are when it has at
+// most concurrentReportRows metric rows and concurrentReportRejects rejected
+// rows (a province has about 270.000 and a few hundred); above either they
+// take turns, so that what DuckDB holds for the files is not on top of the
+// workbooks' Go values: the nation's metrics file sorts 9,2 million rows, the
+// report's memory peak, and a million rejected rows make a return workbook and
+// a Parquet file of a million rows each (at once, that night peaked at 679 and
+// 696 MiB; in turn at 613-713, a night whose peak varies that much).
 var (
 	concurrentReportRows    int64 = 1_000_000
 	concurrentReportRejects int64 = 100_000
 )
+
+// writeExcel writes the leadership workbook with Go's soft memory limit at
+// workbookGoMemoryLimit (unless GOMEMLIMIT is set), and only it: what comes
+// after may hold more than that live (a million rejected rows' return
+// workbook and Parquet file: up to 119 MiB), and would only collect more often.
+func writeExcel(ctx context.Context, db *sql.DB, year int, path string, now time.Time) (*reports.ExcelReport, error) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(workbookGoMemoryLimit))
+	}
+	return reports.WriteExcel(ctx, db, year, path, now)
+}
 
 // atOnce says whether the year's Parquet files are written beside its
 // workbooks (see concurrentReportRows).
@@ -392,10 +403,7 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 		}()
 	}
 	var err error
-	if os.Getenv("GOMEMLIMIT") == "" {
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(workbookGoMemoryLimit))
-	}
-	if res.Excel, err = reports.WriteExcel(ctx, w.DB, year, filepath.Join(root, "excel", WorkbookName(year)), e.now()); err != nil {
+	if res.Excel, err = writeExcel(ctx, w.DB, year, filepath.Join(root, "excel", WorkbookName(year)), e.now()); err != nil {
 		return res, err
 	}
 	faults.Point("report.excel")
