@@ -117,6 +117,41 @@ func TestWideOrgsFile(t *testing.T) {
 	}
 }
 
+// TestWideOrgsFileInRowGroups: the organizations' file is written in row
+// groups of at most orgsRowGroup rows (DuckDB flushes a group at a chunk's
+// end, 2.048 rows), in order across them.
+func TestWideOrgsFileInRowGroups(t *testing.T) {
+	ctx := context.Background()
+	w := tempWarehouse(t)
+	execAll(t, w.DB, martMetrics,
+		`INSERT INTO mart_metrics SELECT 2025, 'org', printf('O%05d', i), 'Chi bộ ' || i, 'RU' || (i % 7), 'M' || (i % 3), 1, 2, 0.5
+			FROM range(5000) r(i)`,
+		`CREATE TABLE mart_org_assessment (year INTEGER, org_code VARCHAR, red_metrics INTEGER, amber_metrics INTEGER,
+			disciplined BOOLEAN, quota_breach BOOLEAN, max_rating VARCHAR, reasons VARCHAR)`)
+	for _, c := range []struct{ rowGroup, groups, most int }{{2048, 3, 2048}, {122_880, 1, 5000}} {
+		was := orgsRowGroup
+		orgsRowGroup = c.rowGroup
+		f, err := writeMart(ctx, w.DB, martFor(t, "orgs"), 2025, t.TempDir())
+		orgsRowGroup = was
+		if err != nil {
+			t.Fatal(err)
+		}
+		var groups, most, outOfOrder int
+		if err := w.DB.QueryRow(`SELECT count(DISTINCT row_group_id), max(row_group_num_rows) FROM parquet_metadata(?)`, f.Path).Scan(&groups, &most); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.DB.QueryRow(`SELECT count(*) FILTER (WHERE reporting_unit || '|' || org_code < previous) FROM (
+			SELECT reporting_unit, org_code, lag(reporting_unit || '|' || org_code) OVER (ORDER BY file_row_number) AS previous
+			FROM read_parquet(?, file_row_number = true))`, f.Path).Scan(&outOfOrder); err != nil {
+			t.Fatal(err)
+		}
+		if f.Rows != 5000 || groups != c.groups || most != c.most || outOfOrder != 0 {
+			t.Errorf("row groups of %d: %d rows in %d groups, the largest %d, %d rows out of order; want 5000 in %d, the largest %d, in order",
+				c.rowGroup, f.Rows, groups, most, outOfOrder, c.groups, c.most)
+		}
+	}
+}
+
 // spillMetrics are the metrics of a year's organizations, whose names include
 // some of exactly 12 bytes that begin longer ones.
 const spillMetrics = `M1 M10 M11_kem M11_kha M11_tot M11_trung_binh M12 M13_giam_sat M13_giam_sat_chuyen_de_dang_vien
