@@ -29,21 +29,19 @@ type parquetMart struct {
 	// prepare, when set, builds the temporary table that query reads (the
 	// wide file's organizations); drop drops it after the file
 	prepare func(ctx context.Context, db *sql.DB, year int) (drop func(), err error)
-	// rowGroup, when set, is the most rows a row group of the file holds
-	// (DuckDB's default: 122.880)
-	rowGroup *int
+	// rowGroup, when set, is the rows DuckDB gathers into a row group of the
+	// file before it writes it (ROW_GROUP_SIZE; DuckDB's default: 122.880).
+	// The organizations' file: 8.192. DuckDB's
+	// Parquet writer holds a row group's every column until it is written,
+	// and the wide file has about 70: the nation's 67.031 organizations in
+	// one group peaked the report (its end, alone: 301-308 MiB, glibc 30-56
+	// MiB in use) where groups of 8.192 did not (275-286 MiB, glibc 12-17),
+	// for a file 10% larger (3,3 MB against 3,0). A province's fit in one
+	// group either way. In a national night the report's highest sample fell
+	// to 326 MiB (glibc 15 in use) from 328-338 (glibc up to 52); the night's
+	// peak, 347 MiB, is within the nights' spread (334-362).
+	rowGroup int
 }
-
-// orgsRowGroup is the organizations' file's row group. DuckDB's Parquet
-// writer holds a row group's every column until it is written, and the wide
-// file has about 70: the nation's 67.031 organizations in one group peaked
-// the report (its end, alone: 301-308 MiB, glibc 30-56 MiB in use) where
-// groups of 8.192 did not (275-286 MiB, glibc 12-17), for a file 10% larger
-// (3,3 MB against 3,0). A province's fit in one group either way. In a
-// national night the report's highest sample fell to 326 MiB (glibc 15 in
-// use) from 328-338 (glibc up to 52); the night's peak, 347 MiB, is within
-// the nights' spread (329-362).
-var orgsRowGroup = 8192
 
 // The columns are output contract v1's; change them only with a new contract version.
 var parquetMarts = []parquetMart{
@@ -66,7 +64,7 @@ var parquetMarts = []parquetMart{
 	// aggregates in parts (pivotTable) rather than PIVOT: the national PIVOT
 	// (67.031 organizations) asked DuckDB for one 19 MiB block and ran out of
 	// memory at 384 and 256 MB.
-	{dir: "orgs", prepare: orgsWide, rowGroup: &orgsRowGroup, query: `SELECT $year::INTEGER AS year, o.parent_code AS reporting_unit, o.unit_code AS org_code, o.unit_name AS org_name,
+	{dir: "orgs", prepare: orgsWide, rowGroup: 8192, query: `SELECT $year::INTEGER AS year, o.parent_code AS reporting_unit, o.unit_code AS org_code, o.unit_name AS org_name,
 		o.* EXCLUDE (unit_code, unit_name, parent_code), a.red_metrics, a.amber_metrics, a.disciplined, a.quota_breach, a.max_rating, a.reasons
 		FROM orgs_wide o
 		LEFT JOIN mart_org_assessment a ON a.year = $year AND a.org_code = o.unit_code
@@ -139,8 +137,8 @@ func writeMart(ctx context.Context, db *sql.DB, m parquetMart, year int, outDir 
 	// apart ran it twice: the national organizations' grouping and the
 	// metrics' sort each cost seconds)
 	opts := ""
-	if m.rowGroup != nil {
-		opts = fmt.Sprintf(", ROW_GROUP_SIZE %d", *m.rowGroup)
+	if m.rowGroup > 0 {
+		opts = fmt.Sprintf(", ROW_GROUP_SIZE %d", m.rowGroup)
 	}
 	copySQL := fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd%s)", q, sqlString(tmp), opts)
 	res, err := db.ExecContext(ctx, copySQL)
