@@ -151,10 +151,16 @@ type Loader struct {
 // set): near it the collector works harder, so a report too big to read
 // ahead does not grow the heap fivefold. The million rejected rows of one
 // sheet: 200-215 MiB, against 231-251 at GOGC 200 without it, and 470-474
-// at 400 without it.
+// at 400 without it. 96 MiB, not 128: a province's heap never reaches it
+// (its goal stays under 75 MB: gctrace), so its ingest is unchanged
+// (3,37-3,48 s against 3,43-3,54, 3 alternating pairs); the nation's heap,
+// which grows with its 3.960 reports' bookkeeping, sat at 128 MiB and made
+// the national ingest's peak 315-322 MiB; at 96 it was 289 MiB in 147 s
+// (against 152). The million rejected rows' run: 21,9-22,1 s against
+// 21,9-23,0.
 const (
 	ingestGCPercent   = 400
-	ingestMemoryLimit = 128 << 20
+	ingestMemoryLimit = 96 << 20
 )
 
 // LoadDir loads every report found in dir. A broken report is recorded and the
