@@ -27,7 +27,8 @@ type parquetMart struct {
 	dir   string // folder under parquet/, Hive-partitioned by year where it has one
 	query string // must select exactly the rows of the year (?) in a stable order
 	// prepare, when set, builds the temporary table that query reads (the
-	// wide file's organizations); drop drops it after the file
+	// wide file's organizations, in their order: query scans it as it is);
+	// drop drops it after the file, and is called even when prepare fails
 	prepare func(ctx context.Context, db *sql.DB, year int) (drop func(), err error)
 	// rowGroup, when set, is the rows DuckDB gathers into a row group of the
 	// file before it writes it (ROW_GROUP_SIZE; DuckDB's default: 122.880).
@@ -63,12 +64,9 @@ var parquetMarts = []parquetMart{
 	// named for the metric, in the metrics' order, then the assessment. Filtered
 	// aggregates in parts (pivotTable) rather than PIVOT: the national PIVOT
 	// (67.031 organizations) asked DuckDB for one 19 MiB block and ran out of
-	// memory at 384 and 256 MB.
-	{dir: "orgs", prepare: orgsWide, rowGroup: 8192, query: `SELECT $year::INTEGER AS year, o.parent_code AS reporting_unit, o.unit_code AS org_code, o.unit_name AS org_name,
-		o.* EXCLUDE (unit_code, unit_name, parent_code), a.red_metrics, a.amber_metrics, a.disciplined, a.quota_breach, a.max_rating, a.reasons
-		FROM orgs_wide o
-		LEFT JOIN mart_org_assessment a ON a.year = $year AND a.org_code = o.unit_code
-		ORDER BY reporting_unit, org_code`},
+	// memory at 384 and 256 MB. The rows are put in order by orgsFile, a few
+	// reporting units at a time, and the file copies them as they are.
+	{dir: "orgs", prepare: orgsFile, rowGroup: 8192, query: `FROM orgs_file`},
 	{dir: "org_assessment", query: `SELECT year::INTEGER AS year, reporting_unit, org_code, org_name, rule_set, red_metrics,
 		amber_metrics, disciplined, quota_breach, max_rating, reasons, red_names, caps, flags, severity
 		FROM mart_org_assessment WHERE year = $year ORDER BY reporting_unit, org_code`},
@@ -127,11 +125,12 @@ func writeMart(ctx context.Context, db *sql.DB, m parquetMart, year int, outDir 
 	tmp := filepath.Join(dir, "."+m.dir+".parquet.tmp")
 	q := strings.ReplaceAll(m.query, "$year", fmt.Sprint(year))
 	if m.prepare != nil {
+		// dropped even when it fails halfway (a table built, a setting changed)
 		drop, err := m.prepare(ctx, db, year)
+		defer drop()
 		if err != nil {
 			return ParquetFile{}, fmt.Errorf("parquet %s: %w", m.dir, err)
 		}
-		defer drop()
 	}
 	// the rows the query gave, as COPY counts them (counting the query
 	// apart ran it twice: the national organizations' grouping and the
@@ -165,6 +164,110 @@ func writeMart(ctx context.Context, db *sql.DB, m parquetMart, year int, outDir 
 	return ParquetFile{Path: path, Rows: got}, nil
 }
 
+// orgsRows are the organizations' file's rows ($1: the year), in no order:
+// output contract v1's columns.
+const orgsRows = `SELECT $1::INTEGER AS year, o.parent_code AS reporting_unit, o.unit_code AS org_code, o.unit_name AS org_name,
+	o.* EXCLUDE (unit_code, unit_name, parent_code), a.red_metrics, a.amber_metrics, a.disciplined, a.quota_breach, a.max_rating, a.reasons
+	FROM orgs_wide o
+	LEFT JOIN mart_org_assessment a ON a.year = $1 AND a.org_code = o.unit_code`
+
+// orgsSortBatch is the most organizations orgsFile sorts at once (more only
+// when one reporting unit has more).
+//
+// One sort of every organization's wide row (about 70 columns) was the
+// nation's report's memory peak: DuckDB's sort keeps its rows and their
+// sorted copy, and its allocator the pages they freed. The organizations'
+// file alone on the nation's warehouse, at 128 MB on one thread (a test
+// binary, 2 runs each): 271 MiB in 3,4-3,6 s sorted whole; 203-207 MiB in
+// 3,6 s in 9 batches.
+const orgsSortBatch = 8192
+
+// orgsFile builds the temporary table orgs_file: the organizations' file's
+// rows (orgsRows) in the file's order, reporting unit then organization. They
+// are sorted a few reporting units at a time (orgsSortBatch), each batch
+// inserted after the one before, and DuckDB's preserve_insertion_order is on
+// from the first batch until drop, so that a scan of the table gives them in
+// that order (orgqa turns it off for everything else, the pivot included:
+// warehouse.Open). The reporting units'
+// codes bound the batches as parameters, never as SQL text.
+func orgsFile(ctx context.Context, db *sql.DB, year int) (drop func(), err error) {
+	after := context.WithoutCancel(ctx)
+	var preserved bool
+	if err := db.QueryRowContext(ctx, "SELECT current_setting('preserve_insertion_order')").Scan(&preserved); err != nil {
+		return func() {}, err
+	}
+	drop = func() {
+		db.ExecContext(after, "DROP TABLE IF EXISTS orgs_file")
+		db.ExecContext(after, fmt.Sprintf("SET preserve_insertion_order = %t", preserved))
+	}
+	dropWide, err := orgsWide(ctx, db, year)
+	defer dropWide()
+	if err != nil {
+		return drop, err
+	}
+	if _, err := db.ExecContext(ctx, "SET preserve_insertion_order = true"); err != nil {
+		return drop, err
+	}
+	if _, err := db.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE orgs_file AS "+orgsRows+" LIMIT 0", year); err != nil {
+		return drop, err
+	}
+	batches, err := orgsBatches(ctx, db)
+	if err != nil {
+		return drop, err
+	}
+	for _, b := range batches {
+		where, args := "o.parent_code IS NULL", []any{year}
+		if b.lo.Valid {
+			where, args = "o.parent_code BETWEEN $2 AND $3", []any{year, b.lo.String, b.hi.String}
+		}
+		if _, err := db.ExecContext(ctx, "INSERT INTO orgs_file "+orgsRows+" WHERE "+where+
+			" ORDER BY reporting_unit, org_code", args...); err != nil {
+			return drop, err
+		}
+	}
+	var wide, sorted int64
+	if err := db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM orgs_wide), (SELECT count(*) FROM orgs_file)").Scan(&wide, &sorted); err != nil {
+		return drop, err
+	}
+	if wide != sorted {
+		return drop, fmt.Errorf("%d organizations put in order, of %d", sorted, wide)
+	}
+	return drop, nil
+}
+
+// orgsBatch is a range of reporting units' codes (lo to hi, both in), or
+// the organizations without one (lo not valid).
+type orgsBatch struct{ lo, hi sql.NullString }
+
+// orgsBatches cuts orgs_wide's reporting units, in their order, into ranges
+// of at most orgsSortBatch organizations (or one unit), then the
+// organizations without a reporting unit, which sort last.
+func orgsBatches(ctx context.Context, db *sql.DB) ([]orgsBatch, error) {
+	rows, err := db.QueryContext(ctx, "SELECT parent_code, count(*) FROM orgs_wide GROUP BY parent_code ORDER BY parent_code NULLS LAST")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []orgsBatch
+	var n int64
+	for rows.Next() {
+		var code sql.NullString
+		var c int64
+		if err := rows.Scan(&code, &c); err != nil {
+			return nil, err
+		}
+		last := len(out) - 1
+		if last < 0 || !code.Valid || !out[last].lo.Valid || n+c > orgsSortBatch {
+			out = append(out, orgsBatch{lo: code, hi: code})
+			n = c
+			continue
+		}
+		out[last].hi = code
+		n += c
+	}
+	return out, rows.Err()
+}
+
 // orgsWide builds the temporary table orgs_wide, the wide file's
 // organizations: unit_code, unit_name and parent_code, then for each metric
 // the year's organizations have, in the order of its name (PIVOT's order, so
@@ -175,7 +278,7 @@ func orgsWide(ctx context.Context, db *sql.DB, year int) (drop func(), err error
 	metrics, err := warehouse.Column[string](ctx, db, `SELECT DISTINCT metric FROM mart_metrics
 		WHERE year = ? AND level = 'org' ORDER BY metric`, year)
 	if err != nil {
-		return nil, err
+		return func() {}, err
 	}
 	cols := make([]pivotCol, len(metrics))
 	for i, m := range metrics {

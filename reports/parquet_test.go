@@ -214,3 +214,38 @@ func TestMetricsFileInOrderWhenTheSortSpills(t *testing.T) {
 		t.Fatalf("%s: %d rows (want %d), %d of them before the row above", f.Path, rows, want, behind)
 	}
 }
+
+// TestOrgsFileInOrderOnManyThreads: the organizations are put in order a few
+// reporting units at a time, and the file copies their table as it is, with
+// DuckDB's insertion order kept for it (orgqa turns it off elsewhere), on
+// four threads, across the table's row groups (122.880 rows each). After the
+// file, the setting is off again.
+func TestOrgsFileInOrderOnManyThreads(t *testing.T) {
+	ctx := context.Background()
+	w := tempWarehouse(t)
+	execAll(t, w.DB, martMetrics, "SET threads = 4",
+		`INSERT INTO mart_metrics SELECT 2025, 'org', printf('O%06d', i), 'Chi bộ ' || i, printf('RU%02d', (i * 7919) % 41), 'M' || m, i, 2, 0.5
+			FROM range(300000) r(i), range(3) s(m)`,
+		`CREATE TABLE mart_org_assessment (year INTEGER, org_code VARCHAR, red_metrics INTEGER, amber_metrics INTEGER,
+			disciplined BOOLEAN, quota_breach BOOLEAN, max_rating VARCHAR, reasons VARCHAR)`,
+		`INSERT INTO mart_org_assessment SELECT 2025, printf('O%06d', i), i % 5, 0, false, false, 'htt', 'lý do ' || i FROM range(0, 300000, 3) r(i)`)
+	f, err := writeMart(ctx, w.DB, martFor(t, "orgs"), 2025, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outOfOrder, assessed int
+	var units string
+	if err := w.DB.QueryRow(`SELECT count(*) FILTER (WHERE reporting_unit || '|' || org_code < previous),
+			count(red_metrics), string_agg(DISTINCT reporting_unit, ',' ORDER BY reporting_unit) FROM (
+		SELECT reporting_unit, org_code, red_metrics, lag(reporting_unit || '|' || org_code) OVER (ORDER BY file_row_number) AS previous
+		FROM read_parquet(?, file_row_number = true))`, f.Path).Scan(&outOfOrder, &assessed, &units); err != nil {
+		t.Fatal(err)
+	}
+	if f.Rows != 300000 || outOfOrder != 0 || assessed != 100000 || !strings.HasPrefix(units, "RU00,RU01,") || !strings.HasSuffix(units, ",RU40") {
+		t.Errorf("%d rows, %d out of order, %d assessed, units %.40s…; want 300000 in order, 100000 assessed, RU00-RU40", f.Rows, outOfOrder, assessed, units)
+	}
+	var preserved bool
+	if err := w.DB.QueryRow("SELECT current_setting('preserve_insertion_order')").Scan(&preserved); err != nil || preserved {
+		t.Errorf("preserve_insertion_order after the file: %t (%v); want false, as warehouse.Open sets it", preserved, err)
+	}
+}

@@ -27,6 +27,9 @@ const pivotPart = 16
 //     DuckDB's memory at 160 MB (the single grouping was not);
 //   - pivotSQL's parts as a table built on one thread, then the join and the
 //     sort on two: 323–331 MiB, 3,7–4,6 s, and it builds at 160 MB.
+//
+// (Since then the file is written at 128 MB on one thread, and its sort was
+// its peak: orgsFile sorts a few reporting units at a time.)
 func pivotTable(ctx context.Context, db *sql.DB, name, base string, whole []string, cols []pivotCol, args ...any) (drop func(), err error) {
 	drop = func() { db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+sqlIdent(name)) }
 	var threads int
