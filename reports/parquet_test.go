@@ -249,3 +249,31 @@ func TestOrgsFileInOrderOnManyThreads(t *testing.T) {
 		t.Errorf("preserve_insertion_order after the file: %t (%v); want false, as warehouse.Open sets it", preserved, err)
 	}
 }
+
+// TestOrgsFileUnitlessLast: organizations without a reporting unit come last,
+// as DuckDB's own ORDER BY puts them (nulls last), and a year without
+// organizations gives an empty file.
+func TestOrgsFileUnitlessLast(t *testing.T) {
+	ctx := context.Background()
+	w := tempWarehouse(t)
+	execAll(t, w.DB, martMetrics,
+		`CREATE TABLE mart_org_assessment (year INTEGER, org_code VARCHAR, red_metrics INTEGER, amber_metrics INTEGER,
+			disciplined BOOLEAN, quota_breach BOOLEAN, max_rating VARCHAR, reasons VARCHAR)`,
+		`INSERT INTO mart_metrics SELECT 2025, 'org', 'O' || i, 'Chi bộ ' || i, CASE WHEN i % 3 = 0 THEN NULL ELSE 'RU' || (i % 2) END,
+			'M1', 1, 2, 0.5 FROM range(10) r(i)`)
+	f, err := writeMart(ctx, w.DB, martFor(t, "orgs"), 2025, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := w.DB.QueryRow(`SELECT string_agg(coalesce(reporting_unit, '-') || '/' || org_code, ' ' ORDER BY file_row_number)
+		FROM read_parquet(?, file_row_number = true)`, f.Path).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := "RU0/O2 RU0/O4 RU0/O8 RU1/O1 RU1/O5 RU1/O7 -/O0 -/O3 -/O6 -/O9"; got != want {
+		t.Errorf("organizations in the file: %s; want %s", got, want)
+	}
+	if f, err := writeMart(ctx, w.DB, martFor(t, "orgs"), 2024, t.TempDir()); err != nil || f.Rows != 0 {
+		t.Errorf("a year without organizations: %d rows, %v; want an empty file", f.Rows, err)
+	}
+}
