@@ -179,7 +179,8 @@ const orgsRows = `SELECT $1::INTEGER AS year, o.parent_code AS reporting_unit, o
 // sorted copy, and its allocator the pages they freed. The organizations'
 // file alone on the nation's warehouse, at 128 MB on one thread (a test
 // binary, 2 runs each): 271 MiB in 3,4-3,6 s sorted whole; 203-207 MiB in
-// 3,6 s in 9 batches.
+// 3,6 s in 9 batches. The national bench's night: 313 MiB against 334-362
+// (docs/benchmarks.md, twenty-second session).
 const orgsSortBatch = 8192
 
 // orgsFile builds the temporary table orgs_file: the organizations' file's
@@ -188,8 +189,8 @@ const orgsSortBatch = 8192
 // inserted after the one before, and DuckDB's preserve_insertion_order is on
 // from the first batch until drop, so that a scan of the table gives them in
 // that order (orgqa turns it off for everything else, the pivot included:
-// warehouse.Open). The reporting units'
-// codes bound the batches as parameters, never as SQL text.
+// warehouse.Open). The reporting units' codes bound the batches as
+// parameters, never as SQL text.
 func orgsFile(ctx context.Context, db *sql.DB, year int) (drop func(), err error) {
 	after := context.WithoutCancel(ctx)
 	var preserved bool
