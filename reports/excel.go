@@ -362,15 +362,17 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 	} else {
 		from, fromArgs = "("+pivotSQL(base, whole, pcols)+")", args
 	}
+	// the rows in the names' order, asked for orgSheetBatch organizations
+	// at a time (see orgSheetBatch)
 	q := fmt.Sprintf(`WITH o AS (SELECT unnest(l) AS code, generate_subscripts(l, 1) AS rank FROM (SELECT %s AS l))
 		SELECT w.* FROM %s w JOIN o ON o.code = w.unit_code ORDER BY o.rank`, warehouse.ListParam, from)
 	var rows *sql.Rows
-	if len(order) > 0 {
-		if rows, err = db.QueryContext(ctx, q, append([]any{warehouse.ListArg(order)}, fromArgs...)...); err != nil {
-			return err
+	defer func() {
+		if rows != nil {
+			rows.Close()
 		}
-		defer rows.Close()
-	}
+	}()
+	batchStart, batchEnd := 0, 0 // the organizations (in order) rows holds
 	values := &sheetWriter{cols: cols}
 	vals := make([]sql.NullFloat64, nv)
 	grades := make([]sql.NullInt64, len(pcols)-nv)
@@ -385,6 +387,23 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 	}
 	done := 0
 	next := func() ([]any, error) {
+		if done == batchEnd {
+			if rows != nil {
+				if rows.Next() {
+					return nil, fmt.Errorf("organizations: more rows than the %d asked for after row %d", batchEnd-batchStart, batchStart)
+				}
+				if err := rows.Close(); err != nil {
+					return nil, err
+				}
+				rows = nil
+			}
+			batchStart = batchEnd
+			batchEnd = min(len(order), batchStart+orgSheetBatch)
+			var err error
+			if rows, err = db.QueryContext(ctx, q, append([]any{warehouse.ListArg(order[batchStart:batchEnd])}, fromArgs...)...); err != nil {
+				return nil, err
+			}
+		}
 		if !rows.Next() {
 			if err := rows.Err(); err != nil {
 				return nil, err
@@ -424,6 +443,14 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 	}
 	return nil
 }
+
+// orgSheetBatch is the most organizations whose rows writeOrgs asks DuckDB
+// for, sorted, in one query. The nation's 67.031 in one query sorted every
+// organization's row of about 60 values at once, and DuckDB's sort keeps its
+// rows, their sorted copy and, in its allocator, the pages they freed: the
+// workbook's highest memory (as the organizations' Parquet file's was, see
+// orgsSortBatch). A variable so that a test can cut a small sheet's.
+var orgSheetBatch = 8192
 
 // maxSheetRows is Excel's limit of rows in a sheet; a variable so that a test
 // can split a small sheet.

@@ -2,9 +2,12 @@ package reports
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"orgqa/internal/warehouse"
 )
 
 // TestOrgSheetSplitsNeverTruncates lowers the row limit and writes 7
@@ -47,5 +50,52 @@ func TestOrgSheetSplitsNeverTruncates(t *testing.T) {
 	}
 	if len(seen) != 7 {
 		t.Errorf("the split sheets hold %d organizations, want all 7", len(seen))
+	}
+}
+
+// TestOrgSheetInBatches: the organizations' rows are asked for a few at a
+// time (orgSheetBatch), and the sheet is the same as when they come in one
+// query: every organization once, in the Vietnamese order of their names
+// (codes given in the reverse order, so the codes' order is not it).
+func TestOrgSheetInBatches(t *testing.T) {
+	ctx := context.Background()
+	w := tempWarehouse(t)
+	letters := []string{"A", "Ă", "Â", "B", "C", "D", "Đ", "E", "Ê", "G", "H", "I", "K", "L", "M", "N", "O", "Ô", "Ơ", "P",
+		"Q", "R", "S", "T", "U", "Ư", "V", "X", "Y"}
+	if _, err := w.DB.Exec(`CREATE TABLE mart_metrics AS
+		SELECT 2025 AS year, 'org' AS level, printf('O%02d', 40 - i) AS unit_code, 'Tổ chức ' || l AS unit_name, 'RU' AS parent_code,
+		       m AS metric, i::DOUBLE AS numerator, 40.0::DOUBLE AS denominator, round(i / 40, 3)::DOUBLE AS value
+		FROM (SELECT unnest(s) AS l, generate_subscripts(s, 1) AS i FROM (SELECT `+warehouse.ListParam+` AS s)),
+		     (VALUES ('M1'), ('M2'), ('M7')) v(m)
+		UNION ALL SELECT 2025, 'reporting_unit', 'RU', 'Đơn vị', 'TINH', 'M1', 1, 2, 0.5`, warehouse.ListArg(letters)); err != nil {
+		t.Fatal(err)
+	}
+	sheet := func(batch int) [][]string {
+		old := orgSheetBatch
+		orgSheetBatch = batch
+		defer func() { orgSheetBatch = old }()
+		f := excelize.NewFile()
+		defer f.Close()
+		st, err := newStyles(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := writeOrgs(ctx, w.DB, f, st, 2025, "", newViOrder(), ""); err != nil {
+			t.Fatalf("batches of %d: %v", batch, err)
+		}
+		rows, err := f.GetRows("Tổ chức cơ sở đảng")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows[firstData-1:]
+	}
+	whole, batched := sheet(len(letters)), sheet(4)
+	if len(batched) != len(letters) {
+		t.Fatalf("%d rows in batches of 4, want %d", len(batched), len(letters))
+	}
+	for i, r := range batched {
+		if want := "Tổ chức " + letters[i]; r[3] != want || strings.Join(r, "|") != strings.Join(whole[i], "|") {
+			t.Errorf("row %d in batches of 4: %q; want %s, as in one query: %q", i+1, r, want, whole[i])
+		}
 	}
 }
