@@ -273,7 +273,7 @@ func TestReportAtOnceWritesWhatTakingTurnsWrites(t *testing.T) {
 		if err != nil {
 			return nil, false, err
 		}
-		res, err := e.write(ctx, w, 2025, root, true, atOnce)
+		res, err := e.write(ctx, w, 2025, root, true, atOnce, true)
 		return res, strings.Contains(logged.String(), "parquet_beside_workbooks=true"), err
 	}
 	atOnce := filepath.Join(dir, "at-once")

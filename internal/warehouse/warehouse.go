@@ -236,19 +236,25 @@ func (b borrowed) Driver() driver.Driver                            { return b.c
 
 // CapMemory lowers DuckDB's memory limit to at most limit (in DuckDB's units,
 // e.g. "96MB") until the next Reopen, which restores the limit the warehouse
-// was opened with, and says whether it lowered it. A lower limit it was
-// opened with stays; so does one this package cannot read (DuckDB read it: it
-// is not compared, never raised).
+// was opened with, and says whether it lowered it. A lower limit stays, the
+// one it was opened with or an earlier cap's (DuckDB's own print of it,
+// "122.0 MiB", is compared); so does one this package cannot read (DuckDB
+// read it: it is not compared, never raised).
 func (w *Warehouse) CapMemory(ctx context.Context, limit string) (lowered bool, err error) {
 	want, ok := parseSize(limit)
 	if !ok {
 		return false, fmt.Errorf("warehouse: memory cap %q is not a size", limit)
 	}
-	if w.opt.MemoryLimit != "" {
-		have, ok := parseSize(w.opt.MemoryLimit)
-		if !ok || have <= want {
-			return false, nil
-		}
+	var current string
+	if err := w.DB.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&current); err != nil {
+		return false, fmt.Errorf("warehouse %s: memory limit: %w", w.Path, err)
+	}
+	have, ok := parseSize(current)
+	if !ok && w.opt.MemoryLimit != "" {
+		return false, nil
+	}
+	if ok && have <= want {
+		return false, nil
 	}
 	if _, err := w.DB.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%s'", limit)); err != nil {
 		return false, fmt.Errorf("warehouse %s: memory cap %s: %w", w.Path, limit, err)

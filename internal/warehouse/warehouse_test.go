@@ -274,6 +274,14 @@ func TestCapMemory(t *testing.T) {
 	if _, err := w.CapMemory(ctx, "lots"); err == nil {
 		t.Error("a cap that is not a size was taken")
 	}
+	// a cap under a cap lowers it further; one above it leaves it (a step
+	// capped at 20MB is not raised by its part's cap of 96MB)
+	if lowered, err := w.CapMemory(ctx, "64MB"); err != nil || !lowered || memoryLimit(t, w) != "61.0 MiB" {
+		t.Errorf("capped at 96MB, then 64MB: lowered %v, %v, memory_limit %s; want 61.0 MiB", lowered, err, memoryLimit(t, w))
+	}
+	if lowered, err := w.CapMemory(ctx, "96MB"); err != nil || lowered || memoryLimit(t, w) != "61.0 MiB" {
+		t.Errorf("capped at 64MB, then 96MB: lowered %v, %v, memory_limit %s; want it kept at 61.0 MiB", lowered, err, memoryLimit(t, w))
+	}
 }
 
 // OneThread lasts until the next Reopen, which gives back the threads the
