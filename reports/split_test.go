@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 
@@ -26,15 +27,11 @@ func TestOrgSheetSplitsNeverTruncates(t *testing.T) {
 	maxSheetRows = firstData - 1 + 3
 	defer func() { maxSheetRows = old }()
 
-	f := excelize.NewFile()
-	defer f.Close()
-	st, err := newStyles(f)
+	f, err := orgSheets(ctx, w.DB)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeOrgs(ctx, w.DB, f, st, 2025, "", newViOrder(), ""); err != nil {
-		t.Fatal(err)
-	}
+	defer f.Close()
 	seen := map[string]bool{}
 	for _, sh := range []string{"Tổ chức cơ sở đảng", "Tổ chức cơ sở đảng (2)", "Tổ chức cơ sở đảng (3)"} {
 		rows, err := f.GetRows(sh)
@@ -74,15 +71,11 @@ func TestOrgSheetInBatches(t *testing.T) {
 		old := orgSheetBatch
 		orgSheetBatch = batch
 		defer func() { orgSheetBatch = old }()
-		f := excelize.NewFile()
-		defer f.Close()
-		st, err := newStyles(f)
+		f, err := orgSheets(ctx, w.DB)
 		if err != nil {
-			t.Fatal(err)
-		}
-		if err := writeOrgs(ctx, w.DB, f, st, 2025, "", newViOrder(), ""); err != nil {
 			t.Fatalf("batches of %d: %v", batch, err)
 		}
+		defer f.Close()
 		rows, err := f.GetRows("Tổ chức cơ sở đảng")
 		if err != nil {
 			t.Fatal(err)
@@ -98,4 +91,19 @@ func TestOrgSheetInBatches(t *testing.T) {
 			t.Errorf("row %d in batches of 4: %q; want %s, as in one query: %q", i+1, r, want, whole[i])
 		}
 	}
+}
+
+// orgSheets is a new workbook with the organizations' sheets of 2025 written
+// into it (writeOrgs, the whole province).
+func orgSheets(ctx context.Context, db *sql.DB) (*excelize.File, error) {
+	f := excelize.NewFile()
+	st, err := newStyles(f)
+	if err == nil {
+		err = writeOrgs(ctx, db, f, st, 2025, "", newViOrder(), "")
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
