@@ -392,6 +392,9 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 				if rows.Next() {
 					return nil, fmt.Errorf("organizations: more rows than the %d asked for after row %d", batchEnd-batchStart, batchStart)
 				}
+				if err := rows.Err(); err != nil {
+					return nil, err
+				}
 				if err := rows.Close(); err != nil {
 					return nil, err
 				}

@@ -94,7 +94,8 @@ func WriteParquet(ctx context.Context, db *sql.DB, year int, outDir string) ([]P
 // (province: 0,76-0,94 s of the files' 0,9-1,1 s, the organizations' 0,1 s
 // next). A report writing its files beside its workbooks writes it on a
 // connection of its own while the workbooks are made, and the others after
-// them.
+// them; one writing them after its workbooks writes it last, under a cap of
+// its own (night.metricsMemoryLimit).
 const LongestParquet = "metrics"
 
 // WriteParquetOf writes the marts whose folder only accepts (nil: every

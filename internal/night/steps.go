@@ -303,12 +303,12 @@ func (s *Session) Report(year int, perUnit bool) (*ReportResult, error) {
 // capped runs a step's work with DuckDB's memory limit capped at limit
 // (none: "", the work as it is), telling it whether it runs under the cap
 // (underCap: it may lower the limit further for a part of its own). When the
-// work runs out of memory under the cap, the
-// warehouse is opened again (at --memory-limit, with what the failed attempt
-// held let go) and the work runs again, once: the cap saves memory on the
-// nights it is enough for, and never costs a night (again: it ran twice).
-// The work must leave nothing behind when it fails (the transform rolls
-// back; the report writes its files under temporary names).
+// work runs out of memory under the cap, the warehouse is opened again (at
+// --memory-limit, with what the failed attempt held let go) and the work runs
+// again, once: the cap saves memory on the nights it is enough for, and never
+// costs a night (again: it ran twice). The work must leave nothing behind
+// when it fails (the transform rolls back; the report writes its files under
+// temporary names).
 func (s *Session) capped(step, limit string, work func(underCap bool) error) (again bool, err error) {
 	if limit == "" {
 		return false, work(false)
@@ -403,7 +403,7 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 		go func() {
 			defer close(parquetDone)
 			defer r.Close()
-			longest, parquetErr = reports.WriteParquetOf(pctx, r, year, root, func(dir string) bool { return dir == reports.LongestParquet })
+			longest, parquetErr = reports.WriteParquetOf(pctx, r, year, root, onlyLongest)
 		}()
 	}
 	var err error
@@ -413,7 +413,7 @@ func (e *Env) write(ctx context.Context, w *warehouse.Warehouse, year int, root 
 	faults.Point("report.excel")
 	var rest []reports.ParquetFile
 	if atOnce {
-		if rest, err = reports.WriteParquetOf(ctx, w.DB, year, root, func(dir string) bool { return dir != reports.LongestParquet }); err != nil {
+		if rest, err = reports.WriteParquetOf(ctx, w.DB, year, root, allButLongest); err != nil {
 			return res, err
 		}
 	}
@@ -463,7 +463,7 @@ func writeParquetInTurn(ctx context.Context, w *warehouse.Warehouse, year int, r
 	if err := w.OneThread(ctx); err != nil {
 		return nil, err
 	}
-	rest, err := reports.WriteParquetOf(ctx, w.DB, year, root, func(dir string) bool { return dir != reports.LongestParquet })
+	rest, err := reports.WriteParquetOf(ctx, w.DB, year, root, allButLongest)
 	if err != nil {
 		return nil, err
 	}
@@ -472,12 +472,17 @@ func writeParquetInTurn(ctx context.Context, w *warehouse.Warehouse, year int, r
 			return nil, err
 		}
 	}
-	metrics, err := reports.WriteParquetOf(ctx, w.DB, year, root, func(dir string) bool { return dir == reports.LongestParquet })
+	metrics, err := reports.WriteParquetOf(ctx, w.DB, year, root, onlyLongest)
 	if err != nil {
 		return nil, err
 	}
 	return append(metrics, rest...), nil
 }
+
+// onlyLongest and allButLongest pick the Parquet files written apart: the
+// longest (reports.LongestParquet) and the others.
+func onlyLongest(dir string) bool   { return dir == reports.LongestParquet }
+func allButLongest(dir string) bool { return dir != reports.LongestParquet }
 
 // Built is one year's outputs, staged by the report step.
 type Built struct {
