@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -68,4 +69,23 @@ func linuxWarehouse(t *testing.T, why string, opt Options) *Warehouse {
 	}
 	t.Cleanup(func() { w.Close(context.Background(), false) })
 	return w
+}
+
+// TestCHeapServesLargeBlocksFromItsArenas: a block of 3 MiB from the C heap
+// comes from glibc's arenas (orgqa_malloc_limits fixes the mmap threshold at
+// 4 MiB), and one of 8 MiB from a mapping of its own; without the setting,
+// glibc maps the first (checked).
+func TestCHeapServesLargeBlocksFromItsArenas(t *testing.T) {
+	if runtime.GOOS != "linux" || cHeapMapped(1) < 0 {
+		t.Skip("glibc's malloc only")
+	}
+	if os.Getenv("GLIBC_TUNABLES") != "" {
+		t.Skip("GLIBC_TUNABLES is set: it may set the thresholds")
+	}
+	if got := cHeapMapped(3 << 20); got != 0 {
+		t.Errorf("a block of 3 MiB was mapped on its own (%d)", got)
+	}
+	if got := cHeapMapped(8 << 20); got != 1 {
+		t.Errorf("a block of 8 MiB came from an arena (%d): the threshold is not 4 MiB", got)
+	}
 }
