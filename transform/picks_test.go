@@ -59,6 +59,21 @@ func TestPicksAgreeWithTheWindows(t *testing.T) {
 			'M' || (random() * 60)::INT AS target_code, 2024 + (random() * 2)::INT AS rating_year,
 			(ARRAY['htxs', 'htt', 'ht', 'kht'])[1 + (random() * 3)::INT] AS rating
 		 FROM range(1, 2500) r(i)`,
+		// and facts listed once, which the picks take as they are: a key of
+		// its own each ('S' codes, rows from 10.000)
+		`INSERT INTO letters BY NAME SELECT i % 6 AS load_id, 'U1' AS reporting_unit, 2025 AS report_year, 10000 + i::INT AS source_row,
+			'S' || i AS member_code, DATE '2025-02-01' + i::INT AS signed_on, DATE '2025-03-01' + i::INT AS cell_received_on FROM range(0, 40) r(i)`,
+		`INSERT INTO comments BY NAME SELECT i % 6 AS load_id, 'U2' AS reporting_unit, 2025 AS report_year, 10000 + i::INT AS source_row,
+			'S' || i AS member_code, 2025 AS comment_year, 'tot' AS conclusion, 'một lần ' || i AS content FROM range(0, 40) r(i)`,
+		`INSERT INTO meetings BY NAME SELECT i % 6 AS load_id, 'U1' AS reporting_unit, 2025 AS report_year, 10000 + i::INT AS source_row,
+			'S' || i AS cell_code, DATE '2025-04-01' + i::INT AS meeting_on, 'thuong_ky' AS meeting_kind, 10 AS members, 8 AS present FROM range(0, 40) r(i)`,
+		`INSERT INTO inspections BY NAME SELECT i % 6 AS load_id, 'U3' AS reporting_unit, 2025 AS report_year, 10000 + i::INT AS source_row,
+			'S' || i AS case_code, 'kiem_tra' AS activity, 'chuyen_de' AS inspection_kind, 'to_chuc' AS target_type, 'T1' AS target_code,
+			DATE '2025-05-01' + i::INT AS started_on FROM range(0, 40) r(i)`,
+		`INSERT INTO disciplines BY NAME SELECT i % 6 AS load_id, 'U2' AS reporting_unit, 2025 AS report_year, 10000 + i::INT AS source_row,
+			'dang_vien' AS target_type, 'S' || i AS target_code, 'canh_cao' AS form, DATE '2025-06-01' AS decided_on FROM range(0, 40) r(i)`,
+		`INSERT INTO ratings BY NAME SELECT i % 6 AS load_id, 'U1' AS reporting_unit, 2025 AS report_year, 10000 + i::INT AS source_row,
+			'dang_vien' AS target_type, 'S' || i AS target_code, 2025 AS rating_year, 'htt' AS rating FROM range(0, 40) r(i)`,
 		// 'U10' sorts before 'U2': the first unit by code, not by number; a
 		// status without its date leaves counted unknown (null)
 		`INSERT INTO members BY NAME SELECT (random() * 6)::INT AS load_id, (ARRAY['U1', 'U2', 'U10', 'U3'])[1 + (random() * 3)::INT] AS reporting_unit,
@@ -67,6 +82,10 @@ func TestPicksAgreeWithTheWindows(t *testing.T) {
 			(ARRAY[NULL, 'dang_sinh_hoat', 'chuyen_di'])[1 + (random() * 2)::INT] AS status,
 			CASE WHEN random() < 0.5 THEN DATE '2025-06-01' + (random() * 400)::INT END AS status_date
 		 FROM range(1, 600) r(i)`,
+		// members listed once, taken as they are
+		`INSERT INTO members BY NAME SELECT i % 6 AS load_id, (ARRAY['U1', 'U2', 'U10', 'U3'])[1 + (i % 4)] AS reporting_unit,
+			2025 AS report_year, 10000 + i::INT AS source_row, 'S' || i AS member_code, 'Tên S' || i AS full_name,
+			'C' || (i % 8) AS cell_code, true AS working, (ARRAY[NULL, 'chuyen_di'])[1 + (i % 2)] AS status FROM range(0, 40) r(i)`,
 		// members known only with a status and no date, in two units each
 		`INSERT INTO members BY NAME SELECT 7 AS load_id, (ARRAY['U1', 'U2', 'U10', 'U3'])[1 + (i % 4)] AS reporting_unit,
 			2025 AS report_year, 1000 + i::INT AS source_row, 'N' || (i // 2) AS member_code, 'Tên ' || i AS full_name,
@@ -115,6 +134,19 @@ func TestPicksAgreeWithTheWindows(t *testing.T) {
 			(SELECT count(*) FROM (SELECT * FROM %[1]s EXCEPT ALL (%[2]s))), (SELECT count(*) FROM ((%[2]s) EXCEPT ALL SELECT * FROM %[1]s))`, table, q)).Scan(&n, &extra, &missing)
 		if err != nil {
 			t.Fatalf("%s: %v", table, err)
+		}
+		// the 'S' keys are each listed once, and picked as they are
+		column := map[string]string{"int_meetings": "cell_code", "int_inspections": "case_code",
+			"int_disciplines": "target_code", "int_ratings": "target_code"}[table]
+		if column == "" {
+			column = "member_code"
+		}
+		var once int
+		if err := w.DB.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM %s WHERE %s LIKE 'S%%'`, table, column)).Scan(&once); err != nil {
+			t.Fatalf("%s: %v", table, err)
+		}
+		if once != 40 {
+			t.Errorf("%s: %d of the 40 facts listed once", table, once)
 		}
 		if n < 20 || extra != 0 || missing != 0 {
 			t.Errorf("%s: %d rows; %d not picked by the window, %d the window picks missing", table, n, extra, missing)
