@@ -13,7 +13,7 @@ import (
 
 // intViews are the int_ models kept as views (README: the warehouse's tables).
 var intViews = []string{"int_comments", "int_disciplines", "int_inspections", "int_letters", "int_letters_signed",
-	"int_meetings", "int_member_213", "int_members", "int_ratings"}
+	"int_meetings", "int_member_213", "int_member_at", "int_members", "int_ratings"}
 
 // TestIntViewsReplaceTheirTables: the int_ models the transform keeps as
 // views hold, read in a later session (through the params the transform
@@ -38,6 +38,8 @@ func TestIntViewsReplaceTheirTables(t *testing.T) {
 	db, done := openBriefly(t, fresh)
 	for view, want := range map[string]string{
 		"int_members": `SELECT count(*) FROM members WHERE report_year = 2025`,
+		// each member of the year placed once
+		"int_member_at": `SELECT count(DISTINCT member_code) FROM members WHERE report_year = 2025`,
 		// counted in the year, working, under Giới thiệu (also when blank) or Miễn
 		"int_member_213": `SELECT count(*) FROM members WHERE report_year = 2025 AND working
 			AND coalesce(scheme_213, 'gioi_thieu') IN ('gioi_thieu', 'mien')
