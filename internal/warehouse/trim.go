@@ -81,7 +81,7 @@ import (
 // column of each row group written) is a fresh mapping, faulted in page by
 // page (about 11 µs a page here). A province's ingest alone, 5 alternating
 // pairs: 3,22-3,42 s against 3,33-3,42, 48.000-51.000 page faults against
-// 57.000-62.000, peak 213-222 MiB against 216-224. Between steps
+// 57.000-62.000, peak 208-217 MiB against 211-219. Between steps
 // TrimCHeap hands the free pages back as before. GLIBC_TUNABLES's
 // glibc.malloc.mmap_threshold and glibc.malloc.trim_threshold still win.
 
