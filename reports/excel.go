@@ -385,20 +385,26 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 	for i := range grades {
 		dest = append(dest, &grades[i])
 	}
+	// endBatch checks that the batch rows holds ends where it should, and closes it
+	endBatch := func() error {
+		if rows == nil {
+			return nil
+		}
+		if rows.Next() {
+			return fmt.Errorf("organizations: more rows than the %d asked for after row %d", batchEnd-batchStart, batchStart)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		err := rows.Close()
+		rows = nil
+		return err
+	}
 	done := 0
 	next := func() ([]any, error) {
 		if done == batchEnd {
-			if rows != nil {
-				if rows.Next() {
-					return nil, fmt.Errorf("organizations: more rows than the %d asked for after row %d", batchEnd-batchStart, batchStart)
-				}
-				if err := rows.Err(); err != nil {
-					return nil, err
-				}
-				if err := rows.Close(); err != nil {
-					return nil, err
-				}
-				rows = nil
+			if err := endBatch(); err != nil {
+				return nil, err
 			}
 			batchStart = batchEnd
 			batchEnd = min(len(order), batchStart+orgSheetBatch)
@@ -444,7 +450,7 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 			return err
 		}
 	}
-	return nil
+	return endBatch()
 }
 
 // orgSheetBatch is the most organizations whose rows writeOrgs asks DuckDB
@@ -452,8 +458,9 @@ func writeOrgs(ctx context.Context, db *sql.DB, f *excelize.File, st *styles, ye
 // organization's row of about 60 values at once, and DuckDB's sort keeps its
 // rows, their sorted copy and, in its allocator, the pages they freed: the
 // workbook's highest memory (as the organizations' Parquet file's was, see
-// orgsSortBatch). A variable so that a test can cut a small sheet's.
-var orgSheetBatch = 8192
+// orgsSortBatch, the same limit). A variable so that a test can cut a small
+// sheet's.
+var orgSheetBatch = orgsSortBatch
 
 // maxSheetRows is Excel's limit of rows in a sheet; a variable so that a test
 // can split a small sheet.
