@@ -53,7 +53,7 @@ func (e *Env) Run(ctx context.Context, o RunOptions) (*RunResult, error) {
 			return true, RejectedErr(sum)
 		}
 	}
-	err := e.session(ctx, "run", o.Output, probe, func(s *Session) error {
+	err := e.session(ctx, "run", o.Output, sessionWay{probe: probe}, func(s *Session) error {
 		*res = RunResult{}
 		sum, err := s.Ingest(o.Input, o.Force)
 		if err != nil {
@@ -164,7 +164,9 @@ func (p *nightPlan) noChange(s *Session, res *RunResult) {
 // Report writes and publishes one year's outputs (year 0: the latest loaded).
 func (e *Env) Report(ctx context.Context, output string, year int, perUnit bool) (*Publication, error) {
 	var pub *Publication
-	err := e.Session(ctx, "report", output, func(s *Session) (err error) {
+	// the report writes nothing into the warehouse but its record: on the
+	// live file read-only, not a working copy (see onLiveFile)
+	err := e.session(ctx, "report", output, sessionWay{readsOnly: true}, func(s *Session) (err error) {
 		if year == 0 {
 			if year, err = LatestYear(s.Work, s.W.DB); err != nil {
 				return err
@@ -225,7 +227,7 @@ func (e *Env) Ingest(ctx context.Context, input string, force bool) error {
 			return true, RejectedErr(sum)
 		}
 	}
-	return e.session(ctx, "ingest", "", probe, func(s *Session) error {
+	return e.session(ctx, "ingest", "", sessionWay{probe: probe}, func(s *Session) error {
 		sum, err := s.Ingest(input, force)
 		if err != nil {
 			return err

@@ -80,16 +80,27 @@ type Session struct {
 	// read-only (quiet); seen: that night's reports, all skipped
 	inPlace bool
 	seen    *ingest.Summary
+	// readOnly: W is the live warehouse opened read-only, for a command that
+	// writes into it nothing but its record (see onLiveFile)
+	readOnly bool
 }
 
 // Session runs fn as command on a working copy of the warehouse; output is
 // where it publishes ("" for a command that publishes nothing).
 func (e *Env) Session(ctx context.Context, command, output string, fn func(s *Session) error) error {
-	return e.session(ctx, command, output, nil, fn)
+	return e.session(ctx, command, output, sessionWay{}, fn)
 }
 
-// session is Session; with probe, the night is first tried read-only (quiet).
-func (e *Env) session(ctx context.Context, command, output string, probe func(s *Session) (bool, error), fn func(s *Session) error) error {
+// sessionWay is how a session may do without the working copy: a probe
+// deciding the night read-only (quiet), or a command that only reads the
+// warehouse (onLiveFile). The zero way always makes the working copy.
+type sessionWay struct {
+	probe     func(s *Session) (bool, error)
+	readsOnly bool
+}
+
+// session is Session, tried first the way way says.
+func (e *Env) session(ctx context.Context, command, output string, way sessionWay, fn func(s *Session) error) error {
 	cfg := e.Config
 	if cfg == nil {
 		var err error
@@ -115,8 +126,15 @@ func (e *Env) session(ctx context.Context, command, output string, probe func(s 
 			PID: os.Getpid(), Host: host, Version: version()}
 	}
 	s := &Session{e: e, ctx: ctx, Work: context.WithoutCancel(ctx), lock: lock, cfg: cfg, output: output, Run: newRun()}
-	if probe != nil && stale == nil { // after a run that did not finish, the usual way records it
-		if done, err := s.quiet(probe); done {
+	if stale == nil { // after a run that did not finish, the usual way records it
+		var done bool
+		switch {
+		case way.probe != nil:
+			done, err = s.quiet(way.probe)
+		case way.readsOnly:
+			done, err = s.onLiveFile(fn)
+		}
+		if done {
 			return err
 		}
 		s.Run, s.seen = newRun(), nil
@@ -198,6 +216,49 @@ func (s *Session) quiet(probe func(s *Session) (bool, error)) (done bool, err er
 	}
 	e.Log.Info("run started", "run", id, "command", s.Run.Command, "warehouse", e.WarehousePath, "pid", s.Run.PID, "decided_read_only", true)
 	return true, s.finish(runErr)
+}
+
+// onLiveFile runs fn, a command that writes nothing into the warehouse but
+// its own record (orgqa report), on the live warehouse opened read-only,
+// without the working copy Session makes: at national scale a copy of 1,5 GB
+// at the start and its fsync at the end, for a row in runs. Analysts' readers
+// still get in beside it. The run is recorded at the end (recordAfterReading):
+// in place, as a quiet night's, or through a working copy when a reader then
+// holds the file. done is false, and nothing was run, when the live file
+// cannot be read that way: it does not exist yet, it has a write-ahead log to
+// fold in, an older orgqa wrote it (its schema is brought up to date by the
+// usual way), or a writer outside orgqa holds it.
+func (s *Session) onLiveFile(fn func(s *Session) error) (done bool, err error) {
+	e := s.e
+	if _, err := os.Stat(e.WarehousePath); err != nil {
+		return false, nil
+	}
+	if _, err := os.Stat(e.WarehousePath + ".wal"); err == nil {
+		return false, nil
+	}
+	ro, err := warehouse.OpenToRead(s.Work, e.WarehousePath, warehouse.Options{MemoryLimit: e.MemoryLimit})
+	if err != nil {
+		return false, nil
+	}
+	id, err := history.NextID(s.Work, ro.DB)
+	if err != nil || !ingest.SchemaCurrent(s.Work, ro.DB) {
+		ro.Close(s.Work, false)
+		return false, nil
+	}
+	if err := s.lock.Update(func(h *runlock.Holder) { h.RunID = id }); err != nil {
+		ro.Close(s.Work, false)
+		return false, nil
+	}
+	s.W, s.readOnly, s.Run.ID = ro, true, id
+	if s.output != "" {
+		if err := delivery.Clean(s.output); err != nil {
+			return true, s.finish(fmt.Errorf("output %s: %w", s.output, err))
+		}
+		s.staging = delivery.StagingDir(s.output, id)
+		s.folder = delivery.FolderName(s.Run.Started, id)
+	}
+	e.Log.Info("run started", "run", id, "command", s.Run.Command, "warehouse", e.WarehousePath, "pid", s.Run.PID, "read_only", true)
+	return true, s.finish(fn(s))
 }
 
 // open brings the warehouse's tables up to this orgqa (a warehouse an older
@@ -347,19 +408,13 @@ func (s *Session) finish(runErr error) error {
 	fin := time.Now()
 	r.Finished = &fin
 	var err error
-	if s.inPlace {
+	switch {
+	case s.inPlace:
 		err = s.recordInPlace(ctx)
-	} else {
-		err = history.Save(ctx, s.W.DB, r)
-		faults.Point("commit")
-		if err == nil {
-			err = faults.Fail("commit")
-		}
-		if err == nil {
-			err = s.W.Commit(ctx)
-		} else {
-			s.W.Discard()
-		}
+	case s.readOnly:
+		err = s.recordAfterReading(ctx)
+	default:
+		err = s.commit(ctx)
 	}
 	if err != nil {
 		r.Outcome, r.Error = history.Failed, fmt.Sprintf("%v (the warehouse keeps its state before this run)", err)
@@ -398,13 +453,54 @@ func (s *Session) finish(runErr error) error {
 	return runErr
 }
 
-// recordInPlace writes a night decided read-only into the live warehouse: the
-// reports' last_seen_at and the run, in one transaction, then a checkpoint.
+// commit saves the run in the working copy and puts the copy in place of the
+// live warehouse.
+func (s *Session) commit(ctx context.Context) error {
+	err := history.Save(ctx, s.W.DB, s.Run)
+	faults.Point("commit")
+	if err == nil {
+		err = faults.Fail("commit")
+	}
+	if err != nil {
+		s.W.Discard()
+		return err
+	}
+	return s.W.Commit(ctx)
+}
+
+// recordAfterReading records a run that read the live warehouse only
+// (onLiveFile): in place when the file can be opened for writing, else (a
+// reader holds it: DuckDB lets no writer in beside one) through a working
+// copy, as every run was recorded before.
+func (s *Session) recordAfterReading(ctx context.Context) error {
+	s.W.Close(ctx, false)
+	opt := warehouse.Options{MemoryLimit: s.e.MemoryLimit}
+	w, err := warehouse.Open(ctx, s.e.WarehousePath, opt)
+	if err == nil {
+		s.W = w
+		return s.recordInPlace(ctx)
+	}
+	if !warehouse.Busy(err) {
+		return err
+	}
+	s.e.Log.Info("the warehouse is open elsewhere (a reader): the run is recorded through a working copy")
+	if s.W, err = warehouse.Begin(ctx, s.e.WarehousePath, opt); err != nil {
+		return err
+	}
+	return s.commit(ctx)
+}
+
+// recordInPlace writes a run decided or done read-only into the live
+// warehouse: the reports' last_seen_at (a quiet night's) and the run, in one
+// transaction, then a checkpoint.
 func (s *Session) recordInPlace(ctx context.Context) error {
 	db := s.W.DB
 	tx, err := db.BeginTx(ctx, nil)
 	if err == nil {
-		if err = ingest.Touch(ctx, tx, s.seen, s.e.now().UTC()); err == nil {
+		if s.seen != nil {
+			err = ingest.Touch(ctx, tx, s.seen, s.e.now().UTC())
+		}
+		if err == nil {
 			err = history.Save(ctx, tx, s.Run)
 		}
 		faults.Point("commit")

@@ -38,6 +38,9 @@ type Options struct {
 	// CheckpointThreshold is the write-ahead log DuckDB lets grow before it
 	// checkpoints on its own (DuckDB's default: 16MB)
 	CheckpointThreshold string
+	// TempDirectory is where DuckDB spills (its default: the file's path and
+	// ".tmp"); see OpenToRead
+	TempDirectory string
 }
 
 // readOnlyWait is how long a read-only Open waits for a writer to let go of
@@ -114,6 +117,9 @@ func open(ctx context.Context, path string, opt Options) (*Warehouse, error) {
 	if opt.CheckpointThreshold != "" {
 		settings = append(settings, fmt.Sprintf("SET checkpoint_threshold = '%s'", opt.CheckpointThreshold))
 	}
+	if opt.TempDirectory != "" {
+		settings = append(settings, "SET temp_directory = "+quote(opt.TempDirectory))
+	}
 	for _, s := range settings {
 		if _, err := db.ExecContext(ctx, s); err != nil {
 			db.Close()
@@ -138,6 +144,25 @@ func (w *Warehouse) Close(ctx context.Context, checkpoint bool) error {
 	}
 	return err
 }
+
+// OpenToRead opens the live warehouse at path read-only for a command that
+// holds the run lock and writes nothing into it but its record (orgqa
+// report). What it spills goes where a working copy's went (WorkPath and
+// ".tmp"), not into the live file's folder: every reader of the live file
+// spills there, under names that are not unique between processes, and the
+// first to close removes the folder. A killed run's working copy and spills
+// are removed first, as Begin does.
+func OpenToRead(ctx context.Context, path string, opt Options) (*Warehouse, error) {
+	work := WorkPath(path)
+	if err := removeDB(work); err != nil {
+		return nil, err
+	}
+	opt.ReadOnly, opt.TempDirectory = true, work+".tmp"
+	return Open(ctx, path, opt)
+}
+
+// quote is s as an SQL string literal.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // A writer never opens the live file for writing. Begin copies it to a working
 // file beside it, the run writes there, and Commit checkpoints the copy and

@@ -424,3 +424,63 @@ func TestCommitToFile(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenToReadSpillsBesideTheWorkingCopy: a report on the live file spills
+// into the working copy's temporary folder, not the one every reader of the
+// live file shares, and a killed run's leftovers are gone first.
+func TestOpenToReadSpillsBesideTheWorkingCopy(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "it's.duckdb") // a quote in the path: the setting is quoted
+	w, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.DB.Exec(`CREATE TABLE t AS SELECT range AS i, repeat('x', 100) || range AS s FROM range(400000)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	work := WorkPath(path)
+	stale := filepath.Join(work+".tmp", "duckdb_temp_block-1.block")
+	for _, p := range []string{work, stale} {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("left by a killed run"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := OpenToRead(ctx, path, Options{MemoryLimit: "16MB", Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(ctx, false)
+	for _, p := range []string{work, stale} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("a killed run's %s is still there: %v", p, err)
+		}
+	}
+	// about 45 MB of rows held in a temporary table under a limit of 16 MB
+	if _, err := r.DB.Exec(`CREATE TEMP TABLE big AS SELECT * FROM t ORDER BY s DESC`); err != nil {
+		t.Fatal(err)
+	}
+	spilled, err := Column[string](ctx, r.DB, `SELECT path FROM duckdb_temporary_files()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spilled) == 0 {
+		t.Fatal("nothing spilled: the test shows nothing")
+	}
+	for _, p := range spilled {
+		if filepath.Dir(p) != work+".tmp" {
+			t.Errorf("spilled into %s, want %s", p, work+".tmp")
+		}
+	}
+	if _, err := os.Stat(path + ".tmp"); !os.IsNotExist(err) {
+		t.Errorf("the live file's shared folder was used: %v", err)
+	}
+	var n int
+	if err := r.DB.QueryRow(`SELECT count(*) FROM big`).Scan(&n); err != nil || n != 400000 {
+		t.Errorf("the spilled table holds %d rows (%v), want 400000", n, err)
+	}
+}
