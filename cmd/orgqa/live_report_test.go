@@ -117,16 +117,7 @@ func TestReportReadsTheLiveFile(t *testing.T) {
 
 	// 5. a warehouse an older orgqa wrote (file names with quotes): the usual
 	// way, whose working copy mends it
-	w, err := warehouse.Open(t.Context(), wh, warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.DB.Exec(`UPDATE load_manifest SET files = list_transform(files, x -> '''' || replace(x, '''', '''''') || '''')`); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(t.Context(), true); err != nil {
-		t.Fatal(err)
-	}
+	quoteFileNames(t, wh)
 	fi = statOf(t, wh)
 	p = start(t, "", report...)
 	if code := p.wait(t); code != exitOK || strings.Contains(p.stderr.String(), "read_only") || sameFile(t, fi, wh) {

@@ -159,16 +159,7 @@ func TestNightWithNothingNewIsDecidedReadOnly(t *testing.T) {
 
 	// 4. a warehouse an older orgqa wrote (file names with quotes): the usual
 	// way, which mends it
-	w, err := warehouse.Open(t.Context(), wh, warehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.DB.Exec(`UPDATE load_manifest SET files = list_transform(files, x -> '''' || replace(x, '''', '''''') || '''')`); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(t.Context(), true); err != nil {
-		t.Fatal(err)
-	}
+	quoteFileNames(t, wh)
 	fi = statOf(t, wh)
 	if code, _, stderr := runCLI(t, args...); code != exitOK || strings.Contains(stderr, "decided_read_only") || sameFile(t, fi, wh) {
 		t.Fatalf("an older warehouse was decided read-only: exit %d\n%s", code, stderr)
@@ -239,6 +230,23 @@ func TestKilledQuietNight(t *testing.T) {
 				t.Errorf("after a kill at %s: %s", pt.fault, firstDiff(want, got))
 			}
 		})
+	}
+}
+
+// quoteFileNames makes wh a warehouse as an orgqa before 2026-12-05 left it:
+// every report's file names kept with the quotes of the list literal they
+// were passed as, which EnsureSchema mends.
+func quoteFileNames(t *testing.T, wh string) {
+	t.Helper()
+	w, err := warehouse.Open(t.Context(), wh, warehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.DB.Exec(`UPDATE load_manifest SET files = list_transform(files, x -> '''' || replace(x, '''', '''''') || '''')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(t.Context(), true); err != nil {
+		t.Fatal(err)
 	}
 }
 
