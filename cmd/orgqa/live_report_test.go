@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"orgqa/internal/gen"
 	"orgqa/internal/warehouse"
 )
 
@@ -125,5 +126,29 @@ func TestReportReadsTheLiveFile(t *testing.T) {
 	}
 	if got := state(t, out, wh); got != before {
 		t.Errorf("the report on an older warehouse: %s", firstDiff(before, got))
+	}
+}
+
+// TestReportOnTheLiveFileOfLibreOfficeReports: from an inbox with a report
+// LibreOffice saved (title rows, a blank row above each header, a Tổng cộng
+// row), the report on the live file writes what the night wrote.
+func TestReportOnTheLiveFileOfLibreOfficeReports(t *testing.T) {
+	dir := t.TempDir()
+	in, out, wh := filepath.Join(dir, "in"), filepath.Join(dir, "out"), filepath.Join(dir, "w.duckdb")
+	writeReports(t, in, "xlsx", gen.Config{Scale: gen.Scales["small"], Year: 2025, Seed: 8})
+	sendLibreOfficeReport(t, in)
+	t.Setenv("ORGQA_NOW", fixedNow) // the outputs show the clock: the same for both
+	if code, _, stderr := runCLI(t, "run", "--input", in, "--output", out, "--warehouse", wh); code != exitOK && code != exitRejected {
+		t.Fatalf("the night: exit %d\n%s", code, stderr)
+	}
+	checkLibreOfficeRead(t, wh)
+	before := state(t, out, wh)
+	fi := statOf(t, wh)
+	code, _, stderr := runCLI(t, "report", "--output", out, "--warehouse", wh)
+	if code != exitOK || !strings.Contains(stderr, "read_only=true") || !sameFile(t, fi, wh) {
+		t.Fatalf("orgqa report: exit %d, want it on the live file read-only\n%s", code, stderr)
+	}
+	if got := state(t, out, wh); got != before {
+		t.Errorf("the report on the live file wrote otherwise than the night: %s", firstDiff(before, got))
 	}
 }
