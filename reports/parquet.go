@@ -140,7 +140,7 @@ func writeMart(ctx context.Context, db *sql.DB, m parquetMart, year int, outDir 
 	if m.rowGroup > 0 {
 		opts = fmt.Sprintf(", ROW_GROUP_SIZE %d", m.rowGroup)
 	}
-	copySQL := fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd%s)", q, sqlString(tmp), opts)
+	copySQL := fmt.Sprintf("COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd%s)", q, warehouse.Literal(tmp), opts)
 	res, err := db.ExecContext(ctx, copySQL)
 	var want int64
 	if err == nil {
@@ -151,7 +151,7 @@ func writeMart(ctx context.Context, db *sql.DB, m parquetMart, year int, outDir 
 		return ParquetFile{}, fmt.Errorf("parquet %s: %w", m.dir, err)
 	}
 	var got int64
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+sqlString(tmp)+")").Scan(&got); err != nil {
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM read_parquet("+warehouse.Literal(tmp)+")").Scan(&got); err != nil {
 		os.Remove(tmp)
 		return ParquetFile{}, fmt.Errorf("parquet %s: read back: %w", m.dir, err)
 	}
@@ -293,10 +293,4 @@ func orgsWide(ctx context.Context, db *sql.DB, year int) (drop func(), err error
 // sqlIdent quotes a column name for DuckDB.
 func sqlIdent(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-}
-
-// sqlString quotes a string for a DuckDB statement that takes no parameters
-// (COPY): a path from orgqa's own flags, or a metric's name; never an input cell.
-func sqlString(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }

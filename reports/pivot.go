@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"orgqa/internal/warehouse"
 )
 
 // pivotPart is the most metric columns one grouping of a pivot builds.
@@ -90,14 +92,14 @@ func pivotSQL(base string, whole []string, cols []pivotCol) string {
 		metrics := make([]string, 0, len(part))
 		seen := map[string]bool{}
 		for i, c := range part {
-			agg := fmt.Sprintf("%s FILTER (WHERE metric = %s)", c.agg, sqlString(c.metric))
+			agg := fmt.Sprintf("%s FILTER (WHERE metric = %s)", c.agg, warehouse.Literal(c.metric))
 			if c.cast != "" {
 				agg = fmt.Sprintf("(%s)::%s", agg, c.cast)
 			}
 			fmt.Fprintf(&q, ", %s AS c%d", agg, p*pivotPart+i)
 			if !seen[c.metric] {
 				seen[c.metric] = true
-				metrics = append(metrics, sqlString(c.metric))
+				metrics = append(metrics, warehouse.Literal(c.metric))
 			}
 		}
 		fmt.Fprintf(&q, " FROM base WHERE metric IN (%s) GROUP BY unit_code)", strings.Join(metrics, ", "))

@@ -118,7 +118,7 @@ func open(ctx context.Context, path string, opt Options) (*Warehouse, error) {
 		settings = append(settings, fmt.Sprintf("SET checkpoint_threshold = '%s'", opt.CheckpointThreshold))
 	}
 	if opt.TempDirectory != "" {
-		settings = append(settings, "SET temp_directory = "+quote(opt.TempDirectory))
+		settings = append(settings, "SET temp_directory = "+Literal(opt.TempDirectory))
 	}
 	for _, s := range settings {
 		if _, err := db.ExecContext(ctx, s); err != nil {
@@ -161,8 +161,10 @@ func OpenToRead(ctx context.Context, path string, opt Options) (*Warehouse, erro
 	return Open(ctx, path, opt)
 }
 
-// quote is s as an SQL string literal.
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// Literal is s as a DuckDB string literal, for a statement that takes no
+// parameters (SET, COPY): a path from orgqa's own flags or files, or a
+// metric's name; never an input cell.
+func Literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // A writer never opens the live file for writing. Begin copies it to a working
 // file beside it, the run writes there, and Commit checkpoints the copy and
