@@ -168,23 +168,11 @@ func (e *Env) session(ctx context.Context, command, output string, way sessionWa
 // folds in (see warehouse.Begin) or DuckDB replays.
 func (s *Session) quiet(probe func(s *Session) (bool, error)) (done bool, err error) {
 	e := s.e
-	if _, err := os.Stat(e.WarehousePath); err != nil {
+	ro, id, ok := s.openLive()
+	if !ok {
 		return false, nil
 	}
-	if _, err := os.Stat(e.WarehousePath + ".wal"); err == nil {
-		return false, nil
-	}
-	ro, err := warehouse.Open(s.Work, e.WarehousePath, warehouse.Options{ReadOnly: true, MemoryLimit: e.MemoryLimit})
-	if err != nil {
-		return false, nil
-	}
-	s.W = ro
-	id, err := history.NextID(s.Work, ro.DB)
-	if err != nil {
-		ro.Close(s.Work, false)
-		return false, nil
-	}
-	s.Run.ID = id
+	s.W, s.Run.ID = ro, id
 	ok, runErr := probe(s)
 	ro.Close(s.Work, false)
 	s.W = nil
@@ -203,16 +191,12 @@ func (s *Session) quiet(probe func(s *Session) (bool, error)) (done bool, err er
 		}
 		return false, nil
 	}
-	if err := s.lock.Update(func(h *runlock.Holder) { h.RunID = id }); err != nil {
-		w.Close(s.Work, false)
+	if !s.startLive(w, id) {
 		return false, nil
 	}
-	s.W, s.inPlace = w, true
-	if s.output != "" {
-		if err := delivery.Clean(s.output); err != nil {
-			return true, s.finish(fmt.Errorf("output %s: %w", s.output, err))
-		}
-		s.folder = delivery.FolderName(s.Run.Started, id)
+	s.inPlace = true
+	if err := s.prepareOutput(); err != nil {
+		return true, s.finish(err)
 	}
 	e.Log.Info("run started", "run", id, "command", s.Run.Command, "warehouse", e.WarehousePath, "pid", s.Run.PID, "decided_read_only", true)
 	return true, s.finish(runErr)
@@ -230,35 +214,73 @@ func (s *Session) quiet(probe func(s *Session) (bool, error)) (done bool, err er
 // usual way), or a writer outside orgqa holds it.
 func (s *Session) onLiveFile(fn func(s *Session) error) (done bool, err error) {
 	e := s.e
-	if _, err := os.Stat(e.WarehousePath); err != nil {
+	ro, id, ok := s.openLive()
+	if !ok {
 		return false, nil
 	}
-	if _, err := os.Stat(e.WarehousePath + ".wal"); err == nil {
-		return false, nil
-	}
-	ro, err := warehouse.OpenToRead(s.Work, e.WarehousePath, warehouse.Options{MemoryLimit: e.MemoryLimit})
-	if err != nil {
-		return false, nil
-	}
-	id, err := history.NextID(s.Work, ro.DB)
-	if err != nil || !ingest.SchemaCurrent(s.Work, ro.DB) {
+	if !ingest.SchemaCurrent(s.Work, ro.DB) {
 		ro.Close(s.Work, false)
 		return false, nil
 	}
-	if err := s.lock.Update(func(h *runlock.Holder) { h.RunID = id }); err != nil {
-		ro.Close(s.Work, false)
+	if !s.startLive(ro, id) {
 		return false, nil
 	}
-	s.W, s.readOnly, s.Run.ID = ro, true, id
-	if s.output != "" {
-		if err := delivery.Clean(s.output); err != nil {
-			return true, s.finish(fmt.Errorf("output %s: %w", s.output, err))
-		}
-		s.staging = delivery.StagingDir(s.output, id)
-		s.folder = delivery.FolderName(s.Run.Started, id)
+	s.readOnly = true
+	if err := s.prepareOutput(); err != nil {
+		return true, s.finish(err)
 	}
 	e.Log.Info("run started", "run", id, "command", s.Run.Command, "warehouse", e.WarehousePath, "pid", s.Run.PID, "read_only", true)
 	return true, s.finish(fn(s))
+}
+
+// openLive opens the live warehouse read-only for a session that may do
+// without the working copy (quiet, onLiveFile), and numbers the run. ok is
+// false when it cannot: the file does not exist yet, it has a write-ahead log
+// to fold in, it cannot be opened (a writer outside orgqa), or it has no runs
+// table (an older orgqa).
+func (s *Session) openLive() (ro *warehouse.Warehouse, id int64, ok bool) {
+	path := s.e.WarehousePath
+	if _, err := os.Stat(path); err != nil {
+		return nil, 0, false
+	}
+	if _, err := os.Stat(path + ".wal"); err == nil {
+		return nil, 0, false
+	}
+	ro, err := warehouse.OpenToRead(s.Work, path, warehouse.Options{MemoryLimit: s.e.MemoryLimit})
+	if err != nil {
+		return nil, 0, false
+	}
+	if id, err = history.NextID(s.Work, ro.DB); err != nil {
+		ro.Close(s.Work, false)
+		return nil, 0, false
+	}
+	return ro, id, true
+}
+
+// startLive starts the run numbered id on w, the live file: the run lock
+// names it, as open has it do for a working copy. false, with w closed, when
+// the lock cannot be updated: the usual way then runs it.
+func (s *Session) startLive(w *warehouse.Warehouse, id int64) bool {
+	if err := s.lock.Update(func(h *runlock.Holder) { h.RunID = id }); err != nil {
+		w.Close(s.Work, false)
+		return false
+	}
+	s.W, s.Run.ID = w, id
+	return true
+}
+
+// prepareOutput clears what runs that died left in the output and names this
+// run's staging and dated folders (nothing for a command that publishes nothing).
+func (s *Session) prepareOutput() error {
+	if s.output == "" {
+		return nil
+	}
+	if err := delivery.Clean(s.output); err != nil {
+		return fmt.Errorf("output %s: %w", s.output, err)
+	}
+	s.staging = delivery.StagingDir(s.output, s.Run.ID)
+	s.folder = delivery.FolderName(s.Run.Started, s.Run.ID)
+	return nil
 }
 
 // open brings the warehouse's tables up to this orgqa (a warehouse an older
@@ -314,12 +336,8 @@ func (s *Session) open(stale *runlock.Holder) error {
 		return err
 	}
 	s.Run.ID = id
-	if s.output != "" {
-		if err := delivery.Clean(s.output); err != nil {
-			return fmt.Errorf("output %s: %w", s.output, err)
-		}
-		s.staging = delivery.StagingDir(s.output, id)
-		s.folder = delivery.FolderName(s.Run.Started, id)
+	if err := s.prepareOutput(); err != nil {
+		return err
 	}
 	return s.lock.Update(func(h *runlock.Holder) { h.RunID, h.Pending = id, pending })
 }

@@ -145,9 +145,9 @@ func (w *Warehouse) Close(ctx context.Context, checkpoint bool) error {
 	return err
 }
 
-// OpenToRead opens the live warehouse at path read-only for a command that
-// holds the run lock and writes nothing into it but its record (orgqa
-// report). What it spills goes where a working copy's went (WorkPath and
+// OpenToRead opens the live warehouse at path read-only for a run that holds
+// the run lock and works without a working copy (a night decided read-only,
+// orgqa report). What it spills goes where a working copy's went (WorkPath and
 // ".tmp"), not into the live file's folder: every reader of the live file
 // spills there, under names that are not unique between processes, and the
 // first to close removes the folder. A killed run's working copy and spills
