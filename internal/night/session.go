@@ -76,14 +76,24 @@ type Session struct {
 	staging string
 	folder  string
 	marker  *delivery.Marker // set once the outputs are published
-	// inPlace: W is the live warehouse, written in place for a night decided
-	// read-only (quiet); seen: that night's reports, all skipped
-	inPlace bool
-	seen    *ingest.Summary
-	// readOnly: W is the live warehouse opened read-only, for a command that
-	// writes into it nothing but its record (see onLiveFile)
-	readOnly bool
+	// live: how W is the live warehouse rather than a working copy (workingCopy:
+	// it is a working copy); seen: a quiet night's reports, all skipped
+	live liveWay
+	seen *ingest.Summary
 }
+
+// liveWay is how a session works on the live warehouse without a working copy.
+type liveWay int
+
+const (
+	workingCopy liveWay = iota
+	// liveQuiet: W is the live warehouse, written in place for a night
+	// decided read-only (quiet)
+	liveQuiet
+	// liveReadOnly: W is the live warehouse opened read-only, for a command
+	// that writes into it nothing but its record (onLiveFile)
+	liveReadOnly
+)
 
 // Session runs fn as command on a working copy of the warehouse; output is
 // where it publishes ("" for a command that publishes nothing).
@@ -191,15 +201,14 @@ func (s *Session) quiet(probe func(s *Session) (bool, error)) (done bool, err er
 		}
 		return false, nil
 	}
-	if !s.startLive(w, id) {
+	started, err := s.startLive(w, id, liveQuiet)
+	if !started {
 		return false, nil
 	}
-	s.inPlace = true
-	if err := s.prepareOutput(); err != nil {
-		return true, s.finish(err)
+	if err == nil {
+		err = runErr
 	}
-	e.Log.Info("run started", "run", id, "command", s.Run.Command, "warehouse", e.WarehousePath, "pid", s.Run.PID, "decided_read_only", true)
-	return true, s.finish(runErr)
+	return true, s.finish(err)
 }
 
 // onLiveFile runs fn, a command that writes nothing into the warehouse but
@@ -213,7 +222,6 @@ func (s *Session) quiet(probe func(s *Session) (bool, error)) (done bool, err er
 // fold in, an older orgqa wrote it (its schema is brought up to date by the
 // usual way), or a writer outside orgqa holds it.
 func (s *Session) onLiveFile(fn func(s *Session) error) (done bool, err error) {
-	e := s.e
 	ro, id, ok := s.openLive()
 	if !ok {
 		return false, nil
@@ -222,15 +230,14 @@ func (s *Session) onLiveFile(fn func(s *Session) error) (done bool, err error) {
 		ro.Close(s.Work, false)
 		return false, nil
 	}
-	if !s.startLive(ro, id) {
+	started, err := s.startLive(ro, id, liveReadOnly)
+	if !started {
 		return false, nil
 	}
-	s.readOnly = true
-	if err := s.prepareOutput(); err != nil {
-		return true, s.finish(err)
+	if err == nil {
+		err = fn(s)
 	}
-	e.Log.Info("run started", "run", id, "command", s.Run.Command, "warehouse", e.WarehousePath, "pid", s.Run.PID, "read_only", true)
-	return true, s.finish(fn(s))
+	return true, s.finish(err)
 }
 
 // openLive opens the live warehouse read-only for a session that may do
@@ -257,16 +264,27 @@ func (s *Session) openLive() (ro *warehouse.Warehouse, id int64, ok bool) {
 	return ro, id, true
 }
 
-// startLive starts the run numbered id on w, the live file: the run lock
-// names it, as open has it do for a working copy. false, with w closed, when
-// the lock cannot be updated: the usual way then runs it.
-func (s *Session) startLive(w *warehouse.Warehouse, id int64) bool {
+// startLive starts the run numbered id on w, the live file, the way way says:
+// the run lock names it (as open has it do for a working copy), its output is
+// prepared and its start logged. started is false, with w closed and nothing
+// changed, when the lock cannot be updated: the usual way then runs it. err is
+// the output's, which the run ends with.
+func (s *Session) startLive(w *warehouse.Warehouse, id int64, way liveWay) (started bool, err error) {
 	if err := s.lock.Update(func(h *runlock.Holder) { h.RunID = id }); err != nil {
 		w.Close(s.Work, false)
-		return false
+		return false, nil
 	}
-	s.W, s.Run.ID = w, id
-	return true
+	s.W, s.Run.ID, s.live = w, id, way
+	if err := s.prepareOutput(); err != nil {
+		return true, err
+	}
+	// the attribute tells the two ways apart in the log (and the tests)
+	attr := "read_only"
+	if way == liveQuiet {
+		attr = "decided_read_only"
+	}
+	s.e.Log.Info("run started", "run", id, "command", s.Run.Command, "warehouse", s.e.WarehousePath, "pid", s.Run.PID, attr, true)
+	return true, nil
 }
 
 // prepareOutput clears what runs that died left in the output and names this
@@ -426,10 +444,10 @@ func (s *Session) finish(runErr error) error {
 	fin := time.Now()
 	r.Finished = &fin
 	var err error
-	switch {
-	case s.inPlace:
+	switch s.live {
+	case liveQuiet:
 		err = s.recordInPlace(ctx)
-	case s.readOnly:
+	case liveReadOnly:
 		err = s.recordAfterReading(ctx)
 	default:
 		err = s.commit(ctx)
